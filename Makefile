@@ -1,0 +1,46 @@
+# Two commands matter: `make demo` and `make test`. Everything they need is installed
+# here, into virtualenvs under build/ and infra/.venv: nothing by hand.
+PYTHON ?= python3.11
+VENV := build/venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := build/demo
+DEMO_SIZE ?= small
+# The generated projects' Makefiles find uv here and install with it.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup demo test test-template test-infra lint clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, or run with PYTHON=/path/to/python3.11"; exit 2; }
+	@command -v java >/dev/null 2>&1 || { echo "java not found: Spark 4 needs Java 17 on PATH"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r pyproject.toml
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(MAKE) -C infra setup
+
+# Generate a project with default answers, set it up, run its whole pipeline, print the summary.
+demo: $(STAMP)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) . >/dev/null
+	$(MAKE) -C $(DEMO_DIR)/predictive-maintenance setup PYTHON=$(PYTHON)
+	$(MAKE) -C $(DEMO_DIR)/predictive-maintenance pipeline SIZE=$(DEMO_SIZE)
+	@echo ""
+	@echo "Demo project: $(DEMO_DIR)/predictive-maintenance  (cd there; 'make mlflow-ui' opens the registry)"
+
+test: test-template test-infra
+
+test-template: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+test-infra:
+	$(MAKE) -C infra test
+
+lint: $(STAMP)
+	$(BIN)/ruff check hooks tests ci infra/dsplatform
+
+clean:
+	rm -rf build

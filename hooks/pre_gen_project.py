@@ -1,0 +1,22 @@
+"""Refuse bad answers before any file is written: one line per problem, no traceback.
+
+Cookiecutter deletes the half-made directory when this hook exits non-zero.
+The rules live in `dsplatform.template`, shared with the tests and CI.
+"""
+
+import json
+import sys
+
+sys.path.insert(0, r"{{ dsplatform_path }}")
+
+from dsplatform.template import answer_problems  # noqa: E402
+
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+
+problems = answer_problems(ANSWERS)
+if problems:
+    print("The template cannot be generated from these answers:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print("Nothing was written. Correct the answers above and run cookiecutter again.", file=sys.stderr)
+    sys.exit(1)

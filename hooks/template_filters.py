@@ -1,0 +1,40 @@
+"""Jinja filters and globals for the template, loaded by cookiecutter as an extension.
+
+Cookiecutter puts the template repository on `sys.path` while it loads extensions, so
+this module is importable as `hooks.template_filters`. The rules themselves live in
+`dsplatform.template`, shared with the hooks, the tests and CI.
+"""
+
+import logging
+import sys
+from pathlib import Path
+
+from jinja2.ext import Extension
+
+DSPLATFORM_PATH = Path(__file__).resolve().parent.parent / "infra"
+sys.path.insert(0, str(DSPLATFORM_PATH))
+
+from dsplatform.template import person_folder, slug_filter  # noqa: E402
+
+
+class _HookFailureWithoutTraceback(logging.Filter):
+    """Our pre-generation hook already printed one line per bad answer; cookiecutter
+    would add a Python traceback of its own internals after it, which helps nobody."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Stopping generation because"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+class TemplateFilters(Extension):
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.filters["project_slug"] = slug_filter
+        environment.filters["person_folder"] = person_folder
+        # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
+        environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
+        hooks_logger = logging.getLogger("cookiecutter.hooks")
+        if not any(isinstance(existing, _HookFailureWithoutTraceback) for existing in hooks_logger.filters):
+            hooks_logger.addFilter(_HookFailureWithoutTraceback())

@@ -1,0 +1,192 @@
+"""Rules for the cookiecutter template's answers and the files each answer selects.
+
+Why here and not in the hooks: the pre- and post-generation hooks, the Jinja filters
+that derive defaults, the template tests and CI all need the same rules. Keeping them
+in one importable, standard-library-only module stops them drifting apart.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from dsplatform.naming import project_slug_problems, slug_from_name
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "cicd": ("azure_devops", "github"),
+    "compute": ("databricks", "azureml", "both"),
+    "python_version": ("3.11", "3.12"),
+    "data_classification": ("public", "internal", "confidential", "restricted"),
+}
+
+# Regions that host Azure Databricks, Azure ML and AKS together. A typo here would
+# otherwise surface only at `pulumi up`, long after the repository was generated.
+AZURE_LOCATIONS = frozenset(
+    """
+    australiaeast brazilsouth canadacentral canadaeast centralindia centralus eastasia
+    eastus eastus2 francecentral germanywestcentral japaneast japanwest koreacentral
+    northcentralus northeurope norwayeast qatarcentral southafricanorth southcentralus
+    southeastasia swedencentral switzerlandnorth uaenorth uksouth ukwest westcentralus
+    westeurope westus westus2 westus3 italynorth polandcentral spaincentral mexicocentral
+    """.split()
+)
+
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
+# Azure tag values may not contain these characters, and the answers become tags.
+TAG_FORBIDDEN_CHARACTERS = set('<>%&\\?/')
+TAG_VALUE_MAX_LENGTH = 256
+
+# Paths (relative to the generated repository) that exist only for some answers.
+# The post-generation hook deletes the ones the answers did not select.
+OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cicd": {
+        "azure_devops": (".ado",),
+        "github": (".github",),
+    },
+    "compute": {
+        "databricks": (".cloud/databricks",),
+        "azureml": (".cloud/azureml",),
+    },
+}
+# "both" selects the union of its parts.
+COMPUTE_PARTS = {"databricks": ("databricks",), "azureml": ("azureml",), "both": ("databricks", "azureml")}
+
+
+def person_folder(text: str) -> str:
+    """Derive a notebook folder name from an e-mail address or a person's name."""
+    local_part = str(text).split("@", 1)[0]
+    words = re.findall(r"[a-z0-9]+", local_part.lower())
+    folder = ".".join(words) or "analyst"
+    if not folder[0].isalpha():
+        folder = f"u{folder}"
+    return folder[:40]
+
+
+def notebook_authors(answer: str) -> list[str]:
+    return [name.strip() for name in str(answer).split(",") if name.strip()]
+
+
+def _tag_value_problems(field: str, value: object, *, required: bool = True) -> list[str]:
+    text = str(value)
+    if required and not text.strip():
+        return [f"{field}: is empty; give a value (it becomes an Azure tag)"]
+    problems = []
+    if len(text) > TAG_VALUE_MAX_LENGTH:
+        problems.append(f"{field}: is {len(text)} characters; Azure tag values allow at most {TAG_VALUE_MAX_LENGTH}")
+    bad = sorted(TAG_FORBIDDEN_CHARACTERS.intersection(text))
+    if bad:
+        problems.append(f"{field}: contains {' '.join(bad)}; Azure tag values may not contain any of < > % & \\ ? /")
+    if "\n" in text or "\r" in text:
+        problems.append(f"{field}: contains a line break; use a single line")
+    return problems
+
+
+def answer_problems(answers: Mapping[str, object]) -> list[str]:
+    """Every problem with a set of answers, one line each, naming the answer and its allowed form."""
+    problems: list[str] = []
+    project_name = str(answers.get("project_name", ""))
+    if not project_name.strip():
+        problems.append("project_name: is empty; give the project's human name, for example 'Predictive Maintenance'")
+    elif len(project_name) > 80 or "\n" in project_name:
+        problems.append("project_name: use a single line of at most 80 characters")
+
+    problems += [f"project: {problem}" for problem in project_slug_problems(str(answers.get("project", "")))]
+
+    description = str(answers.get("description", ""))
+    if "\n" in description or len(description) > 300:
+        problems.append("description: use a single line of at most 300 characters")
+
+    problems += _tag_value_problems("owner", answers.get("owner", ""))
+    problems += _tag_value_problems("cost_center", answers.get("cost_center", ""))
+
+    email = str(answers.get("owner_email", ""))
+    if not EMAIL_PATTERN.match(email):
+        problems.append(f"owner_email: '{email}' is not an e-mail address; use the form name@example.com")
+
+    for answer, allowed in CHOICES.items():
+        value = str(answers.get(answer, ""))
+        if value not in allowed:
+            problems.append(f"{answer}: '{value}' is not allowed; use one of: {', '.join(allowed)}")
+
+    location = str(answers.get("azure_location", ""))
+    if location not in AZURE_LOCATIONS:
+        hint = location.lower().replace(" ", "")
+        suggestion = f" (did you mean '{hint}'?)" if hint in AZURE_LOCATIONS else ""
+        problems.append(
+            f"azure_location: '{location}' is not a supported Azure region name{suggestion}; "
+            "use the lowercase programmatic name, for example westeurope or eastus2"
+        )
+
+    authors = notebook_authors(str(answers.get("notebook_authors", "")))
+    if not authors:
+        problems.append("notebook_authors: is empty; give at least one folder name, for example 'alice, bob.smith'")
+    for author in authors:
+        if not PERSON_FOLDER_PATTERN.match(author) or author in {"examples", "shared"}:
+            problems.append(
+                f"notebook_authors: '{author}' is not a valid folder name; use 1-40 lowercase letters, digits, "
+                "'.', '_' or '-', starting with a letter (not 'examples' or 'shared')"
+            )
+    if len(set(authors)) != len(authors):
+        problems.append("notebook_authors: lists a name twice; give each person once")
+    return problems
+
+
+def paths_to_prune(answers: Mapping[str, object]) -> list[str]:
+    """Paths the answers did not select, relative to the generated repository."""
+    selected = {
+        "cicd": {str(answers["cicd"])},
+        "compute": set(COMPUTE_PARTS[str(answers["compute"])]),
+    }
+    return sorted(
+        path
+        for answer, options in OPTIONAL_PATHS.items()
+        for option, paths in options.items()
+        if option not in selected[answer]
+        for path in paths
+    )
+
+
+def prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
+    removed = []
+    for relative in paths_to_prune(answers):
+        target = project_dir / relative
+        if target.is_dir():
+            shutil.rmtree(target)
+            removed.append(relative)
+        elif target.exists():
+            target.unlink()
+            removed.append(relative)
+    return removed
+
+
+def create_notebook_folders(project_dir: Path, answers: Mapping[str, object]) -> None:
+    """Give every author a personal notebook folder, so exploration never lands in examples/."""
+    for author in notebook_authors(str(answers["notebook_authors"])):
+        folder = project_dir / "notebooks" / author
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".gitkeep").touch()
+
+
+def initialise_git(project_dir: Path, answers: Mapping[str, object]) -> str:
+    """Start the repository with one commit, so model versions can record a commit from the first run."""
+    if shutil.which("git") is None:
+        return "git is not installed; run 'git init' yourself later"
+    identity = ["-c", f"user.name={answers['owner']}", "-c", f"user.email={answers['owner_email']}"]
+    steps = [
+        ["git", "init", "--quiet", "--initial-branch=main"],
+        ["git", "add", "--all"],
+        ["git", *identity, "commit", "--quiet", "--no-verify", "-m", "Generate project from the data-science template"],
+    ]
+    for step in steps:
+        result = subprocess.run(step, cwd=project_dir, capture_output=True, text=True)
+        if result.returncode != 0:
+            return f"git step '{' '.join(step[:2])}' failed ({result.stderr.strip()}); the files are complete"
+    return "initialised git with one commit on 'main'"
+
+
+def slug_filter(name: str) -> str:
+    return slug_from_name(name)

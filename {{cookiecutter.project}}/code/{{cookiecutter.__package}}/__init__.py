@@ -1,0 +1,8 @@
+"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}
+
+Each pipeline step is a typed function in its own module. Notebooks, Databricks jobs
+and Azure ML components are thin wrappers over them, so the same code runs on a
+laptop and on a cluster; only the Spark session and the storage root differ.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,194 @@
+"""Land raw files into validated Delta tables; rows that fail a check go to quarantine.
+
+Why quarantine instead of drop: a silently dropped row is lost evidence. Each
+rejected row keeps its raw values and every reason it failed, so it can be fixed and
+re-ingested, and the counts show up in the run summary.
+
+Ingest works on whole UTC days, matching the landing zone's day partitions, so a
+re-run of a range replaces exactly what the earlier run wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from .data_product import COMPONENTS, ERROR_TYPES, MODELS
+from .lake import Lake
+from .settings import DateRange, Settings, SettingsError
+
+TIMESTAMP_FORMAT = "yyyy-MM-dd HH:mm:ss"
+SENSOR_RANGES = {"volt": (0.0, 400.0), "rotate": (0.0, 1000.0), "pressure": (0.0, 300.0), "vibration": (0.0, 150.0)}
+
+
+@dataclass(frozen=True)
+class EntityRules:
+    """How one raw entity is parsed, checked and stored."""
+
+    raw_columns: tuple[str, ...]
+    category_column: str | None = None
+    categories: tuple[str, ...] = ()
+    sensors: tuple[str, ...] = ()
+
+
+ENTITIES = {
+    "telemetry": EntityRules(("datetime", "machineID", *SENSOR_RANGES), sensors=tuple(SENSOR_RANGES)),
+    "errors": EntityRules(("datetime", "machineID", "errorID"), "errorID", ERROR_TYPES),
+    "maintenance": EntityRules(("datetime", "machineID", "comp"), "comp", COMPONENTS),
+    "failures": EntityRules(("datetime", "machineID", "failure"), "failure", COMPONENTS),
+}
+# Snake-case names in the silver tables.
+SILVER_NAMES = {"machineID": "machine_id", "errorID": "error_id", "comp": "component", "failure": "component"}
+
+QUARANTINE_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType()),
+        T.StructField("landing_date", T.StringType()),
+        T.StructField("record", T.StringType()),
+        T.StructField("reasons", T.ArrayType(T.StringType())),
+        T.StructField("ingested_at", T.TimestampType()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    read: int
+    accepted: int
+    quarantined: int
+
+
+def _whole_days(date_range: DateRange) -> DateRange:
+    if date_range.start.time() != time(0) or date_range.end.time() != time(0):
+        raise SettingsError(f"ingest range {date_range}: ingest works on whole days; give dates without a time of day")
+    return date_range
+
+
+def _raw(spark: SparkSession, lake: Lake, entity: str, columns: tuple[str, ...], date_range: DateRange | None) -> DataFrame:
+    schema = T.StructType([T.StructField(name, T.StringType()) for name in columns])
+    path = lake.landing(entity)
+    if date_range is None:
+        return spark.read.option("header", True).schema(schema).csv(path)
+    schema = schema.add("date", T.StringType())
+    try:
+        frame = spark.read.option("header", True).option("basePath", path).schema(schema).csv(path)
+    except Exception as error:  # Spark raises AnalysisException for a missing path
+        if "PATH_NOT_FOUND" in str(error) or "Path does not exist" in str(error):
+            raise SettingsError(f"no landing files at {path}; run the generate step (or land the files) first") from None
+        raise
+    return frame.where(
+        (F.col("date") >= F.lit(f"{date_range.start:%Y-%m-%d}")) & (F.col("date") < F.lit(f"{date_range.end:%Y-%m-%d}"))
+    )
+
+
+def _problem(condition: Column, message: Column | str) -> Column:
+    return F.when(condition, message if isinstance(message, Column) else F.lit(message))
+
+
+def _checked(raw: DataFrame, rules: EntityRules, known_machines: DataFrame) -> DataFrame:
+    """Parse every raw column with try_* functions and collect every failed check as a reason."""
+    parsed = raw.select(
+        "*",
+        F.expr(f"try_to_timestamp(datetime, '{TIMESTAMP_FORMAT}')").alias("_datetime"),
+        F.expr("try_cast(machineID AS BIGINT)").alias("_machine_id"),
+        *[F.expr(f"try_cast({sensor} AS DOUBLE)").alias(f"_{sensor}") for sensor in rules.sensors],
+    ).join(known_machines.select(F.col("machine_id").alias("_known_machine")), F.col("_machine_id") == F.col("_known_machine"), "left")
+
+    problems = [
+        _problem(F.col("_datetime").isNull(), F.concat(F.lit("datetime: '"), F.coalesce("datetime", F.lit("")), F.lit(f"' is not {TIMESTAMP_FORMAT}"))),
+        _problem(F.col("_machine_id").isNull(), F.concat(F.lit("machineID: '"), F.coalesce("machineID", F.lit("")), F.lit("' is not an integer"))),
+        _problem(
+            F.col("_machine_id").isNotNull() & F.col("_known_machine").isNull(),
+            F.concat(F.lit("machineID: "), F.col("machineID"), F.lit(" is not a known machine")),
+        ),
+    ]
+    for sensor in rules.sensors:
+        low, high = SENSOR_RANGES[sensor]
+        raw_value, value = F.col(sensor), F.col(f"_{sensor}")
+        problems += [
+            _problem(raw_value.isNull() | (F.trim(raw_value) == ""), f"{sensor}: missing"),
+            _problem(raw_value.isNotNull() & (F.trim(raw_value) != "") & value.isNull(), F.concat(F.lit(f"{sensor}: '"), raw_value, F.lit("' is not a number"))),
+            _problem((value < low) | (value > high), F.concat(F.lit(f"{sensor}: "), raw_value, F.lit(f" is outside [{low:g}, {high:g}]"))),
+        ]
+    if rules.category_column:
+        column = F.col(rules.category_column)
+        problems.append(
+            _problem(
+                column.isNull() | ~column.isin(*rules.categories),
+                F.concat(F.lit(f"{rules.category_column}: '"), F.coalesce(column, F.lit("")), F.lit(f"' is not one of {', '.join(rules.categories)}")),
+            )
+        )
+    return parsed.withColumn("_reasons", F.filter(F.array(*problems), lambda reason: reason.isNotNull()))
+
+
+def _quarantine_rows(checked: DataFrame, entity: str, raw_columns: tuple[str, ...], landing_date: Column) -> DataFrame:
+    return checked.where(F.size("_reasons") > 0).select(
+        F.lit(entity).alias("source"),
+        landing_date.alias("landing_date"),
+        F.to_json(F.struct(*raw_columns)).alias("record"),
+        F.col("_reasons").alias("reasons"),
+        F.current_timestamp().alias("ingested_at"),
+    )
+
+
+def ingest_machines(spark: SparkSession, lake: Lake) -> IngestCounts:
+    raw = _raw(spark, lake, "machines", ("machineID", "model", "age"), None)
+    parsed = raw.select(
+        "*",
+        F.expr("try_cast(machineID AS BIGINT)").alias("machine_id"),
+        F.expr("try_cast(age AS INT)").alias("_age"),
+    )
+    problems = [
+        _problem(F.col("machine_id").isNull(), F.concat(F.lit("machineID: '"), F.coalesce("machineID", F.lit("")), F.lit("' is not an integer"))),
+        _problem(~F.coalesce(F.col("model").isin(*MODELS), F.lit(False)), F.concat(F.lit("model: '"), F.coalesce("model", F.lit("")), F.lit(f"' is not one of {', '.join(MODELS)}"))),
+        _problem(F.col("_age").isNull() | (F.col("_age") < 0) | (F.col("_age") > 100), F.concat(F.lit("age: '"), F.coalesce("age", F.lit("")), F.lit("' is not an integer in [0, 100]"))),
+    ]
+    checked = parsed.withColumn("_reasons", F.filter(F.array(*problems), lambda reason: reason.isNotNull())).cache()
+    try:
+        accepted = checked.where(F.size("_reasons") == 0).select("machine_id", "model", F.col("_age").alias("age"))
+        lake.merge(accepted, "machines", ["machine_id"])
+        quarantined = _quarantine_rows(checked, "machines", ("machineID", "model", "age"), F.lit(None).cast("string"))
+        lake.replace_where(quarantined, "quarantine", "source = 'machines'")
+        counts = checked.groupBy().agg(F.count("*").alias("read"), F.sum((F.size("_reasons") == 0).cast("int")).alias("accepted")).collect()[0]
+    finally:
+        checked.unpersist()
+    read, accepted_rows = int(counts["read"]), int(counts["accepted"] or 0)
+    return IngestCounts(read, accepted_rows, read - accepted_rows)
+
+
+def ingest_entity(spark: SparkSession, lake: Lake, entity: str, date_range: DateRange) -> IngestCounts:
+    rules = ENTITIES[entity]
+    raw = _raw(spark, lake, entity, rules.raw_columns, date_range)
+    checked = _checked(raw, rules, lake.read(spark, "machines"))
+    valid = F.size("_reasons") == 0
+    silver_columns = [F.col("_datetime").alias("datetime"), F.col("_machine_id").alias("machine_id")]
+    silver_columns += [F.col(f"_{sensor}").alias(sensor) for sensor in rules.sensors]
+    if rules.category_column:
+        silver_columns.append(F.col(rules.category_column).alias(SILVER_NAMES[rules.category_column]))
+
+    accepted = checked.where(valid).select(*silver_columns)
+    lake.replace_range(accepted, entity, "datetime", date_range)
+    accepted_rows = lake.rows_written(spark, entity)
+
+    quarantined = _quarantine_rows(checked, entity, rules.raw_columns, F.col("date"))
+    day_predicate = (
+        f"source = '{entity}' AND landing_date >= '{date_range.start:%Y-%m-%d}' AND landing_date < '{date_range.end:%Y-%m-%d}'"
+    )
+    lake.replace_where(quarantined, "quarantine", day_predicate)
+    quarantined_rows = lake.rows_written(spark, "quarantine")
+    # Rows whose timestamp parsed to a neighbouring range are that range's to ingest.
+    return IngestCounts(accepted_rows + quarantined_rows, accepted_rows, quarantined_rows)
+
+
+def ingest(spark: SparkSession, settings: Settings, date_range: DateRange) -> dict[str, IngestCounts]:
+    """Ingest machines, then every event entity for the whole days of `date_range`."""
+    date_range = _whole_days(date_range)
+    lake = Lake(settings.data_root)
+    counts = {"machines": ingest_machines(spark, lake)}
+    for entity in ENTITIES:
+        counts[entity] = ingest_entity(spark, lake, entity, date_range)
+    return counts

@@ -1,0 +1,100 @@
+"""The whole local pipeline, in the order the Databricks job and the Azure ML pipeline run it.
+
+generate -> ingest -> features -> train -> validate/promote -> score, each step on the
+range that settings assign to it, followed by a summary a person can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mlflow.tracking import MlflowClient
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from . import data_product, features, ingest, score, train, validate
+from .lake import TABLES, Lake
+from .settings import Settings
+from .tracking import CHAMPION, configure_tracking, model_name, version_by_alias
+
+
+@dataclass
+class StepTiming:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, step: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        result = step()
+        self.seconds[name] = time.perf_counter() - started
+        print(f"[{name}] done in {self.seconds[name]:.1f} s", flush=True)
+        return result
+
+
+def run_all(spark: SparkSession, settings: Settings, *, regenerate: bool = False) -> StepTiming:
+    ranges = settings.ranges()
+    timing = StepTiming()
+    lake = Lake(settings.data_root)
+    if regenerate or not _landing_exists(spark, lake):
+        timing.run("generate", lambda: data_product.generate(spark, settings))
+    timing.run("ingest", lambda: ingest.ingest(spark, settings, ranges["ingest"]))
+    timing.run("features", lambda: features.write_features(spark, settings, ranges["data"]))
+    timing.run("train", lambda: train.train(spark, settings, ranges["train"]))
+    timing.run("validate", lambda: validate.validate(spark, settings, ranges["holdout"]))
+    timing.run("score", lambda: score.score(spark, settings, ranges["score"]))
+    return timing
+
+
+def _landing_exists(spark: SparkSession, lake: Lake) -> bool:
+    jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(lake.landing("telemetry"))
+    filesystem = jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return filesystem.exists(jvm_path)
+
+
+def summary(spark: SparkSession, settings: Settings) -> str:
+    """What a person needs after a run: row counts, the champion and where to look next."""
+    lake = Lake(settings.data_root)
+    lines = [f"Data root: {settings.data_root} (size '{settings.size}')", "", "Tables (Delta):"]
+    for name in TABLES:
+        if lake.exists(spark, name):
+            lines.append(f"  {name:<12} {lake.read(spark, name).count():>12,} rows  version {lake.version(spark, name)}  {lake.table(name)}")
+        else:
+            lines.append(f"  {name:<12} {'-':>12}       not written yet")
+    if lake.exists(spark, "quarantine"):
+        reasons = (
+            lake.read(spark, "quarantine")
+            .select("source", F.explode("reasons").alias("reason"))
+            .select("source", F.regexp_extract("reason", r"^([^:]+: )?([^'0-9]*)", 0).alias("kind"))
+            .groupBy("source")
+            .count()
+            .orderBy("source")
+            .collect()
+        )
+        if reasons:
+            lines.append("  quarantine reasons by source: " + ", ".join(f"{row['source']} {row['count']}" for row in reasons))
+
+    uri = configure_tracking(settings)
+    client = MlflowClient()
+    name = model_name(settings)
+    champion = version_by_alias(client, name, CHAMPION)
+    lines += ["", f"Model registry: {uri}"]
+    if champion is None:
+        lines.append(f"  {name}: no champion yet")
+    else:
+        holdout = {key.removeprefix("holdout_"): value for key, value in champion.tags.items() if key.startswith("holdout_") and key != "holdout_rows"}
+        lines.append(f"  {name}@{CHAMPION} = version {champion.version} (trained on {champion.tags.get('train_start')} .. {champion.tags.get('train_end')}, commit {champion.tags.get('git_commit', '?')[:12]})")
+        lines.append("  holdout metrics: " + ", ".join(f"{key} {float(value):.3f}" for key, value in sorted(holdout.items()) if key != "failure_windows"))
+    if lake.exists(spark, "predictions"):
+        latest = lake.read(spark, "predictions").groupBy("model_version").agg(
+            F.count("*").alias("rows"), F.sum((F.col("predicted_component") != "none").cast("int")).alias("alerts")
+        ).collect()
+        for row in latest:
+            lines.append(f"  predictions by version {row['model_version']}: {row['rows']:,} windows, {row['alerts']:,} failure alerts")
+    lines += [
+        "",
+        f"Results:     {lake.table('predictions')}",
+        f"Reports:     {settings.state_dir / 'reports'}",
+        "MLflow UI:   make mlflow-ui   (then open http://127.0.0.1:5000)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,49 @@
+"""One way to get a Spark session, so step code never cares where it runs.
+
+On Databricks the runtime already owns a session with Delta configured; elsewhere we
+start local Spark with the Delta Lake jars, which Spark's Ivy fetches from Maven
+Central on first use (`make setup` does that once).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+
+def on_databricks() -> bool:
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def get_spark(app_name: str = "{{ cookiecutter.__package }}", state_dir: Path | None = None) -> SparkSession:
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    if on_databricks():
+        return SparkSession.builder.getOrCreate()
+
+    from delta import configure_spark_with_delta_pip
+
+    state = Path(state_dir or Path.cwd() / ".local").resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
+        .appName(app_name)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "6g"))
+        # Local data is small per partition; the default of 200 shuffle partitions
+        # would spend most of the time scheduling empty tasks.
+        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.warehouse.dir", str(state / "spark-warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={state}")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "ERROR"))
+    return spark
