@@ -1,0 +1,559 @@
+"""The project file's schema: the single source of truth for a project's environments.
+
+Why pydantic and one module: Azure/mlops-v2 parsed its config booleans as strings (so
+"false" was true) and spread settings over three places. Here one typed schema is read by
+the Pulumi program, the offline plan, and later the request CLI and CI, and every
+problem is reported as `field.path: what is wrong (expected form)` without a traceback.
+
+Environment defaults live in ENVIRONMENT_DEFAULTS and nowhere else: dev is cheaper and
+public behind an IP allowlist, prod is private. A project file overrides them per
+environment under `environments.<env>`.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dsplatform.naming import (
+    ENVIRONMENTS,
+    NAME_SUFFIX_FORM,
+    PROJECT_SLUG_FORM,
+    ResourceNames,
+    name_suffix_problems,
+    project_slug_problems,
+    resource_names,
+)
+
+REQUIRED_ENVIRONMENTS = ("dev", "prod")
+GUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID_FORM = "a GUID such as 00000000-0000-0000-0000-000000000000"
+TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
+# Regions that host Azure Databricks, Azure ML and AKS together.
+AZURE_LOCATIONS = frozenset(
+    """
+    australiaeast brazilsouth canadacentral canadaeast centralindia centralus eastasia
+    eastus eastus2 francecentral germanywestcentral japaneast japanwest koreacentral
+    northcentralus northeurope norwayeast qatarcentral southafricanorth southcentralus
+    southeastasia swedencentral switzerlandnorth uaenorth uksouth ukwest westcentralus
+    westeurope westus westus2 westus3 italynorth polandcentral spaincentral mexicocentral
+    """.split()
+)
+# The Azure Databricks first-party application. Its service principal's object id differs
+# per tenant, so the project file must give it (see docs/infra.md).
+AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+
+
+class _Strict(BaseModel):
+    # extra="forbid": a misspelt key must fail loudly, not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _guid(value: str) -> str:
+    if not GUID_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not {GUID_FORM}")
+    return value.lower()
+
+
+def _tag_value(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty; give a value (it becomes an Azure tag)")
+    if len(value) > 256:
+        raise ValueError(f"is {len(value)} characters; Azure tag values allow at most 256")
+    bad = sorted(TAG_FORBIDDEN_CHARACTERS.intersection(value))
+    if bad:
+        raise ValueError(f"contains {' '.join(bad)}; Azure tag values may not contain < > % & \\ ? /")
+    return value
+
+
+class Tags(_Strict):
+    """Tags every resource carries; `project` and `environment` are added from the stack."""
+
+    owner: str = Field(description="the owning team or person, as an Azure tag value")
+    cost_center: str = Field(description="the cost center, as an Azure tag value")
+    data_classification: Literal["public", "internal", "confidential", "restricted"] = Field(
+        description="one of public, internal, confidential, restricted"
+    )
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        return _tag_value(value)
+
+
+class Principal(_Strict):
+    """An Entra ID principal. Role assignments need the object id; Databricks grants need
+    the display name (groups) or the application id (service principals)."""
+
+    object_id: str = Field(description=GUID_FORM)
+    display_name: str = Field(min_length=1, max_length=256, description="the principal's display name in Entra ID")
+
+    @field_validator("object_id")
+    @classmethod
+    def _object_id(cls, value: str) -> str:
+        return _guid(value)
+
+
+class ServicePrincipal(Principal):
+    client_id: str = Field(description=f"the application (client) id, {GUID_FORM}")
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        return _guid(value)
+
+
+class Principals(_Strict):
+    data_science_group: Principal = Field(description="the Entra ID group of the project's data scientists")
+    ci_service_principal: ServicePrincipal = Field(description="the CI service principal that deploys (OIDC federated)")
+    platform_admins: Principal = Field(description="the Entra ID group of platform administrators")
+    azure_databricks_object_id: str | None = Field(
+        default=None,
+        description=(
+            f"{GUID_FORM}: the object id of the AzureDatabricks application ({AZURE_DATABRICKS_APPLICATION_ID}) "
+            "in your tenant; required when databricks is on"
+        ),
+    )
+
+    @field_validator("azure_databricks_object_id")
+    @classmethod
+    def _databricks_object_id(cls, value: str | None) -> str | None:
+        return None if value is None else _guid(value)
+
+
+class Features(_Strict):
+    """Which services a project environment gets."""
+
+    databricks: bool = Field(default=True, description="true or false")
+    azureml: bool = Field(default=True, description="true or false")
+    aks: bool = Field(default=True, description="true or false")
+
+
+# RFC 1918, loopback, link-local and carrier-grade NAT: never seen by an Azure firewall.
+_NON_PUBLIC_RANGES = tuple(
+    ipaddress.IPv4Network(block)
+    for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10", "0.0.0.0/8")
+)
+
+
+def _network(value: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"'{value}' is not an IPv4 CIDR block such as 10.10.0.0/16 ({error})") from None
+
+
+class NetworkSettings(_Strict):
+    """Address ranges used in private networking. Each environment gets its own range so
+    that they can be peered with a hub later without overlapping."""
+
+    vnet_cidr: str = Field(description="an IPv4 CIDR block such as 10.10.0.0/16")
+    databricks_host_subnet: str = Field(description="an IPv4 CIDR block of /26 or larger inside vnet_cidr")
+    databricks_container_subnet: str = Field(description="an IPv4 CIDR block of /26 or larger inside vnet_cidr")
+    private_endpoint_subnet: str = Field(description="an IPv4 CIDR block of /28 or larger inside vnet_cidr")
+    aks_subnet: str = Field(description="an IPv4 CIDR block of /24 or larger inside vnet_cidr")
+
+    @field_validator("*")
+    @classmethod
+    def _is_cidr(cls, value: str) -> str:
+        _network(value)
+        return value
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> NetworkSettings:
+        vnet = _network(self.vnet_cidr)
+        minimum_prefix = {
+            "databricks_host_subnet": 26,
+            "databricks_container_subnet": 26,
+            "private_endpoint_subnet": 28,
+            "aks_subnet": 24,
+        }
+        subnets = {field: _network(getattr(self, field)) for field in minimum_prefix}
+        problems = []
+        for field, subnet in subnets.items():
+            if not subnet.subnet_of(vnet):
+                problems.append(f"{field} {subnet} is not inside vnet_cidr {vnet}")
+            if subnet.prefixlen > minimum_prefix[field]:
+                problems.append(f"{field} {subnet} is smaller than /{minimum_prefix[field]}")
+        fields = list(subnets)
+        for index, first in enumerate(fields):
+            for second in fields[index + 1 :]:
+                if subnets[first].overlaps(subnets[second]):
+                    problems.append(f"{first} {subnets[first]} overlaps {second} {subnets[second]}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class AzureMLSettings(_Strict):
+    cpu_cluster_vm_size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$", description="an Azure VM size such as Standard_DS3_v2")
+    cpu_cluster_max_nodes: int = Field(ge=1, le=100, description="an integer from 1 to 100")
+
+
+class NodePool(_Strict):
+    vm_size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$", description="an Azure VM size such as Standard_D4s_v5")
+    min_count: int = Field(ge=0, le=100, description="an integer from 0 to 100")
+    max_count: int = Field(ge=1, le=100, description="an integer from 1 to 100, at least min_count")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NodePool:
+        if self.max_count < self.min_count:
+            raise ValueError(f"max_count {self.max_count} is below min_count {self.min_count}")
+        return self
+
+
+class AksSettings(_Strict):
+    kubernetes_version: str | None = Field(default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default")
+    system_pool: NodePool = Field(description="the system node pool")
+    user_pool: NodePool = Field(description="the scoring node pool")
+
+    @field_validator("system_pool")
+    @classmethod
+    def _system_pool_runs(cls, pool: NodePool) -> NodePool:
+        if pool.min_count < 1:
+            raise ValueError("min_count must be at least 1: AKS needs a running system node")
+        return pool
+
+
+class DatabricksSettings(_Strict):
+    sku: Literal["premium", "trial"] = Field(description="premium or trial (Unity Catalog needs premium features)")
+    allowed_node_types: list[str] = Field(min_length=1, description="a non-empty list of VM sizes such as Standard_DS3_v2")
+    autotermination_minutes: int = Field(ge=10, le=240, description="an integer from 10 to 240")
+    max_workers: int = Field(ge=1, le=200, description="an integer from 1 to 200")
+
+
+class EnvironmentSettings(_Strict):
+    """Everything that may differ between environments, fully resolved."""
+
+    features: Features = Field(default_factory=Features, description="databricks, azureml and aks switches")
+    private_networking: bool = Field(description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)")
+    allowed_ip_ranges: list[str] = Field(default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints")
+    name_suffix: str | None = Field(default=None, description=f"{NAME_SUFFIX_FORM}, or omit for the derived suffix")
+    network: NetworkSettings
+    azureml: AzureMLSettings
+    aks: AksSettings
+    databricks: DatabricksSettings
+    log_retention_days: int = Field(ge=30, le=730, description="an integer from 30 to 730")
+
+    @field_validator("allowed_ip_ranges")
+    @classmethod
+    def _ip_ranges(cls, values: list[str]) -> list[str]:
+        for value in values:
+            network = _network(value if "/" in value else f"{value}/32")
+            if any(network.subnet_of(blocked) for blocked in _NON_PUBLIC_RANGES):
+                raise ValueError(f"'{value}' is a private range; Azure firewalls take public addresses only")
+        return values
+
+    @field_validator("name_suffix")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and name_suffix_problems(value):
+            raise ValueError(name_suffix_problems(value)[0])
+        return value
+
+    @model_validator(mode="after")
+    def _public_needs_allowlist(self) -> EnvironmentSettings:
+        if not self.private_networking and not self.allowed_ip_ranges:
+            raise ValueError(
+                "private_networking is false but allowed_ip_ranges is empty; list the public addresses "
+                "allowed in, or set private_networking: true"
+            )
+        return self
+
+
+# The one place environment defaults live. dev is cheap and reachable from the office
+# allowlist; staging mirrors prod at lower scale; prod is private.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "private_networking": False,
+        "network": {
+            "vnet_cidr": "10.10.0.0/16",
+            "databricks_host_subnet": "10.10.0.0/22",
+            "databricks_container_subnet": "10.10.4.0/22",
+            "private_endpoint_subnet": "10.10.8.0/24",
+            "aks_subnet": "10.10.16.0/20",
+        },
+        "azureml": {"cpu_cluster_vm_size": "Standard_DS3_v2", "cpu_cluster_max_nodes": 2},
+        "aks": {
+            "system_pool": {"vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "user_pool": {"vm_size": "Standard_D4s_v5", "min_count": 0, "max_count": 2},
+        },
+        "databricks": {
+            "sku": "premium",
+            "allowed_node_types": ["Standard_DS3_v2"],
+            "autotermination_minutes": 30,
+            "max_workers": 4,
+        },
+        "log_retention_days": 30,
+    },
+    "staging": {
+        "private_networking": True,
+        "network": {
+            "vnet_cidr": "10.20.0.0/16",
+            "databricks_host_subnet": "10.20.0.0/22",
+            "databricks_container_subnet": "10.20.4.0/22",
+            "private_endpoint_subnet": "10.20.8.0/24",
+            "aks_subnet": "10.20.16.0/20",
+        },
+        "azureml": {"cpu_cluster_vm_size": "Standard_DS3_v2", "cpu_cluster_max_nodes": 4},
+        "aks": {
+            "system_pool": {"vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3},
+            "user_pool": {"vm_size": "Standard_D4s_v5", "min_count": 0, "max_count": 3},
+        },
+        "databricks": {
+            "sku": "premium",
+            "allowed_node_types": ["Standard_DS3_v2", "Standard_DS4_v2"],
+            "autotermination_minutes": 30,
+            "max_workers": 8,
+        },
+        "log_retention_days": 30,
+    },
+    "prod": {
+        "private_networking": True,
+        "network": {
+            "vnet_cidr": "10.30.0.0/16",
+            "databricks_host_subnet": "10.30.0.0/22",
+            "databricks_container_subnet": "10.30.4.0/22",
+            "private_endpoint_subnet": "10.30.8.0/24",
+            "aks_subnet": "10.30.16.0/20",
+        },
+        "azureml": {"cpu_cluster_vm_size": "Standard_DS4_v2", "cpu_cluster_max_nodes": 8},
+        "aks": {
+            "system_pool": {"vm_size": "Standard_D4s_v5", "min_count": 2, "max_count": 3},
+            "user_pool": {"vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 6},
+        },
+        "databricks": {
+            "sku": "premium",
+            "allowed_node_types": ["Standard_DS3_v2", "Standard_DS4_v2", "Standard_DS5_v2"],
+            "autotermination_minutes": 60,
+            "max_workers": 16,
+        },
+        "log_retention_days": 90,
+    },
+}
+
+
+class ProjectFile(_Strict):
+    """The file under infra/projects/ as written by a team (overrides not yet merged)."""
+
+    project: str = Field(description=PROJECT_SLUG_FORM)
+    location: str = Field(description="a lowercase Azure region name such as westeurope")
+    tags: Tags
+    principals: Principals
+    features: Features = Field(default_factory=Features, description="databricks, azureml and aks switches")
+    environments: dict[str, dict[str, Any] | None] = Field(
+        description="a mapping with dev and prod (staging optional) to per-environment overrides"
+    )
+
+    @field_validator("project")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        problems = project_slug_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        if value not in AZURE_LOCATIONS:
+            hint = value.lower().replace(" ", "")
+            suggestion = f" (did you mean '{hint}'?)" if hint in AZURE_LOCATIONS else ""
+            raise ValueError(f"'{value}' is not a supported Azure region{suggestion}")
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _environment_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(ENVIRONMENTS))
+        if unknown:
+            raise ValueError(f"unknown environment {', '.join(unknown)}; use {', '.join(ENVIRONMENTS)}")
+        missing = [env for env in REQUIRED_ENVIRONMENTS if env not in value]
+        if missing:
+            raise ValueError(f"missing {' and '.join(missing)}; dev and prod are required, staging is optional")
+        return value
+
+
+class StackSettings(BaseModel):
+    """One project environment, fully resolved: what the Pulumi program builds from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    environment: Literal["dev", "staging", "prod"]
+    location: str
+    tags: Tags
+    principals: Principals
+    settings: EnvironmentSettings
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.project}-{self.environment}"
+
+    @property
+    def names(self) -> ResourceNames:
+        return resource_names(self.project, self.environment, self.settings.name_suffix)
+
+    @property
+    def features(self) -> Features:
+        return self.settings.features
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    def resource_tags(self) -> dict[str, str]:
+        return {
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+            "data-classification": self.tags.data_classification,
+            "project": self.project,
+            "environment": self.environment,
+            "managed-by": "pulumi",
+        }
+
+
+class ProjectFileError(Exception):
+    """Raised with every problem of a project file, one `field: message` line each."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {problem}" for problem in problems))
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _field_form(model: type[BaseModel] | None, location: tuple[Any, ...]) -> str | None:
+    """Find the `description` (the expected form) of the field an error points at."""
+    form = None
+    for part in location:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return form
+        field = model.model_fields[part]
+        form = field.description
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return form
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel], prefix: str = "") -> str:
+    location = tuple(error["loc"])
+    path = ".".join(str(part) for part in location)
+    path = f"{prefix}.{path}" if prefix and path else (prefix or path or "(file)")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "is not a known setting (check the spelling)"
+    elif error["type"] == "missing":
+        message = "is required"
+    form = _field_form(model, location)
+    if form and form not in message:
+        message = f"{message} (expected {form})"
+    return f"{path}: {message}"
+
+
+def _problems(error: ValidationError, model: type[BaseModel], prefix: str = "") -> list[str]:
+    return [_describe(item, model, prefix) for item in error.errors(include_url=False)]
+
+
+def resolve_environment(project_file: ProjectFile, environment: str, source: str = "project file") -> StackSettings:
+    if environment not in project_file.environments:
+        raise ProjectFileError(
+            source,
+            [f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}"],
+        )
+    merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
+    merged = _deep_merge(merged, project_file.environments[environment] or {})
+    try:
+        settings = EnvironmentSettings.model_validate(merged)
+    except ValidationError as error:
+        raise ProjectFileError(source, _problems(error, EnvironmentSettings, f"environments.{environment}")) from None
+    if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
+        raise ProjectFileError(
+            source,
+            [
+                "principals.azure_databricks_object_id: is required when databricks is on "
+                f"(expected {Principals.model_fields['azure_databricks_object_id'].description})"
+            ],
+        )
+    return StackSettings(
+        project=project_file.project,
+        environment=environment,
+        location=project_file.location,
+        tags=project_file.tags,
+        principals=project_file.principals,
+        settings=settings,
+    )
+
+
+def parse_project(data: Any, source: str = "project file") -> ProjectFile:
+    """Validate a project file's content and every environment in it, so that a bad prod
+    override fails the dev plan too instead of waiting for the prod deployment."""
+    if not isinstance(data, dict):
+        raise ProjectFileError(source, ["(file): expected a YAML mapping with project, location, tags, principals, environments"])
+    try:
+        project_file = ProjectFile.model_validate(data)
+    except ValidationError as error:
+        raise ProjectFileError(source, _problems(error, ProjectFile)) from None
+    problems = []
+    for environment in project_file.environments:
+        try:
+            resolve_environment(project_file, environment, source)
+        except ProjectFileError as error:
+            problems += [problem for problem in error.problems if problem not in problems]
+    if problems:
+        raise ProjectFileError(source, problems)
+    return project_file
+
+
+def load_project_file(path: str | Path) -> ProjectFile:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ProjectFileError(str(path), [f"(file): cannot be read ({error.strerror})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ProjectFileError(str(path), [f"(file): is not valid YAML ({str(error).splitlines()[0]})"]) from None
+    return parse_project(data, str(path))
+
+
+def load_stack_settings(path: str | Path, environment: str) -> StackSettings:
+    return resolve_environment(load_project_file(path), environment, str(path))
+
+
+def split_stack_name(stack: str) -> tuple[str, str]:
+    """`churn-model-prod` → (`churn-model`, `prod`): the environment is the last segment
+    because slugs may themselves contain hyphens."""
+    project, _, environment = stack.rpartition("-")
+    if not project or environment not in ENVIRONMENTS:
+        raise ProjectFileError(
+            f"stack '{stack}'",
+            [f"stack name: expected <project>-<env> with env one of {', '.join(ENVIRONMENTS)}, e.g. churn-model-dev"],
+        )
+    return project, environment
+
+
+def settings_for_stack(stack: str, projects_directory: str | Path) -> StackSettings:
+    project, environment = split_stack_name(stack)
+    path = Path(projects_directory) / f"{project}.yaml"
+    settings = load_stack_settings(path, environment)
+    if settings.project != project:
+        raise ProjectFileError(str(path), [f"project: is '{settings.project}' but the stack is for '{project}'"])
+    return settings
