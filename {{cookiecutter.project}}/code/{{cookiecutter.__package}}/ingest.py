@@ -71,15 +71,18 @@ def _whole_days(date_range: DateRange) -> DateRange:
 def _raw(spark: SparkSession, lake: Lake, entity: str, columns: tuple[str, ...], date_range: DateRange | None) -> DataFrame:
     schema = T.StructType([T.StructField(name, T.StringType()) for name in columns])
     path = lake.landing(entity)
-    if date_range is None:
-        return spark.read.option("header", True).schema(schema).csv(path)
-    schema = schema.add("date", T.StringType())
+    reader = spark.read.option("header", True)
+    if date_range is not None:
+        schema = schema.add("date", T.StringType())
+        reader = reader.option("basePath", path)
     try:
-        frame = spark.read.option("header", True).option("basePath", path).schema(schema).csv(path)
+        frame = reader.schema(schema).csv(path)
     except Exception as error:  # Spark raises AnalysisException for a missing path
         if "PATH_NOT_FOUND" in str(error) or "Path does not exist" in str(error):
             raise SettingsError(f"no landing files at {path}; run the generate step (or land the files) first") from None
         raise
+    if date_range is None:
+        return frame
     return frame.where(
         (F.col("date") >= F.lit(f"{date_range.start:%Y-%m-%d}")) & (F.col("date") < F.lit(f"{date_range.end:%Y-%m-%d}"))
     )

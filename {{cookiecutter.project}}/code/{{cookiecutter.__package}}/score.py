@@ -57,6 +57,6 @@ def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=
     model = model or mlflow.spark.load_model(f"models:/{name}@{CHAMPION}")
     lake = Lake(settings.data_root)
     features = build_features(spark, settings, date_range, labels=False)
-    scored = predictions(model, features, name, champion.version, datetime.now(timezone.utc).replace(tzinfo=None))
+    scored = predictions(model, features, name, str(champion.version), datetime.now(timezone.utc).replace(tzinfo=None))
     lake.replace_range(scored, "predictions", "window_start", date_range)
-    return ScoreResult(lake.rows_written(spark, "predictions"), champion.version, lake.table("predictions"), lake.version(spark, "predictions"))
+    return ScoreResult(lake.rows_written(spark, "predictions"), str(champion.version), lake.table("predictions"), lake.version(spark, "predictions"))

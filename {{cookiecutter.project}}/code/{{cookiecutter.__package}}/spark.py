@@ -8,6 +8,7 @@ Central on first use (`make setup` does that once).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -26,6 +27,9 @@ def get_spark(app_name: str = "{{ cookiecutter.__package }}", state_dir: Path | 
 
     from delta import configure_spark_with_delta_pip
 
+    # Python workers must run the interpreter that has this package and its pins,
+    # not whatever `python3` is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     state = Path(state_dir or Path.cwd() / ".local").resolve()
     state.mkdir(parents=True, exist_ok=True)
     builder = (

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import mlflow
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from pyspark.sql import SparkSession
 
@@ -104,37 +105,38 @@ def validate(spark: SparkSession, settings: Settings, holdout: DateRange, versio
     configure_tracking(settings)
     client = MlflowClient()
     name = model_name(settings)
-    candidate = client.get_model_version(name, version) if version else latest_version(client, name)
+    candidate = _model_version(client, name, version) if version else latest_version(client, name)
     if candidate is None:
         raise SettingsError(f"model '{name}' has no versions yet; run the train step first")
+    candidate_version = str(candidate.version)
     champion = version_by_alias(client, name, CHAMPION)
-    if champion is not None and champion.version == candidate.version:
+    if champion is not None and str(champion.version) == candidate_version:
         champion = None  # re-validating the champion itself: compare with thresholds only
 
-    report = ValidationReport(name, candidate.version, str(holdout), evaluate(spark, settings, candidate.version, holdout))
+    report = ValidationReport(name, candidate_version, str(holdout), evaluate(spark, settings, candidate_version, holdout))
     if champion is not None:
-        report.champion_version = champion.version
-        report.champion = evaluate(spark, settings, champion.version, holdout)
+        report.champion_version = str(champion.version)
+        report.champion = evaluate(spark, settings, report.champion_version, holdout)
     report.checks = _checks(settings, report.candidate, report.champion)
     report.passed = all(check["passed"] for check in report.checks)
 
-    client.set_model_version_tag(name, candidate.version, "validation_status", "passed" if report.passed else "failed")
-    client.set_model_version_tag(name, candidate.version, "validation_holdout", str(holdout))
+    client.set_model_version_tag(name, candidate_version, "validation_status", "passed" if report.passed else "failed")
+    client.set_model_version_tag(name, candidate_version, "validation_holdout", str(holdout))
     for metric, value in report.candidate.items():
         if value is not None:
-            client.set_model_version_tag(name, candidate.version, f"holdout_{metric}", f"{value:.6f}")
+            client.set_model_version_tag(name, candidate_version, f"holdout_{metric}", f"{value:.6f}")
             client.log_metric(candidate.run_id, f"holdout_{metric}", value)
     if report.passed:
-        client.set_registered_model_alias(name, CHALLENGER, candidate.version)
+        client.set_registered_model_alias(name, CHALLENGER, candidate_version)
         report.promoted_to = CHALLENGER
         if settings.config.validation.promotion == "auto":
-            promote(settings, candidate.version)
+            promote(settings, candidate_version)
             report.promoted_to = CHAMPION
     _write_report(settings, report, client, candidate.run_id)
     if not report.passed:
         failed = ", ".join(check["name"] for check in report.checks if not check["passed"])
         raise ValidationFailed(
-            f"{name} version {candidate.version} failed validation ({failed}); champion unchanged. Report: {report.report_path}"
+            f"{name} version {candidate_version} failed validation ({failed}); champion unchanged. Report: {report.report_path}"
         )
     return report
 
@@ -153,7 +155,7 @@ def promote(settings: Settings, version: str) -> str:
     configure_tracking(settings)
     client = MlflowClient()
     name = model_name(settings)
-    model_version = client.get_model_version(name, version)
+    model_version = _model_version(client, name, version)
     if model_version.tags.get("validation_status") != "passed":
         raise PromotionRefused(
             f"{name} version {version} has not passed validation (status: {model_version.tags.get('validation_status', 'never validated')}); "
@@ -162,12 +164,19 @@ def promote(settings: Settings, version: str) -> str:
     previous = version_by_alias(client, name, CHAMPION)
     client.set_registered_model_alias(name, CHAMPION, version)
     client.set_model_version_tag(name, version, "promoted_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    if previous is not None and previous.version != version:
-        client.set_model_version_tag(name, version, "previous_champion", previous.version)
+    if previous is not None and str(previous.version) != str(version):
+        client.set_model_version_tag(name, version, "previous_champion", str(previous.version))
     challenger = version_by_alias(client, name, CHALLENGER)
-    if challenger is not None and challenger.version == version:
+    if challenger is not None and str(challenger.version) == str(version):
         client.delete_registered_model_alias(name, CHALLENGER)
     return version
+
+
+def _model_version(client: MlflowClient, name: str, version: str):
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException:
+        raise SettingsError(f"model '{name}' has no version '{version}'; see `make mlflow-ui` for the versions") from None
 
 
 def report_path_for(settings: Settings, name: str, version: str) -> Path:

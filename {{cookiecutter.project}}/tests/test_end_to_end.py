@@ -1,0 +1,115 @@
+"""The whole pipeline on tiny data: ingest -> features -> train -> validate/promote -> score, twice."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow.tracking import MlflowClient
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
+
+from {{ cookiecutter.__package }} import data_product, features, ingest, score, train, validate
+from {{ cookiecutter.__package }}.lake import Lake
+from {{ cookiecutter.__package }}.tracking import CHALLENGER, CHAMPION, version_by_alias
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(spark, state_dir, tmp_path_factory):
+    """Ingest, build features and train one model; tests below validate and score it."""
+    from conftest import make_settings
+
+    settings = make_settings(state_dir, tmp_path_factory.mktemp("e2e") / "lake")
+    data_product.generate(spark, settings)
+    ranges = settings.ranges()
+    ingest.ingest(spark, settings, ranges["ingest"])
+    features.write_features(spark, settings, ranges["data"])
+    result = train.train(spark, settings, ranges["train"])
+    return settings, result
+
+
+def prediction_rows(spark, settings):
+    return sorted(
+        tuple(row)
+        for row in Lake(settings.data_root).read(spark, "predictions").drop("scored_at").collect()
+    )
+
+
+def test_the_registered_version_records_its_lineage(trained):
+    settings, result = trained
+    version = MlflowClient().get_model_version(result.model_name, result.model_version)
+    assert version.tags["train_start"] == f"{settings.ranges()['train'].start:%Y-%m-%d %H:%M}"
+    assert version.tags["features_table_version"].isdigit()
+    assert version.tags["git_commit"]
+    run = MlflowClient().get_run(result.run_id)
+    assert run.inputs.dataset_inputs, "the training data set is logged as an input"
+    assert {"num_trees", "max_depth", "horizon_hours"} <= set(run.data.params)
+
+
+def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
+    settings, result = trained
+    strict = settings.config.validation.model_copy(update={"min_f1_weighted": 1.01})
+    strict_settings = type(settings)(settings.config.model_copy(update={"validation": strict}), settings.size, settings.data_root, settings.state_dir)
+    with pytest.raises(validate.ValidationFailed, match="champion unchanged") as failure:
+        validate.validate(spark, strict_settings, settings.ranges()["holdout"])
+    report = str(failure.value).split("Report: ")[1]
+    assert "FAILED" in open(report).read()
+    assert version_by_alias(MlflowClient(), result.model_name, CHAMPION) is None
+    assert version_by_alias(MlflowClient(), result.model_name, CHALLENGER) is None
+
+
+def test_manual_promotion_waits_for_sign_off_then_scores_idempotently(spark, trained):
+    settings, result = trained
+    manual = settings.config.validation.model_copy(update={"promotion": "manual"})
+    manual_settings = type(settings)(settings.config.model_copy(update={"validation": manual}), settings.size, settings.data_root, settings.state_dir)
+    report = validate.validate(spark, manual_settings, settings.ranges()["holdout"])
+    client = MlflowClient()
+    assert report.passed and report.promoted_to == CHALLENGER
+    assert version_by_alias(client, result.model_name, CHAMPION) is None
+    assert str(version_by_alias(client, result.model_name, CHALLENGER).version) == result.model_version
+
+    validate.promote(settings, result.model_version)
+    assert str(version_by_alias(client, result.model_name, CHAMPION).version) == result.model_version
+    assert version_by_alias(client, result.model_name, CHALLENGER) is None
+
+    scoring = settings.ranges()["score"]
+    first = score.score(spark, settings, scoring)
+    windows = int((scoring.end - scoring.start).total_seconds() // (12 * 3600))
+    assert first.rows == settings.size_spec.machines * windows
+    first_rows = prediction_rows(spark, settings)
+    assert {row[6] for row in first_rows} == {result.model_version}
+
+    second = score.score(spark, settings, scoring)
+    assert second.rows == first.rows
+    assert second.table_version == first.table_version + 1
+    assert prediction_rows(spark, settings) == first_rows, "a re-run gives identical predictions, not extra rows"
+
+
+def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, trained):
+    settings, result = trained
+    client = MlflowClient()
+    if version_by_alias(client, result.model_name, CHAMPION) is None:
+        client.set_registered_model_alias(result.model_name, CHAMPION, result.model_version)
+    scoring = settings.ranges()["score"]
+    score.score(spark, settings, scoring)
+    lake = Lake(settings.data_root)
+    before_version, before_rows = lake.version(spark, "predictions"), prediction_rows(spark, settings)
+
+    import mlflow
+
+    real = mlflow.spark.load_model(f"models:/{result.model_name}@{CHAMPION}")
+
+    def crash_on_last_machine(component, machine_id):
+        if machine_id == settings.size_spec.machines:
+            raise RuntimeError("worker lost")
+        return component
+
+    class DyingModel:
+        def transform(self, frame):
+            crash = F.udf(crash_on_last_machine, StringType())
+            return real.transform(frame).withColumn("predicted_component", crash("predicted_component", "machine_id"))
+
+    with pytest.raises(Exception, match="worker lost"):
+        score.score(spark, settings, scoring, model=DyingModel())
+    assert lake.version(spark, "predictions") == before_version
+    assert prediction_rows(spark, settings) == before_rows
