@@ -135,6 +135,7 @@ NAME_RULES: dict[str, NameRule] = {
         "application_insights": ("Application Insights", "appi", 1, 255, r"[^%&\\?/]+", "free of % & \\ ? /", "resource group"),
         "user_assigned_identity": ("user-assigned identity", "id", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "resource group"),
         "storage_account": ("storage account", "st", 3, 24, r"[a-z0-9]+", "lowercase letters and digits only", "global"),
+        "machine_learning_storage_account": ("storage account", "st", 3, 24, r"[a-z0-9]+", "lowercase letters and digits only", "global"),
         "key_vault": ("Key Vault", "kv", 3, 24, r"[A-Za-z](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]", "alphanumerics and single '-', starting with a letter, ending alphanumeric", "global"),
         "container_registry": ("container registry", "cr", 5, 50, r"[A-Za-z0-9]+", "alphanumerics only", "global"),
         "machine_learning_workspace": ("ML workspace", "mlw", 3, 33, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "resource group"),
@@ -213,6 +214,7 @@ class ResourceNames:
     application_insights: str
     user_assigned_identity: str
     storage_account: str
+    machine_learning_storage_account: str
     key_vault: str
     container_registry: str
     machine_learning_workspace: str
@@ -260,6 +262,9 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         application_insights=f"appi-{base}",
         user_assigned_identity=f"id-{base}",
         storage_account=_truncated_then_suffixed("st", compact, f"{code}{suffix}", 24, ""),
+        # Azure ML cannot use a hierarchical-namespace account as its default storage, so it
+        # gets its own account next to the lake.
+        machine_learning_storage_account=_truncated_then_suffixed("st", compact, f"ml{code}{suffix}", 24, ""),
         key_vault=_truncated_then_suffixed("kv-", project, f"-{code}-{suffix}", 24, "-"),
         container_registry=_truncated_then_suffixed("cr", compact, f"{code}{suffix}", 50, ""),
         machine_learning_workspace=f"mlw-{base}",

@@ -1,0 +1,55 @@
+"""`dsplatform` command line: the offline plan today, the self-service request later.
+
+Errors in a project file print one line per problem naming the field and the expected
+form, and exit with status 2; a traceback would bury the one line that matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from dsplatform.naming import ENVIRONMENTS
+
+FORMATS = ("table", "json", "markdown", "mermaid")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dsplatform", description="Platform tooling for data-science projects on Azure.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser(
+        "plan",
+        help="show what a project environment would create, offline (never touches Azure)",
+        description="Run the Pulumi program under Pulumi's mock runtime and print what it would create. "
+        "Never touches Azure: no credentials, no Pulumi CLI, no network.",
+    )
+    plan.add_argument("project_file", help="path to a project file, e.g. infra/projects/example.yaml")
+    plan.add_argument("--env", required=True, choices=ENVIRONMENTS, help="environment to plan")
+    plan.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
+    plan.add_argument("--timing", action="store_true", help="print the plan's duration to stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    from dsplatform.config import ProjectFileError, load_stack_settings
+
+    try:
+        settings = load_stack_settings(arguments.project_file, arguments.env)
+    except ProjectFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from dsplatform.plan import RENDERERS, run_plan
+
+    started = time.perf_counter()
+    plan = run_plan(settings)
+    elapsed = time.perf_counter() - started
+    sys.stdout.write(RENDERERS[arguments.format](plan))
+    if arguments.timing:
+        print(f"planned {settings.stack_name} in {elapsed:.3f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

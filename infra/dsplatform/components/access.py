@@ -1,0 +1,203 @@
+"""Role assignments per environment, in one place so they can be reviewed as a list.
+
+- dev: the data-science group contributes to the workspaces and the data;
+- prod (and staging): only the CI service principal writes; people get read roles at most;
+- workload identities get exactly what they use.
+
+Anything that needs a role to work (the Databricks secret scope, the Unity Catalog
+storage credential, the ML datastore) is created after this component and depends on the
+specific assignments it needs, because roles take a while to propagate and the first call
+otherwise fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from dsplatform.components.common import (
+    HUMAN_PRINCIPAL_TYPES,
+    READ_ONLY_ROLES,
+    role_assignment_name,
+    role_definition_id,
+)
+from dsplatform.components.container_registry import ContainerRegistry
+from dsplatform.components.data_lake import DataLake
+from dsplatform.components.databricks import DatabricksWorkspace
+from dsplatform.components.foundation import Foundation
+from dsplatform.components.key_vault import KeyVault
+from dsplatform.components.kubernetes import KubernetesCluster
+from dsplatform.components.machine_learning import MachineLearningWorkspace
+from dsplatform.components.network import Network
+from dsplatform.config import StackSettings
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One intended role assignment, readable before any id is known."""
+
+    principal: str  # a key such as "data_science_group" or "workload_identity"
+    principal_type: str  # Group, User or ServicePrincipal
+    role: str
+    scope: str  # a key such as "lake" or "resource_group"
+
+    @property
+    def key(self) -> str:
+        return f"{self.principal}:{self.scope}:{self.role}"
+
+    @property
+    def is_human_write(self) -> bool:
+        return self.principal_type in HUMAN_PRINCIPAL_TYPES and self.role not in READ_ONLY_ROLES
+
+
+def planned_grants(settings: StackSettings) -> list[Grant]:
+    """The environment's role assignments as data: the program creates exactly these, and
+    tests and policies can check them without running Pulumi."""
+    features = settings.features
+    private = settings.settings.private_networking
+    grants: list[Grant] = []
+
+    def grant(principal: str, principal_type: str, role: str, scope: str) -> None:
+        grants.append(Grant(principal, principal_type, role, scope))
+
+    people = "data_science_group"
+    if settings.is_production or settings.environment == "staging":
+        grant(people, "Group", "Reader", "resource_group")
+        grant(people, "Group", "Storage Blob Data Reader", "lake")
+        if features.aks:
+            grant(people, "Group", "Azure Kubernetes Service RBAC Reader", "aks_cluster")
+        grant("platform_admins", "Group", "Reader", "resource_group")
+        grant("platform_admins", "Group", "Key Vault Reader", "key_vault")
+    else:
+        grant(people, "Group", "Reader", "resource_group")
+        grant(people, "Group", "Storage Blob Data Contributor", "lake")
+        grant(people, "Group", "Key Vault Secrets Officer", "key_vault")
+        grant(people, "Group", "AcrPush", "container_registry")
+        if features.azureml:
+            grant(people, "Group", "AzureML Data Scientist", "machine_learning_workspace")
+        if features.databricks:
+            grant(people, "Group", "Contributor", "databricks_workspace")
+        if features.aks:
+            grant(people, "Group", "Azure Kubernetes Service RBAC Writer", "aks_cluster")
+        grant("platform_admins", "Group", "Contributor", "resource_group")
+
+    # The CI service principal deploys models and data in every environment.
+    ci = "ci_service_principal"
+    grant(ci, "ServicePrincipal", "Storage Blob Data Contributor", "lake")
+    grant(ci, "ServicePrincipal", "AcrPush", "container_registry")
+    grant(ci, "ServicePrincipal", "Key Vault Secrets Officer", "key_vault")
+    if features.azureml:
+        grant(ci, "ServicePrincipal", "AzureML Data Scientist", "machine_learning_workspace")
+    if features.databricks:
+        grant(ci, "ServicePrincipal", "Contributor", "databricks_workspace")
+    if features.aks:
+        grant(ci, "ServicePrincipal", "Azure Kubernetes Service RBAC Writer", "aks_cluster")
+
+    # Workload identities: exactly what they use.
+    grant("workload_identity", "ServicePrincipal", "Storage Blob Data Contributor", "lake")
+    grant("workload_identity", "ServicePrincipal", "AcrPull", "container_registry")
+    grant("workload_identity", "ServicePrincipal", "Key Vault Secrets User", "key_vault")
+    if features.azureml:
+        grant("machine_learning_workspace_identity", "ServicePrincipal", "Storage Blob Data Reader", "lake")
+    if features.databricks:
+        grant("databricks_access_connector", "ServicePrincipal", "Storage Blob Data Contributor", "lake")
+        grant("azure_databricks_application", "ServicePrincipal", "Key Vault Secrets User", "key_vault")
+    if features.aks:
+        grant("aks_kubelet_identity", "ServicePrincipal", "AcrPull", "container_registry")
+        if private:
+            grant("aks_cluster_identity", "ServicePrincipal", "Network Contributor", "aks_subnet")
+    return grants
+
+
+class Access(pulumi.ComponentResource):
+    assignments: dict[str, azure_native.authorization.RoleAssignment]
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        subscription_id: pulumi.Input[str],
+        foundation: Foundation,
+        lake: DataLake,
+        key_vault: KeyVault,
+        registry: ContainerRegistry,
+        network: Network | None = None,
+        machine_learning: MachineLearningWorkspace | None = None,
+        databricks: DatabricksWorkspace | None = None,
+        kubernetes: KubernetesCluster | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dsplatform:azure:Access", name, None, opts)
+        principals = settings.principals
+        names = settings.names
+        principal_ids: dict[str, pulumi.Input[str]] = {
+            "data_science_group": principals.data_science_group.object_id,
+            "platform_admins": principals.platform_admins.object_id,
+            "ci_service_principal": principals.ci_service_principal.object_id,
+            "workload_identity": foundation.workload_identity.principal_id,
+        }
+        principal_labels = {
+            "data_science_group": principals.data_science_group.display_name,
+            "platform_admins": principals.platform_admins.display_name,
+            "ci_service_principal": principals.ci_service_principal.display_name,
+            "workload_identity": names.user_assigned_identity,
+        }
+        scopes: dict[str, tuple[pulumi.Input[str], str, list[pulumi.Resource]]] = {
+            "resource_group": (foundation.resource_group.id, names.resource_group, [foundation.resource_group]),
+            "lake": (lake.storage_account.id, names.storage_account, [lake.storage_account]),
+            "key_vault": (key_vault.vault.id, names.key_vault, [key_vault.vault]),
+            "container_registry": (registry.registry.id, names.container_registry, [registry.registry]),
+        }
+        if machine_learning is not None:
+            principal_ids["machine_learning_workspace_identity"] = machine_learning.principal_id
+            principal_labels["machine_learning_workspace_identity"] = f"{names.machine_learning_workspace} (system identity)"
+            scopes["machine_learning_workspace"] = (
+                machine_learning.workspace.id,
+                names.machine_learning_workspace,
+                [machine_learning.workspace],
+            )
+        if databricks is not None:
+            principal_ids["databricks_access_connector"] = databricks.access_connector_principal_id
+            principal_labels["databricks_access_connector"] = names.databricks_access_connector
+            if principals.azure_databricks_object_id:
+                principal_ids["azure_databricks_application"] = principals.azure_databricks_object_id
+                principal_labels["azure_databricks_application"] = "AzureDatabricks (first-party application)"
+            scopes["databricks_workspace"] = (databricks.workspace.id, names.databricks_workspace, [databricks.workspace])
+        if kubernetes is not None:
+            principal_ids["aks_kubelet_identity"] = kubernetes.kubelet_object_id
+            principal_labels["aks_kubelet_identity"] = f"{names.aks_cluster} (kubelet identity)"
+            principal_ids["aks_cluster_identity"] = kubernetes.cluster_principal_id
+            principal_labels["aks_cluster_identity"] = f"{names.aks_cluster} (cluster identity)"
+            scopes["aks_cluster"] = (kubernetes.cluster.id, names.aks_cluster, [kubernetes.cluster])
+        if network is not None:
+            subnet = network.subnets["aks"]
+            scopes["aks_subnet"] = (subnet.id, f"{names.virtual_network}/snet-aks", [subnet])
+
+        self.grants = [grant for grant in planned_grants(settings) if grant.scope in scopes and grant.principal in principal_ids]
+        self.assignments = {}
+        for grant in self.grants:
+            scope_id, scope_label, scope_resources = scopes[grant.scope]
+            self.assignments[grant.key] = azure_native.authorization.RoleAssignment(
+                f"{name}-{grant.principal}-{grant.scope}-{grant.role}".replace(" ", "-").replace("_", "-").lower(),
+                role_assignment_name=role_assignment_name(
+                    settings.stack_name, scope_label, principal_labels[grant.principal], grant.role
+                ),
+                principal_id=principal_ids[grant.principal],
+                principal_type=grant.principal_type,
+                role_definition_id=role_definition_id(subscription_id, grant.role),
+                scope=scope_id,
+                description=f"{principal_labels[grant.principal]} -> {grant.role} -> {scope_label}",
+                # Explicit: the scope must exist before the assignment, even where the id
+                # comes from configuration rather than from the resource's output.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=scope_resources),
+            )
+        self.register_outputs({"assignment_count": len(self.assignments)})
+
+    def needed_by(self, *keys: str) -> list[pulumi.Resource]:
+        """The assignments a consumer must wait for, by Grant.key."""
+        missing = [key for key in keys if key not in self.assignments]
+        if missing:
+            raise KeyError(f"no role assignment planned for {', '.join(missing)}")
+        return [self.assignments[key] for key in keys]

@@ -1,0 +1,64 @@
+"""Key Vault with the Azure Verified Modules defaults: RBAC mode, purge protection, soft
+delete, and network ACLs. Its name carries the deterministic suffix because a deleted
+vault keeps its name reserved while soft-deleted (mlops-v2 collided on this repeatedly)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from dsplatform.components.common import child, diagnostic_setting
+from dsplatform.components.foundation import Foundation
+from dsplatform.components.network import Network
+from dsplatform.config import StackSettings
+
+
+class KeyVault(pulumi.ComponentResource):
+    vault: azure_native.keyvault.Vault
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        foundation: Foundation,
+        network: Network | None,
+        tenant_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dsplatform:azure:KeyVault", name, None, opts)
+        names = settings.names
+        private = settings.settings.private_networking
+        self.vault = azure_native.keyvault.Vault(
+            f"{name}-vault",
+            vault_name=names.key_vault,
+            resource_group_name=foundation.resource_group.name,
+            location=settings.location,
+            properties={
+                "tenant_id": tenant_id,
+                "sku": {"family": "A", "name": "premium" if settings.is_production else "standard"},
+                # Access through Azure RBAC role assignments only, never access policies.
+                "enable_rbac_authorization": True,
+                "enable_soft_delete": True,
+                "enable_purge_protection": True,
+                # Short in dev so a torn-down vault frees its name sooner; 90 days in prod.
+                "soft_delete_retention_in_days": 90 if settings.is_production else 7,
+                "public_network_access": "Disabled" if private else "Enabled",
+                "network_acls": {
+                    "default_action": "Deny",
+                    "bypass": "AzureServices",
+                    "ip_rules": [] if private else [{"value": address} for address in settings.settings.allowed_ip_ranges],
+                },
+                "enabled_for_deployment": False,
+                "enabled_for_disk_encryption": False,
+                "enabled_for_template_deployment": False,
+            },
+            tags=settings.resource_tags(),
+            # Purge protection means a replaced vault cannot be deleted for good: never replace it by accident.
+            opts=child(self).merge(pulumi.ResourceOptions(protect=settings.is_production)),
+        )
+        self.private_endpoint = (
+            network.private_endpoint(names.key_vault, self.vault.id, "vault", ["vault"], self) if network else None
+        )
+        self.diagnostics = diagnostic_setting(f"{name}-vault", "key_vault", self.vault.id, foundation.log_analytics.id, self)
+        self.vault_uri = self.vault.properties.apply(lambda properties: properties.vault_uri)
+        self.register_outputs({"vault_uri": self.vault_uri})

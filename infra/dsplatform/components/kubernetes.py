@@ -1,0 +1,196 @@
+"""AKS for real-time scoring: Entra ID with Azure RBAC and no local accounts, workload
+identity instead of secrets, and autoscaling pools. The cluster is made available to the
+ML workspace as Kubernetes compute through the Azure ML extension, the documented way to
+attach AKS to an Azure ML (v2) workspace."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from dsplatform.components.common import child, diagnostic_setting
+from dsplatform.components.foundation import Foundation
+from dsplatform.components.network import Network
+from dsplatform.config import StackSettings
+
+SCORING_NAMESPACE = "scoring"
+SCORING_SERVICE_ACCOUNT = "scoring"
+KUBERNETES_COMPUTE_NAME = "aks-scoring"
+
+
+class KubernetesCluster(pulumi.ComponentResource):
+    cluster: azure_native.containerservice.ManagedCluster
+    scoring_pool: azure_native.containerservice.AgentPool
+    federated_credential: azure_native.managedidentity.FederatedIdentityCredential
+    azureml_extension: azure_native.kubernetesconfiguration.Extension | None
+    machine_learning_compute: azure_native.machinelearningservices.Compute | None
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        foundation: Foundation,
+        network: Network | None,
+        tenant_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dsplatform:azure:KubernetesCluster", name, None, opts)
+        self._name = name
+        self._settings = settings
+        self._foundation = foundation
+        names = settings.names
+        env = settings.settings
+        private = network is not None
+        self.azureml_extension = None
+        self.machine_learning_compute = None
+        subnet_id = network.subnets["aks"].id if network else None
+
+        system_pool = {
+            "name": names.aks_system_pool,
+            "mode": "System",
+            "type": "VirtualMachineScaleSets",
+            "os_type": "Linux",
+            "os_sku": "AzureLinux",
+            "vm_size": env.aks.system_pool.vm_size,
+            "enable_auto_scaling": True,
+            "min_count": env.aks.system_pool.min_count,
+            "max_count": env.aks.system_pool.max_count,
+            "count": env.aks.system_pool.min_count,
+            "enable_node_public_ip": False,
+            # Keep scoring pods off the system pool.
+            "node_taints": ["CriticalAddonsOnly=true:NoSchedule"],
+            "availability_zones": ["1", "2", "3"] if settings.is_production else None,
+            "vnet_subnet_id": subnet_id,
+        }
+        self.cluster = azure_native.containerservice.ManagedCluster(
+            f"{name}-cluster",
+            resource_name_=names.aks_cluster,
+            resource_group_name=foundation.resource_group.name,
+            location=settings.location,
+            dns_prefix=names.aks_dns_prefix,
+            kubernetes_version=env.aks.kubernetes_version,
+            node_resource_group=names.aks_node_resource_group,
+            sku={"name": "Base", "tier": "Standard" if settings.is_production else "Free"},
+            identity={"type": "SystemAssigned"},
+            # Entra ID sign-in with Azure RBAC for authorization, and no local (certificate) accounts.
+            aad_profile={
+                "managed": True,
+                "enable_azure_rbac": True,
+                "tenant_id": tenant_id,
+                # Cluster-admin for people only in dev; prod admins get read roles (see Access).
+                "admin_group_object_ids": [] if settings.is_production else [settings.principals.platform_admins.object_id],
+            },
+            disable_local_accounts=True,
+            enable_rbac=True,
+            oidc_issuer_profile={"enabled": True},
+            security_profile={"workload_identity": {"enabled": True}},
+            agent_pool_profiles=[system_pool],
+            network_profile={
+                "network_plugin": "azure",
+                "network_plugin_mode": "overlay",
+                "network_dataplane": "cilium",
+                "network_policy": "cilium",
+                "load_balancer_sku": "standard",
+            },
+            api_server_access_profile=(
+                {"enable_private_cluster": True}
+                if private
+                else {"authorized_ip_ranges": list(env.allowed_ip_ranges)}
+            ),
+            auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
+            addon_profiles={
+                "omsagent": {
+                    "enabled": True,
+                    "config": {"logAnalyticsWorkspaceResourceID": foundation.log_analytics.id},
+                },
+                "azurepolicy": {"enabled": True},
+            },
+            # A private cluster's API server has no public endpoint at all.
+            public_network_access="Disabled" if private else "Enabled",
+            tags=settings.resource_tags(),
+            opts=child(self),
+        )
+        user_pool = env.aks.user_pool
+        self.scoring_pool = azure_native.containerservice.AgentPool(
+            f"{name}-scoring-pool",
+            agent_pool_name=names.aks_user_pool,
+            resource_name_=self.cluster.name,
+            resource_group_name=foundation.resource_group.name,
+            mode="User",
+            type="VirtualMachineScaleSets",
+            os_type="Linux",
+            os_sku="AzureLinux",
+            vm_size=user_pool.vm_size,
+            enable_auto_scaling=True,
+            min_count=user_pool.min_count,
+            max_count=user_pool.max_count,
+            count=user_pool.min_count,
+            enable_node_public_ip=False,
+            vnet_subnet_id=subnet_id,
+            node_labels={"workload": "scoring"},
+            opts=child(self),
+        )
+        # Scoring pods authenticate as the workload identity through OIDC federation: no secret in the cluster.
+        self.federated_credential = azure_native.managedidentity.FederatedIdentityCredential(
+            f"{name}-federated-credential",
+            federated_identity_credential_resource_name=names.federated_identity_credential,
+            resource_name_=foundation.workload_identity.name,
+            resource_group_name=foundation.resource_group.name,
+            issuer=self.cluster.oidc_issuer_profile.apply(lambda profile: profile.issuer_url),
+            subject=f"system:serviceaccount:{SCORING_NAMESPACE}:{SCORING_SERVICE_ACCOUNT}",
+            audiences=["api://AzureADTokenExchange"],
+            opts=child(self),
+        )
+        self.diagnostics = diagnostic_setting(
+            f"{name}-cluster", "aks_cluster", self.cluster.id, foundation.log_analytics.id, self
+        )
+        self.kubelet_object_id = self.cluster.identity_profile.apply(
+            lambda profiles: profiles["kubeletidentity"].object_id
+        )
+        self.cluster_principal_id = self.cluster.identity.apply(lambda identity: identity.principal_id)
+        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda profile: profile.issuer_url)
+        self.register_outputs({"cluster_name": self.cluster.name})
+
+    def attach_to_machine_learning(
+        self, workspace: azure_native.machinelearningservices.Workspace, depends_on: list[pulumi.Resource]
+    ) -> azure_native.machinelearningservices.Compute:
+        """Install the Azure ML extension and register the cluster as Kubernetes compute."""
+        private = self._settings.settings.private_networking
+        self.azureml_extension = azure_native.kubernetesconfiguration.Extension(
+            f"{self._name}-azureml-extension",
+            extension_name="azureml",
+            extension_type="Microsoft.AzureML.Kubernetes",
+            cluster_rp="Microsoft.ContainerService",
+            cluster_resource_name="managedClusters",
+            cluster_name=self.cluster.name,
+            resource_group_name=self._foundation.resource_group.name,
+            auto_upgrade_minor_version=True,
+            release_train="stable",
+            identity={"type": "SystemAssigned"},
+            configuration_settings={
+                "enableTraining": "False",
+                "enableInference": "True",
+                # Private clusters score behind an internal load balancer only.
+                "inferenceRouterServiceType": "LoadBalancer",
+                **({"internalLoadBalancerProvider": "azure"} if private else {}),
+                "allowInsecureConnections": "False",
+                "inferenceRouterHA": "True" if self._settings.is_production else "False",
+                "nodeSelector.workload": "scoring",
+            },
+            opts=child(self, [self.scoring_pool]),
+        )
+        self.machine_learning_compute = azure_native.machinelearningservices.Compute(
+            f"{self._name}-machine-learning-compute",
+            compute_name=KUBERNETES_COMPUTE_NAME,
+            workspace_name=workspace.name,
+            resource_group_name=self._foundation.resource_group.name,
+            location=self._settings.location,
+            properties=azure_native.machinelearningservices.KubernetesArgs(
+                compute_type="Kubernetes",
+                resource_id=self.cluster.id,
+                description="AKS scoring cluster, attached through the Azure ML extension.",
+                properties=azure_native.machinelearningservices.KubernetesPropertiesArgs(namespace=SCORING_NAMESPACE),
+            ),
+            opts=child(self, [self.azureml_extension, *depends_on]),
+        )
+        return self.machine_learning_compute

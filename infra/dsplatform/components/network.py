@@ -1,0 +1,165 @@
+"""Private networking: one VNet per project environment, Databricks VNet injection
+subnets, and private endpoints with their DNS zones.
+
+Only built when `private_networking` is on (prod and staging by default). Without it,
+services stay public but answer only the environment's IP allowlist.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from dsplatform.components.common import child, diagnostic_setting
+from dsplatform.components.foundation import Foundation
+from dsplatform.config import StackSettings
+from dsplatform.naming import SUBNET_NAMES
+
+# Private DNS zone per private-link sub-resource (Azure public cloud).
+PRIVATE_DNS_ZONES = {
+    "blob": "privatelink.blob.core.windows.net",
+    "dfs": "privatelink.dfs.core.windows.net",
+    "vault": "privatelink.vaultcore.azure.net",
+    "registry": "privatelink.azurecr.io",
+    "amlworkspace": "privatelink.api.azureml.ms",
+    "amlnotebooks": "privatelink.notebooks.azure.net",
+    "databricks_ui_api": "privatelink.azuredatabricks.net",
+}
+DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
+
+
+class Network(pulumi.ComponentResource):
+    virtual_network: azure_native.network.VirtualNetwork
+    databricks_security_group: azure_native.network.NetworkSecurityGroup
+    subnets: dict[str, azure_native.network.Subnet]
+    dns_zones: dict[str, azure_native.privatedns.PrivateZone]
+    dns_links: dict[str, azure_native.privatedns.VirtualNetworkLink]
+
+    def __init__(
+        self, name: str, settings: StackSettings, foundation: Foundation, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("dsplatform:azure:Network", name, None, opts)
+        names = settings.names
+        cidrs = settings.settings.network
+        tags = settings.resource_tags()
+        self._name = name
+        self._resource_group_name = foundation.resource_group.name
+        self._location = settings.location
+        self._tags = tags
+        self.private_endpoints: dict[str, azure_native.network.PrivateEndpoint] = {}
+        self.private_endpoint_dns_groups: dict[str, azure_native.network.PrivateDnsZoneGroup] = {}
+
+        self.virtual_network = azure_native.network.VirtualNetwork(
+            f"{name}-virtual-network",
+            virtual_network_name=names.virtual_network,
+            resource_group_name=foundation.resource_group.name,
+            location=settings.location,
+            address_space={"address_prefixes": [cidrs.vnet_cidr]},
+            tags=tags,
+            opts=child(self),
+        )
+        # Databricks adds its own required rules to this group when it injects into the VNet.
+        self.databricks_security_group = azure_native.network.NetworkSecurityGroup(
+            f"{name}-databricks-security-group",
+            network_security_group_name=names.network_security_group,
+            resource_group_name=foundation.resource_group.name,
+            location=settings.location,
+            tags=tags,
+            opts=child(self, [self.virtual_network]),
+        )
+        subnet_specs = {
+            "databricks_host": (cidrs.databricks_host_subnet, True),
+            "databricks_container": (cidrs.databricks_container_subnet, True),
+            "private_endpoints": (cidrs.private_endpoint_subnet, False),
+            "aks": (cidrs.aks_subnet, False),
+        }
+        self.subnets = {}
+        previous: list[pulumi.Resource] = []
+        for key, (prefix, delegated) in subnet_specs.items():
+            subnet = azure_native.network.Subnet(
+                f"{name}-subnet-{key.replace('_', '-')}",
+                subnet_name=SUBNET_NAMES[key],
+                virtual_network_name=self.virtual_network.name,
+                resource_group_name=foundation.resource_group.name,
+                address_prefix=prefix,
+                # No implicit outbound internet: egress is explicit (NAT or firewall) in private mode.
+                default_outbound_access=False,
+                delegations=[{"name": "databricks", "service_name": DATABRICKS_DELEGATION}] if delegated else None,
+                network_security_group={"id": self.databricks_security_group.id} if delegated else None,
+                private_endpoint_network_policies="Disabled" if key == "private_endpoints" else None,
+                # Azure rejects concurrent updates to one VNet's subnets, so they go one by one.
+                opts=child(self, previous),
+            )
+            self.subnets[key] = subnet
+            previous = [subnet]
+
+        self.dns_zones = {}
+        self.dns_links = {}
+        for key, zone_name in PRIVATE_DNS_ZONES.items():
+            zone = azure_native.privatedns.PrivateZone(
+                f"{name}-dns-{key.replace('_', '-')}",
+                private_zone_name=zone_name,
+                resource_group_name=foundation.resource_group.name,
+                location="Global",
+                tags=tags,
+                opts=child(self),
+            )
+            self.dns_zones[key] = zone
+            self.dns_links[key] = azure_native.privatedns.VirtualNetworkLink(
+                f"{name}-dns-link-{key.replace('_', '-')}",
+                virtual_network_link_name=f"link-{names.virtual_network}",
+                private_zone_name=zone.name,
+                resource_group_name=foundation.resource_group.name,
+                location="Global",
+                registration_enabled=False,
+                virtual_network={"id": self.virtual_network.id},
+                tags=tags,
+                opts=child(self),
+            )
+        self.virtual_network_diagnostics = diagnostic_setting(
+            f"{name}-virtual-network", "virtual_network", self.virtual_network.id, foundation.log_analytics.id, self
+        )
+        self.databricks_security_group_diagnostics = diagnostic_setting(
+            f"{name}-databricks-security-group",
+            "network_security_group",
+            self.databricks_security_group.id,
+            foundation.log_analytics.id,
+            self,
+        )
+        self.register_outputs({"virtual_network_id": self.virtual_network.id})
+
+    def private_endpoint(
+        self,
+        target_name: str,
+        target_id: pulumi.Input[str],
+        group_id: str,
+        zone_keys: list[str],
+        parent: pulumi.Resource,
+    ) -> azure_native.network.PrivateEndpoint:
+        """Reach a service over the VNet only: endpoint in the endpoints subnet, DNS record
+        in the matching private zone so the public hostname resolves privately."""
+        endpoint_name = f"pe-{target_name}-{group_id.replace('_', '-')}"
+        endpoint = azure_native.network.PrivateEndpoint(
+            f"{self._name}-{endpoint_name}",
+            private_endpoint_name=endpoint_name,
+            resource_group_name=self._resource_group_name,
+            location=self._location,
+            subnet={"id": self.subnets["private_endpoints"].id},
+            private_link_service_connections=[
+                {"name": endpoint_name, "private_link_service_id": target_id, "group_ids": [group_id]}
+            ],
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        self.private_endpoints[endpoint_name] = endpoint
+        self.private_endpoint_dns_groups[endpoint_name] = azure_native.network.PrivateDnsZoneGroup(
+            f"{self._name}-{endpoint_name}-dns",
+            private_dns_zone_group_name="default",
+            private_endpoint_name=endpoint.name,
+            resource_group_name=self._resource_group_name,
+            private_dns_zone_configs=[
+                {"name": key.replace("_", "-"), "private_dns_zone_id": self.dns_zones[key].id} for key in zone_keys
+            ],
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[self.dns_links[key] for key in zone_keys]),
+        )
+        return endpoint

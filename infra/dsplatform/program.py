@@ -1,0 +1,155 @@
+"""The Pulumi program body, shared by `pulumi up` (through infra/__main__.py) and the
+offline plan (under Pulumi's mock runtime), so that what the plan shows is what deploys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from dsplatform.components.access import Access
+from dsplatform.components.container_registry import ContainerRegistry
+from dsplatform.components.data_lake import DataLake
+from dsplatform.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
+from dsplatform.components.foundation import Foundation
+from dsplatform.components.key_vault import KeyVault
+from dsplatform.components.kubernetes import KubernetesCluster
+from dsplatform.components.machine_learning import MachineLearningWorkspace
+from dsplatform.components.network import Network
+from dsplatform.config import StackSettings
+
+
+@dataclass
+class Environment:
+    """Every component of one project environment, for tests and the plan to inspect."""
+
+    settings: StackSettings
+    foundation: Foundation
+    network: Network | None
+    lake: DataLake
+    key_vault: KeyVault
+    registry: ContainerRegistry
+    machine_learning: MachineLearningWorkspace | None
+    databricks: DatabricksWorkspace | None
+    databricks_configuration: DatabricksWorkspaceConfiguration | None
+    kubernetes: KubernetesCluster | None
+    access: Access
+    outputs: dict[str, pulumi.Output]
+
+
+def build(settings: StackSettings) -> Environment:
+    client = azure_native.authorization.get_client_config_output()
+    tenant_id = client.tenant_id
+    subscription_id = client.subscription_id
+    features = settings.features
+    stack = settings.stack_name
+
+    foundation = Foundation(f"{stack}-foundation", settings)
+    network = Network(f"{stack}-network", settings, foundation) if settings.settings.private_networking else None
+    lake = DataLake(f"{stack}-lake", settings, foundation, network)
+    key_vault = KeyVault(f"{stack}-key-vault", settings, foundation, network, tenant_id)
+    registry = ContainerRegistry(f"{stack}-registry", settings, foundation, network)
+    machine_learning = (
+        MachineLearningWorkspace(f"{stack}-machine-learning", settings, foundation, key_vault, registry, network)
+        if features.azureml
+        else None
+    )
+    databricks = (
+        DatabricksWorkspace(f"{stack}-databricks", settings, foundation, network, subscription_id)
+        if features.databricks
+        else None
+    )
+    kubernetes = (
+        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id) if features.aks else None
+    )
+    access = Access(
+        f"{stack}-access",
+        settings,
+        subscription_id,
+        foundation,
+        lake,
+        key_vault,
+        registry,
+        network=network,
+        machine_learning=machine_learning,
+        databricks=databricks,
+        kubernetes=kubernetes,
+    )
+
+    # Data-plane pieces: created after the roles they rely on.
+    if machine_learning is not None:
+        machine_learning.attach_lake(
+            lake,
+            subscription_id,
+            depends_on=access.needed_by("machine_learning_workspace_identity:lake:Storage Blob Data Reader"),
+        )
+    if kubernetes is not None and machine_learning is not None:
+        kubernetes.attach_to_machine_learning(
+            machine_learning.workspace,
+            depends_on=access.needed_by(
+                "workload_identity:container_registry:AcrPull",
+                "aks_kubelet_identity:container_registry:AcrPull",
+            ),
+        )
+    databricks_configuration = None
+    if databricks is not None:
+        databricks_configuration = DatabricksWorkspaceConfiguration(
+            f"{stack}-databricks-configuration",
+            settings,
+            databricks,
+            key_vault,
+            lake,
+            depends_on=access.needed_by(
+                "databricks_access_connector:lake:Storage Blob Data Contributor",
+                "azure_databricks_application:key_vault:Key Vault Secrets User",
+                "ci_service_principal:databricks_workspace:Contributor",
+            ),
+        )
+
+    outputs: dict[str, pulumi.Output] = {
+        "resourceGroupName": foundation.resource_group.name,
+        "location": pulumi.Output.from_input(settings.location),
+        "privateNetworking": pulumi.Output.from_input(settings.settings.private_networking),
+        "lakeStorageAccountName": lake.storage_account.name,
+        "lakeDfsEndpoint": lake.dfs_endpoint,
+        "lakeBlobEndpoint": lake.blob_endpoint,
+        "keyVaultName": key_vault.vault.name,
+        "keyVaultUri": key_vault.vault_uri,
+        "containerRegistryLoginServer": registry.registry.login_server,
+        "applicationInsightsName": foundation.application_insights.name,
+        "logAnalyticsWorkspaceId": foundation.log_analytics.id,
+        "workloadIdentityClientId": foundation.workload_identity.client_id,
+    }
+    if machine_learning is not None:
+        outputs |= {
+            "mlWorkspaceName": machine_learning.workspace.name,
+            "mlWorkspaceId": machine_learning.workspace.id,
+            "mlWorkspaceStudioUrl": machine_learning.studio_url,
+        }
+    if databricks is not None:
+        outputs |= {
+            "databricksWorkspaceId": databricks.workspace.id,
+            "databricksHost": databricks.host,
+        }
+    if databricks_configuration is not None:
+        outputs["databricksCatalog"] = databricks_configuration.catalog.name
+    if kubernetes is not None:
+        outputs |= {"aksClusterName": kubernetes.cluster.name, "aksOidcIssuerUrl": kubernetes.oidc_issuer_url}
+
+    for key, value in outputs.items():
+        pulumi.export(key, value)
+    return Environment(
+        settings=settings,
+        foundation=foundation,
+        network=network,
+        lake=lake,
+        key_vault=key_vault,
+        registry=registry,
+        machine_learning=machine_learning,
+        databricks=databricks,
+        databricks_configuration=databricks_configuration,
+        kubernetes=kubernetes,
+        access=access,
+        outputs=outputs,
+    )
