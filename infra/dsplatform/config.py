@@ -501,6 +501,23 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     )
 
 
+def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
+    environments = data.get("environments")
+    features = data.get("features") if isinstance(data.get("features"), dict) else {}
+    if not isinstance(environments, dict):
+        return []
+    problems = []
+    for environment, overrides in environments.items():
+        if environment not in ENVIRONMENT_DEFAULTS or not isinstance(overrides, (dict, type(None))):
+            continue
+        merged = _deep_merge(_deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": features}), overrides or {})
+        try:
+            EnvironmentSettings.model_validate(merged)
+        except ValidationError as error:
+            problems += _problems(error, EnvironmentSettings, f"environments.{environment}")
+    return problems
+
+
 def parse_project(data: Any, source: str = "project file") -> ProjectFile:
     """Validate a project file's content and every environment in it, so that a bad prod
     override fails the dev plan too instead of waiting for the prod deployment."""
@@ -509,7 +526,8 @@ def parse_project(data: Any, source: str = "project file") -> ProjectFile:
     try:
         project_file = ProjectFile.model_validate(data)
     except ValidationError as error:
-        raise ProjectFileError(source, _problems(error, ProjectFile)) from None
+        # Report the environments' problems too, so one run shows everything to fix.
+        raise ProjectFileError(source, _problems(error, ProjectFile) + _raw_environment_problems(data)) from None
     problems = []
     for environment in project_file.environments:
         try:

@@ -166,3 +166,11 @@ def test_console_script_exits_non_zero_with_the_field_named(example_data, tmp_pa
 
 def test_example_file_is_the_documented_path():
     assert EXAMPLE.name == "example.yaml" and EXAMPLE.parent.name == "projects"
+
+
+def test_every_problem_is_reported_in_one_run(example_data):
+    example_data["tags"]["data_classification"] = "secret"
+    example_data["environments"]["prod"] = {"network": {"aks_subnet": "10.30.0.0/24"}}
+    problems = problems_of(example_data)
+    assert any(problem.startswith("tags.data_classification:") for problem in problems)
+    assert any(problem.startswith("environments.prod.network:") for problem in problems)
