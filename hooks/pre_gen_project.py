@@ -9,14 +9,11 @@ import sys
 
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
-from dsplatform.template import answer_problems  # noqa: E402
+from dsplatform.template import answer_problems, problems_message  # noqa: E402
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 problems = answer_problems(ANSWERS)
 if problems:
-    print("The template cannot be generated from these answers:", file=sys.stderr)
-    for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
-    print("Nothing was written. Correct the answers above and run cookiecutter again.", file=sys.stderr)
+    print(problems_message(problems), file=sys.stderr)
     sys.exit(1)

@@ -14,7 +14,7 @@ from jinja2.ext import Extension
 DSPLATFORM_PATH = Path(__file__).resolve().parent.parent / "infra"
 sys.path.insert(0, str(DSPLATFORM_PATH))
 
-from dsplatform.template import person_folder, slug_filter  # noqa: E402
+from dsplatform.template import answer_problems, package_name, person_folder, problems_message, slug_filter  # noqa: E402
 
 
 class _HookFailureWithoutTraceback(logging.Filter):
@@ -28,11 +28,26 @@ class _HookFailureWithoutTraceback(logging.Filter):
         return True
 
 
+def checked_package(answers) -> str:
+    """Validate every answer while cookiecutter still renders its variables.
+
+    This runs before cookiecutter creates the project directory, so an answer such as
+    an empty or path-like slug never produces a directory at all. The pre-generation
+    hook applies the same rules again for runs that bypass this filter.
+    """
+    problems = answer_problems(dict(answers))
+    if problems:
+        print(problems_message(problems), file=sys.stderr)
+        raise SystemExit(1)
+    return package_name(answers["project"])
+
+
 class TemplateFilters(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["project_slug"] = slug_filter
         environment.filters["person_folder"] = person_folder
+        environment.filters["checked_package"] = checked_package
         # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
         environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
         hooks_logger = logging.getLogger("cookiecutter.hooks")

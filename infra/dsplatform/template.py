@@ -135,6 +135,18 @@ def answer_problems(answers: Mapping[str, object]) -> list[str]:
     return problems
 
 
+def package_name(project: str) -> str:
+    """The generated Python package: the slug with underscores."""
+    return project.replace("-", "_")
+
+
+def problems_message(problems: list[str]) -> str:
+    lines = ["The template cannot be generated from these answers:"]
+    lines += [f"  - {problem}" for problem in problems]
+    lines.append("Nothing was written. Correct the answers above and run cookiecutter again.")
+    return "\n".join(lines)
+
+
 def paths_to_prune(answers: Mapping[str, object]) -> list[str]:
     """Paths the answers did not select, relative to the generated repository."""
     selected = {

@@ -149,4 +149,4 @@ def write_features(spark: SparkSession, settings: Settings, date_range: DateRang
     """The features step: replace the range in the gold features table; return rows written."""
     lake = Lake(settings.data_root)
     lake.replace_range(build_features(spark, settings, date_range, labels=True), "features", "window_start", date_range)
-    return lake.rows_written(spark, "features")
+    return lake.count_where(spark, "features", date_range.sql_predicate("window_start"))

@@ -175,15 +175,14 @@ def ingest_entity(spark: SparkSession, lake: Lake, entity: str, date_range: Date
 
     accepted = checked.where(valid).select(*silver_columns)
     lake.replace_range(accepted, entity, "datetime", date_range)
-    accepted_rows = lake.rows_written(spark, entity)
+    accepted_rows = lake.count_where(spark, entity, date_range.sql_predicate("datetime"))
 
     quarantined = _quarantine_rows(checked, entity, rules.raw_columns, F.col("date"))
     day_predicate = (
         f"source = '{entity}' AND landing_date >= '{date_range.start:%Y-%m-%d}' AND landing_date < '{date_range.end:%Y-%m-%d}'"
     )
     lake.replace_where(quarantined, "quarantine", day_predicate)
-    quarantined_rows = lake.rows_written(spark, "quarantine")
-    # Rows whose timestamp parsed to a neighbouring range are that range's to ingest.
+    quarantined_rows = lake.count_where(spark, "quarantine", day_predicate)
     return IngestCounts(accepted_rows + quarantined_rows, accepted_rows, quarantined_rows)
 
 

@@ -52,10 +52,11 @@ class Lake:
             return None
         return DeltaTable.forPath(spark, self.table(name)).history(1).collect()[0]["version"]
 
-    def rows_written(self, spark: SparkSession, name: str) -> int:
-        """Rows the table's last commit wrote, from Delta's own metrics: no second pass over the data."""
-        metrics = DeltaTable.forPath(spark, self.table(name)).history(1).collect()[0]["operationMetrics"] or {}
-        return int(metrics.get("numOutputRows", 0))
+    def count_where(self, spark: SparkSession, name: str, predicate: str) -> int:
+        """Rows matching a predicate after a write. Delta's own write metrics would count
+        the untouched rows it copied while rewriting files, so we read back instead; file
+        statistics keep this to the files of the range."""
+        return self.read(spark, name).where(predicate).count()
 
     def replace_range(
         self,

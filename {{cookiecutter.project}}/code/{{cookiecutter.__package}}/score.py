@@ -59,4 +59,4 @@ def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=
     features = build_features(spark, settings, date_range, labels=False)
     scored = predictions(model, features, name, str(champion.version), datetime.now(timezone.utc).replace(tzinfo=None))
     lake.replace_range(scored, "predictions", "window_start", date_range)
-    return ScoreResult(lake.rows_written(spark, "predictions"), str(champion.version), lake.table("predictions"), lake.version(spark, "predictions"))
+    return ScoreResult(lake.count_where(spark, "predictions", date_range.sql_predicate("window_start")), str(champion.version), lake.table("predictions"), lake.version(spark, "predictions"))

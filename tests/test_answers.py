@@ -1,0 +1,83 @@
+"""The answer rules in isolation: fast, and the same functions the hooks call."""
+
+import pytest
+from conftest import DEFAULTS
+
+from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH, project_slug_problems, slug_from_name
+from dsplatform.template import answer_problems, paths_to_prune, person_folder
+
+VALID = {key: value for key, value in DEFAULTS.items() if not key.startswith("_")} | {
+    "project": "predictive-maintenance",
+    "notebook_authors": "data.science",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Predictive Maintenance", "Prévision des ventes — Été 2026", "3D printing", "日本語のプロジェクト", "!!!", "ab", "x" * 200, "Ünïcödé " * 10],
+)
+def test_derived_slug_is_always_valid(name):
+    slug = slug_from_name(name)
+    assert project_slug_problems(slug) == []
+    assert slug.isascii() and len(slug) <= PROJECT_SLUG_MAX_LENGTH
+
+
+def test_slug_keeps_whole_words_when_it_can():
+    assert slug_from_name("Predictive Maintenance") == "predictive-maintenance"
+    assert slug_from_name("Prévision des ventes") == "prevision-des-ventes"
+    assert slug_from_name("3D printing") == "p-3d-printing"
+
+
+def test_defaults_are_valid():
+    assert answer_problems(VALID) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "value", "message"),
+    [
+        ("project", "Bad Name", "project: 'Bad Name' is not of the form"),
+        ("project", "ab", "the minimum is 3"),
+        ("project", "a" * (PROJECT_SLUG_MAX_LENGTH + 1), f"the maximum is {PROJECT_SLUG_MAX_LENGTH}"),
+        ("project", "9lives", "starting with a letter"),
+        ("project", "double--hyphen", "single hyphens"),
+        ("owner_email", "not-an-email", "owner_email: 'not-an-email' is not an e-mail address"),
+        ("cicd", "jenkins", "cicd: 'jenkins' is not allowed; use one of: azure_devops, github"),
+        ("compute", "kubernetes", "compute: 'kubernetes' is not allowed; use one of: databricks, azureml, both"),
+        ("python_version", "2.7", "python_version: '2.7' is not allowed"),
+        ("data_classification", "secret", "data_classification: 'secret' is not allowed"),
+        ("azure_location", "West Europe", "did you mean 'westeurope'?"),
+        ("cost_center", "CC/42", "cost_center: contains /"),
+        ("owner", "", "owner: is empty"),
+        ("project_name", "  ", "project_name: is empty"),
+        ("notebook_authors", "alice, Bob Smith", "notebook_authors: 'Bob Smith' is not a valid folder name"),
+        ("notebook_authors", "alice, alice", "lists a name twice"),
+        ("notebook_authors", "examples", "'examples' is not a valid folder name"),
+    ],
+)
+def test_each_bad_answer_is_named_with_its_allowed_form(answer, value, message):
+    problems = answer_problems(VALID | {answer: value})
+    assert any(message in problem for problem in problems), problems
+    assert all(problem.startswith(f"{answer}:") for problem in problems)
+
+
+def test_all_problems_are_reported_at_once():
+    problems = answer_problems(VALID | {"project": "X", "cicd": "jenkins", "owner_email": "nope"})
+    assert {problem.split(":")[0] for problem in problems} == {"project", "cicd", "owner_email"}
+
+
+@pytest.mark.parametrize(
+    ("cicd", "compute", "pruned"),
+    [
+        ("azure_devops", "both", [".github"]),
+        ("github", "both", [".ado"]),
+        ("github", "databricks", [".ado", ".cloud/azureml"]),
+        ("azure_devops", "azureml", [".cloud/databricks", ".github"]),
+    ],
+)
+def test_pruning_follows_the_answers(cicd, compute, pruned):
+    assert paths_to_prune({"cicd": cicd, "compute": compute}) == pruned
+
+
+@pytest.mark.parametrize(("text", "folder"), [("Jane.Doe+ml@example.com", "jane.doe.ml"), ("42team@x.io", "u42team"), ("", "analyst")])
+def test_person_folder_is_always_a_valid_folder(text, folder):
+    assert person_folder(text) == folder
