@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pulumi
-
 from dsplatform.config import settings_for_stack
 from dsplatform.program import build
 

@@ -31,20 +31,13 @@ from dsplatform.naming import (
     resource_names,
 )
 
+# One list of supported regions for template answers and project files.
+from dsplatform.template import AZURE_LOCATIONS
+
 REQUIRED_ENVIRONMENTS = ("dev", "prod")
 GUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 GUID_FORM = "a GUID such as 00000000-0000-0000-0000-000000000000"
 TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
-# Regions that host Azure Databricks, Azure ML and AKS together.
-AZURE_LOCATIONS = frozenset(
-    """
-    australiaeast brazilsouth canadacentral canadaeast centralindia centralus eastasia
-    eastus eastus2 francecentral germanywestcentral japaneast japanwest koreacentral
-    northcentralus northeurope norwayeast qatarcentral southafricanorth southcentralus
-    southeastasia swedencentral switzerlandnorth uaenorth uksouth ukwest westcentralus
-    westeurope westus westus2 westus3 italynorth polandcentral spaincentral mexicocentral
-    """.split()
-)
 # The Azure Databricks first-party application. Its service principal's object id differs
 # per tenant, so the project file must give it (see docs/infra.md).
 AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
@@ -487,8 +480,10 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
         raise ProjectFileError(
             source,
             [
-                "principals.azure_databricks_object_id: is required when databricks is on "
-                f"(expected {Principals.model_fields['azure_databricks_object_id'].description})"
+                (
+                    "principals.azure_databricks_object_id: is required when databricks is on "
+                    f"(expected {Principals.model_fields['azure_databricks_object_id'].description})"
+                )
             ],
         )
     return StackSettings(

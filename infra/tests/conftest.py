@@ -12,10 +12,9 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
-from pulumi.runtime import settings as pulumi_settings
-
 from dsplatform.config import StackSettings, parse_project, resolve_environment
 from dsplatform.mocks import PlanMocks
+from pulumi.runtime import settings as pulumi_settings
 
 INFRA = Path(__file__).resolve().parents[1]
 EXAMPLE = INFRA / "projects" / "example.yaml"

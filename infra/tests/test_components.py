@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-
 from dsplatform.program import build
 
 from .conftest import read, settings_from, use_mocks
@@ -391,5 +390,31 @@ def test_exports_resolve_with_the_unmodified_program(example_settings):
             assert set(values) <= set(root.outputs)
 
         return pulumi.Output.from_input(outputs).apply(check)
+
+    run()
+
+
+def test_pulumi_entry_point_reads_the_project_file_named_by_the_stack(example_settings):
+    # What `pulumi up` runs: infra/__main__.py under stack example-prod.
+    import runpy
+
+    from .conftest import INFRA
+
+    use_mocks(example_settings["prod"], keep_aliases=True)
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(INFRA / "__main__.py"), run_name="__main__")
+        outputs = pulumi.runtime.get_root_resource().outputs
+
+        def check(values):
+            resource_group, private, host = values
+            assert resource_group == "rg-example-prd"
+            assert private is True
+            assert host.startswith("https://adb-")
+
+        return pulumi.Output.all(
+            outputs["resourceGroupName"], outputs["privateNetworking"], outputs["databricksHost"]
+        ).apply(check)
 
     run()

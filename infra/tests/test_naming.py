@@ -5,9 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from dsplatform.naming import (
     ENVIRONMENTS,
     NAME_RULES,
@@ -18,6 +15,8 @@ from dsplatform.naming import (
     resource_names,
     slug_from_name,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # Every valid slug: a letter, then lowercase alphanumerics with single hyphens between runs.
 valid_slugs = st.from_regex(r"[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,4}", fullmatch=True).filter(
