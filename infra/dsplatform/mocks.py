@@ -156,7 +156,7 @@ class PlanMocks(pulumi.runtime.Mocks):
                 service: f"https://{name}.{service}.core.windows.net/" for service in ("blob", "dfs", "file", "queue", "table", "web")
             }
             if "identity" in inputs:
-                state["identity"] = {**inputs["identity"], **self._identity(resource_type, name)}
+                state["identity"] = {**state["identity"], **self._identity(resource_type, name)}
         elif resource_type == "azure-native:keyvault:Vault":
             state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}
         elif resource_type == "azure-native:containerregistry:Registry":
@@ -165,7 +165,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             identity = self._identity(resource_type, name)
             state |= identity | {"clientId": deterministic_guid(resource_type, name, "client")}
         elif resource_type == "azure-native:machinelearningservices:Workspace":
-            state["identity"] = {**inputs.get("identity", {}), **self._identity(resource_type, name)}
+            state["identity"] = {**state.get("identity", {}), **self._identity(resource_type, name)}
             state["workspaceId"] = deterministic_guid(resource_type, name, "workspace")
             state["discoveryUrl"] = f"https://{inputs.get('location', 'westeurope')}.api.azureml.ms/discovery"
         elif resource_type == "azure-native:databricks:Workspace":
@@ -173,9 +173,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["workspaceUrl"] = f"adb-{digits:016d}.{digits % 20}.azuredatabricks.net"
             state["workspaceId"] = f"{digits:016d}"
         elif resource_type == "azure-native:databricks:AccessConnector":
-            state["identity"] = {**inputs.get("identity", {}), **self._identity(resource_type, name)}
+            state["identity"] = {**state.get("identity", {}), **self._identity(resource_type, name)}
         elif resource_type == "azure-native:containerservice:ManagedCluster":
-            state["identity"] = {**inputs.get("identity", {}), **self._identity(resource_type, name)}
+            state["identity"] = {**state.get("identity", {}), **self._identity(resource_type, name)}
             kubelet = self._identity(resource_type, name, "kubelet identity")
             state["identityProfile"] = {
                 "kubeletidentity": {
@@ -198,7 +198,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         elif resource_type == "azure-native:operationalinsights:Workspace":
             state["customerId"] = deterministic_guid(resource_type, name, "customer")
         elif resource_type == "azure-native:kubernetesconfiguration:Extension":
-            state["identity"] = {**inputs.get("identity", {}), **self._identity(resource_type, name)}
+            state["identity"] = {**state.get("identity", {}), **self._identity(resource_type, name)}
         return resource_id, state
 
 

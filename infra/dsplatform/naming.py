@@ -145,6 +145,7 @@ NAME_RULES: dict[str, NameRule] = {
         "databricks_managed_resource_group": ("resource group", "rg", 1, 90, r"[\w().-]*[\w()-]", "alphanumerics, _ ( ) - . not ending in '.'", "subscription"),
         "databricks_access_connector": ("Databricks access connector", "dbac", 3, 64, r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]", "alphanumerics, '_', '-', '.'", "resource group"),
         "databricks_catalog": ("Unity Catalog catalog", "", 1, 255, r"[a-z][a-z0-9_]*", "lowercase letters, digits and '_'", "metastore"),
+        "aks_control_plane_identity": ("user-assigned identity", "id", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "resource group"),
         "aks_cluster": ("AKS cluster", "aks", 1, 63, r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?", "alphanumerics, '_', '-', starting and ending alphanumeric", "resource group"),
         "aks_dns_prefix": ("AKS DNS prefix", "", 1, 54, _ALNUM_HYPHEN_ENDS, "alphanumerics and '-', starting and ending alphanumeric", "cluster"),
         "aks_node_resource_group": ("resource group", "rg", 1, 80, r"[\w().-]*[\w()-]", "alphanumerics, _ ( ) - . not ending in '.'", "subscription"),
@@ -224,6 +225,7 @@ class ResourceNames:
     databricks_managed_resource_group: str
     databricks_access_connector: str
     databricks_catalog: str
+    aks_control_plane_identity: str
     aks_cluster: str
     aks_dns_prefix: str
     aks_node_resource_group: str
@@ -274,6 +276,7 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         databricks_managed_resource_group=f"rg-{base}-dbw-managed",
         databricks_access_connector=f"dbac-{base}",
         databricks_catalog=f"{project.replace('-', '_')}_{environment}",
+        aks_control_plane_identity=f"id-{base}-aks",
         aks_cluster=f"aks-{base}",
         aks_dns_prefix=f"aks-{base}",
         aks_node_resource_group=f"rg-{base}-aks-nodes",

@@ -61,7 +61,9 @@ def build(settings: StackSettings) -> Environment:
         else None
     )
     kubernetes = (
-        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id) if features.aks else None
+        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id)
+        if features.aks
+        else None
     )
     access = Access(
         f"{stack}-access",

@@ -174,7 +174,7 @@ def test_databricks_is_premium_vnet_injected_without_public_ip_in_prod(prod):
         workspace = environment.databricks.workspace
 
         def check(values):
-            sku, parameters, public_access, nsg_rules, vnet_id, connector = values
+            sku, parameters, public_access, nsg_rules, vnet_id, credential, connector_id = values
             assert read(sku, "name") == "premium"
             assert read(parameters, "enable_no_public_ip.value") is True
             assert read(parameters, "custom_virtual_network_id.value") == vnet_id
@@ -182,7 +182,8 @@ def test_databricks_is_premium_vnet_injected_without_public_ip_in_prod(prod):
             assert read(parameters, "custom_private_subnet_name.value") == "snet-dbw-container"
             assert public_access == "Disabled"
             assert nsg_rules == "NoAzureDatabricksRules"
-            assert read(connector, "identity_type") == "SystemAssigned"
+            # Unity Catalog reaches the lake as the access connector's identity.
+            assert read(credential, "access_connector_id") == connector_id
 
         return pulumi.Output.all(
             workspace.sku,
@@ -190,7 +191,8 @@ def test_databricks_is_premium_vnet_injected_without_public_ip_in_prod(prod):
             workspace.public_network_access,
             workspace.required_nsg_rules,
             environment.network.virtual_network.id,
-            workspace.access_connector,
+            environment.databricks_configuration.storage_credential.azure_managed_identity,
+            environment.databricks.access_connector.id,
         ).apply(check)
 
     run()

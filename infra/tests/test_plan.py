@@ -235,3 +235,13 @@ def test_a_fresh_process_gives_the_same_bytes(prod_plan):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == to_json(prod_plan)
+
+
+def test_private_aks_gets_its_subnet_role_before_the_cluster_exists(prod_plan, dev_plan):
+    by_urn = {resource.urn: resource for resource in prod_plan.resources}
+    (cluster,) = prod_plan.resources_of("azure-native:containerservice:ManagedCluster")
+    assert cluster.properties["identity"]["type"] == "UserAssigned"
+    waited = [by_urn[urn].properties.get("description", "") for urn in cluster.dependencies if urn in by_urn]
+    assert any("Network Contributor -> vnet-example-prd/snet-aks" in description for description in waited), waited
+    (dev_cluster,) = dev_plan.resources_of("azure-native:containerservice:ManagedCluster")
+    assert dev_cluster.properties["identity"]["type"] == "SystemAssigned"  # no custom subnet in dev

@@ -17,12 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import (
-    HUMAN_PRINCIPAL_TYPES,
-    READ_ONLY_ROLES,
-    role_assignment_name,
-    role_definition_id,
-)
+from dsplatform.components.common import HUMAN_PRINCIPAL_TYPES, READ_ONLY_ROLES, assign_role
 from dsplatform.components.container_registry import ContainerRegistry
 from dsplatform.components.data_lake import DataLake
 from dsplatform.components.databricks import DatabricksWorkspace
@@ -107,7 +102,8 @@ def planned_grants(settings: StackSettings) -> list[Grant]:
     if features.aks:
         grant("aks_kubelet_identity", "ServicePrincipal", "AcrPull", "container_registry")
         if private:
-            grant("aks_cluster_identity", "ServicePrincipal", "Network Contributor", "aks_subnet")
+            # Created by KubernetesCluster itself: the cluster needs it before it exists.
+            grant("aks_control_plane_identity", "ServicePrincipal", "Network Contributor", "aks_subnet")
     return grants
 
 
@@ -168,30 +164,25 @@ class Access(pulumi.ComponentResource):
         if kubernetes is not None:
             principal_ids["aks_kubelet_identity"] = kubernetes.kubelet_object_id
             principal_labels["aks_kubelet_identity"] = f"{names.aks_cluster} (kubelet identity)"
-            principal_ids["aks_cluster_identity"] = kubernetes.cluster_principal_id
-            principal_labels["aks_cluster_identity"] = f"{names.aks_cluster} (cluster identity)"
             scopes["aks_cluster"] = (kubernetes.cluster.id, names.aks_cluster, [kubernetes.cluster])
-        if network is not None:
-            subnet = network.subnets["aks"]
-            scopes["aks_subnet"] = (subnet.id, f"{names.virtual_network}/snet-aks", [subnet])
 
+        # Grants whose principal or scope is not here belong to a component that makes them itself.
         self.grants = [grant for grant in planned_grants(settings) if grant.scope in scopes and grant.principal in principal_ids]
         self.assignments = {}
         for grant in self.grants:
             scope_id, scope_label, scope_resources = scopes[grant.scope]
-            self.assignments[grant.key] = azure_native.authorization.RoleAssignment(
+            self.assignments[grant.key] = assign_role(
                 f"{name}-{grant.principal}-{grant.scope}-{grant.role}".replace(" ", "-").replace("_", "-").lower(),
-                role_assignment_name=role_assignment_name(
-                    settings.stack_name, scope_label, principal_labels[grant.principal], grant.role
-                ),
-                principal_id=principal_ids[grant.principal],
-                principal_type=grant.principal_type,
-                role_definition_id=role_definition_id(subscription_id, grant.role),
-                scope=scope_id,
-                description=f"{principal_labels[grant.principal]} -> {grant.role} -> {scope_label}",
-                # Explicit: the scope must exist before the assignment, even where the id
-                # comes from configuration rather than from the resource's output.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=scope_resources),
+                settings.stack_name,
+                grant.role,
+                scope_id,
+                scope_label,
+                principal_ids[grant.principal],
+                principal_labels[grant.principal],
+                grant.principal_type,
+                subscription_id,
+                parent=self,
+                depends_on=scope_resources,
             )
         self.register_outputs({"assignment_count": len(self.assignments)})
 

@@ -85,6 +85,35 @@ def role_assignment_name(stack: str, scope_key: str, principal_key: str, role: s
     return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, f"{stack}|{scope_key}|{principal_key}|{role}"))
 
 
+def assign_role(
+    logical_name: str,
+    stack: str,
+    role: str,
+    scope_id: pulumi.Input[str],
+    scope_label: str,
+    principal_id: pulumi.Input[str],
+    principal_label: str,
+    principal_type: str,
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource],
+) -> azure_native.authorization.RoleAssignment:
+    """Every role assignment goes through here, so names, descriptions and principal types
+    are uniform and the plan can label each one."""
+    return azure_native.authorization.RoleAssignment(
+        logical_name,
+        role_assignment_name=role_assignment_name(stack, scope_label, principal_label, role),
+        principal_id=principal_id,
+        principal_type=principal_type,
+        role_definition_id=role_definition_id(subscription_id, role),
+        scope=scope_id,
+        description=f"{principal_label} -> {role} -> {scope_label}",
+        # Explicit: the scope must exist before the assignment, even where the id comes
+        # from configuration rather than from the resource's output.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
 def child(parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or []))
 

@@ -87,7 +87,6 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             public_network_access="Disabled" if private else "Enabled",
             # With front- and back-end private link, Databricks needs no inbound NSG rules of its own.
             required_nsg_rules="NoAzureDatabricksRules" if private else None,
-            access_connector={"id": self.access_connector.id, "identity_type": "SystemAssigned"},
             tags=tags,
             opts=child(self, depends_on),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import child, diagnostic_setting
+from dsplatform.components.common import assign_role, child, diagnostic_setting
 from dsplatform.components.foundation import Foundation
 from dsplatform.components.network import Network
 from dsplatform.config import StackSettings
@@ -32,6 +32,7 @@ class KubernetesCluster(pulumi.ComponentResource):
         foundation: Foundation,
         network: Network | None,
         tenant_id: pulumi.Input[str],
+        subscription_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dsplatform:azure:KubernetesCluster", name, None, opts)
@@ -62,6 +63,37 @@ class KubernetesCluster(pulumi.ComponentResource):
             "availability_zones": ["1", "2", "3"] if settings.is_production else None,
             "vnet_subnet_id": subnet_id,
         }
+        # In private mode the cluster joins our subnet, so its control plane needs Network
+        # Contributor there before it is created: a user-assigned identity granted first,
+        # rather than a system identity that exists only once the cluster does.
+        self.control_plane_identity = None
+        self.subnet_role_assignment = None
+        cluster_identity: dict = {"type": "SystemAssigned"}
+        cluster_depends_on: list[pulumi.Resource] = []
+        if network is not None:
+            self.control_plane_identity = azure_native.managedidentity.UserAssignedIdentity(
+                f"{name}-control-plane-identity",
+                resource_name_=names.aks_control_plane_identity,
+                resource_group_name=foundation.resource_group.name,
+                location=settings.location,
+                tags=settings.resource_tags(),
+                opts=child(self),
+            )
+            self.subnet_role_assignment = assign_role(
+                f"{name}-control-plane-network-contributor",
+                settings.stack_name,
+                "Network Contributor",
+                network.subnets["aks"].id,
+                f"{names.virtual_network}/snet-aks",
+                self.control_plane_identity.principal_id,
+                names.aks_control_plane_identity,
+                "ServicePrincipal",
+                subscription_id,
+                parent=self,
+                depends_on=[network.subnets["aks"]],
+            )
+            cluster_identity = {"type": "UserAssigned", "user_assigned_identities": [self.control_plane_identity.id]}
+            cluster_depends_on = [self.subnet_role_assignment]
         self.cluster = azure_native.containerservice.ManagedCluster(
             f"{name}-cluster",
             resource_name_=names.aks_cluster,
@@ -71,7 +103,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             kubernetes_version=env.aks.kubernetes_version,
             node_resource_group=names.aks_node_resource_group,
             sku={"name": "Base", "tier": "Standard" if settings.is_production else "Free"},
-            identity={"type": "SystemAssigned"},
+            identity=cluster_identity,
             # Entra ID sign-in with Azure RBAC for authorization, and no local (certificate) accounts.
             aad_profile={
                 "managed": True,
@@ -108,7 +140,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             # A private cluster's API server has no public endpoint at all.
             public_network_access="Disabled" if private else "Enabled",
             tags=settings.resource_tags(),
-            opts=child(self),
+            opts=child(self, cluster_depends_on),
         )
         user_pool = env.aks.user_pool
         self.scoring_pool = azure_native.containerservice.AgentPool(
@@ -147,7 +179,6 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.kubelet_object_id = self.cluster.identity_profile.apply(
             lambda profiles: profiles["kubeletidentity"].object_id
         )
-        self.cluster_principal_id = self.cluster.identity.apply(lambda identity: identity.principal_id)
         self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda profile: profile.issuer_url)
         self.register_outputs({"cluster_name": self.cluster.name})
 
