@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -146,12 +147,12 @@ def test_cli_reports_unreadable_and_non_yaml_files(tmp_path, capsys):
 
 
 def test_console_script_exits_non_zero_with_the_field_named(example_data, tmp_path):
-    # The real entry point in a fresh process, as a user would run it.
+    # The console script `make setup` installs, in a fresh process, as a user would run it.
     example_data["location"] = "atlantis"
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(example_data))
     result = subprocess.run(
-        [sys.executable, "-m", "dsplatform.cli", "plan", str(path), "--env", "prod"],
+        [str(Path(sys.executable).with_name("dsplatform")), "plan", str(path), "--env", "prod"],
         capture_output=True,
         check=False,
         text=True,
