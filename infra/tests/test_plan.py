@@ -245,3 +245,20 @@ def test_private_aks_gets_its_subnet_role_before_the_cluster_exists(prod_plan, d
     assert any("Network Contributor -> vnet-example-prd/snet-aks" in description for description in waited), waited
     (dev_cluster,) = dev_plan.resources_of("azure-native:containerservice:ManagedCluster")
     assert dev_cluster.properties["identity"]["type"] == "SystemAssigned"  # no custom subnet in dev
+
+
+def test_mermaid_edges_follow_real_dependencies(prod_plan):
+    mermaid = to_mermaid(prod_plan)
+    node_ids = {}
+    for line in mermaid.splitlines():
+        stripped = line.strip()
+        if '["' in stripped and not stripped.startswith("subgraph"):
+            node_id, label = stripped.split('["', 1)
+            node_ids[label.rstrip('"]')] = node_id
+    resource_group = node_ids["ResourceGroup<br/>rg-example-prd"]
+    lake = node_ids[f"StorageAccount<br/>{prod_plan.settings.names.storage_account}"]
+    vnet = node_ids["VirtualNetwork<br/>vnet-example-prd"]
+    workspace = node_ids["Workspace<br/>dbw-example-prd"]
+    assert f"  {resource_group} --> {lake}" in mermaid.splitlines()
+    # VNet injection: the Databricks workspace is created after the VNet it joins.
+    assert f"  {vnet} --> {workspace}" in mermaid.splitlines()
