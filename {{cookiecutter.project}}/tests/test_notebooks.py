@@ -1,7 +1,7 @@
 """The example notebooks execute top to bottom on tiny data, and every notebook is committed without outputs.
 
-Each notebook runs in its own python3 kernel (the one in this virtualenv), as a person
-would run it, against a lake and an MLflow database of this module's own. What they
+The notebooks run one after another in a python3 kernel of this virtualenv, as a person
+would run them, against a lake and an MLflow database of this module's own. What they
 print is checked against the data product's known size and against the MLflow records
 they claim to have written.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client import KernelManager
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
@@ -77,7 +78,22 @@ def notebook_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 
 @pytest.fixture(scope="module")
-def run_notebook(notebook_env: dict[str, str]) -> Callable[[str], str]:
+def kernel(notebook_env: dict[str, str]) -> Iterator[KernelManager]:
+    """One kernel for the three examples: starting a kernel with Spark costs 10-20 s each time.
+
+    Each notebook first resets the kernel's namespace, so one that relies on a variable
+    another notebook defined still fails here.
+    """
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(EXAMPLES))
+    try:
+        yield manager
+    finally:
+        manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def run_notebook(kernel: KernelManager) -> Callable[[str], str]:
     """Execute an example (and, first, the examples numbered before it); return its printed text.
 
     The later examples read what 01 wrote, so each runs once per module, in order, whichever
@@ -89,8 +105,14 @@ def run_notebook(notebook_env: dict[str, str]) -> Callable[[str], str]:
         for earlier in EXAMPLE_NAMES[: EXAMPLE_NAMES.index(name) + 1]:
             if earlier not in printed:
                 notebook = nbformat.read(EXAMPLES / f"{earlier}.ipynb", as_version=4)
-                client = NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}})
-                client.execute()
+                # %reset also drops __main__.__spec__, which pyspark.ml.connect reads on import.
+                notebook.cells.insert(0, nbformat.v4.new_code_cell("%reset -f\n__spec__ = None"))
+                client = NotebookClient(notebook, km=kernel, timeout=900, resources={"metadata": {"path": str(EXAMPLES)}})
+                try:
+                    client.execute()
+                finally:
+                    if client.kc is not None:
+                        client.kc.stop_channels()
                 printed[earlier] = _text(notebook)
         return printed[name]
 
