@@ -1,6 +1,6 @@
 # Two commands matter: `make demo` and `make test`. Everything they need is installed
 # here, into virtualenvs under build/ and infra/.venv: nothing by hand.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := build/venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -25,11 +25,11 @@ setup: $(STAMP)
 # Generate a project with default answers, set it up, run its whole pipeline, print the summary.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
-	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) . >/dev/null
-	$(MAKE) -C $(DEMO_DIR)/predictive-maintenance setup PYTHON=$(PYTHON)
-	$(MAKE) -C $(DEMO_DIR)/predictive-maintenance pipeline SIZE=$(DEMO_SIZE)
-	@echo ""
-	@echo "Demo project: $(DEMO_DIR)/predictive-maintenance  (cd there; 'make mlflow-ui' opens the registry)"
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	project=$$(ls -d $(DEMO_DIR)/*/) && \
+	$(MAKE) --no-print-directory -C $$project setup PYTHON=$(PYTHON) && \
+	$(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE) && \
+	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make test' runs its tests)"
 
 test: test-template test-infra
 

@@ -58,9 +58,16 @@ def generated_files(project: Path) -> set[str]:
     }
 
 
+_RENDERED: dict[tuple[str, ...], Path] = {}
+
+
 @pytest.fixture
-def project(tmp_path, option_answers) -> Path:
-    return generate(tmp_path, **option_answers)
+def project(tmp_path_factory, option_answers) -> Path:
+    """Render each combination once; the checks below only read it."""
+    key = tuple(option_answers.values())
+    if key not in _RENDERED:
+        _RENDERED[key] = generate(tmp_path_factory.mktemp("-".join(key)), **option_answers)
+    return _RENDERED[key]
 
 
 def test_exact_file_set(project, option_answers):

@@ -7,6 +7,7 @@ are made once per session; each test gets its own data root and model name inste
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,8 @@ from {{ cookiecutter.__package }}.settings import Settings, load_settings
 os.environ.setdefault("SPARK_MASTER", "local[2]")
 os.environ.setdefault("SPARK_SHUFFLE_PARTITIONS", "4")
 os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
+# Tests are many short Spark jobs: the optimising JIT costs more CPU than it saves.
+os.environ.setdefault("SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +54,26 @@ def fresh_settings(state_dir: Path, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def ingested_settings(spark, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A tiny data product, generated and ingested once, for tests that only read it."""
+def generated(spark, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, int]]:
+    """The tiny data product, generated once; tests copy its landing files instead of regenerating."""
+    settings = make_settings(state_dir, tmp_path_factory.mktemp("generated") / "lake")
+    return settings, data_product.generate(spark, settings)
+
+
+@pytest.fixture
+def landed_settings(generated, state_dir: Path, tmp_path: Path) -> Settings:
+    """Settings over a data root of this test's own that holds a copy of the landing files."""
+    source, _ = generated
+    settings = make_settings(state_dir, tmp_path / "lake")
+    shutil.copytree(Path(source.data_root) / "landing", Path(settings.data_root) / "landing")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def ingested_settings(spark, generated, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The tiny data product ingested once, for tests that only read the silver tables."""
+    source, _ = generated
     settings = make_settings(state_dir, tmp_path_factory.mktemp("shared") / "lake")
-    data_product.generate(spark, settings)
+    shutil.copytree(Path(source.data_root) / "landing", Path(settings.data_root) / "landing")
     ingest.ingest(spark, settings, settings.ranges()["ingest"])
     return settings

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import numpy as np
 
-from {{ cookiecutter.__package }}.data_product import DEGRADATION, DEGRADATION_HOURS, SENSOR_BASELINE, Simulation, generate
+from {{ cookiecutter.__package }}.data_product import DEGRADATION, DEGRADATION_HOURS, SENSOR_BASELINE, Simulation
 from {{ cookiecutter.__package }}.lake import Lake
 from {{ cookiecutter.__package }}.settings import DateRange
 
@@ -51,10 +51,10 @@ def test_corruption_rate_is_close_to_the_setting():
     assert (simulation().telemetry(1)["corruption"] == 0).all()
 
 
-def test_generate_writes_every_entity_with_the_promised_counts(spark, fresh_settings):
-    counts = generate(spark, fresh_settings)
-    lake = Lake(fresh_settings.data_root)
-    spec = fresh_settings.size_spec
+def test_generate_writes_every_entity_with_the_promised_counts(spark, generated):
+    settings, counts = generated
+    lake = Lake(settings.data_root)
+    spec = settings.size_spec
     assert counts["telemetry"] == spec.machines * int((spec.end - spec.start).total_seconds() // 3600)
     for entity, expected in counts.items():
         assert spark.read.option("header", True).csv(lake.landing(entity)).count() == expected, entity

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from {{ cookiecutter.__package }} import data_product, features, ingest, score, train, validate
+from {{ cookiecutter.__package }} import features, ingest, score, train, validate
 from {{ cookiecutter.__package }}.lake import Lake
 from {{ cookiecutter.__package }}.tracking import CHALLENGER, CHAMPION, version_by_alias
 
@@ -15,12 +18,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(spark, state_dir, tmp_path_factory):
-    """Ingest, build features and train one model; tests below validate and score it."""
+def trained(spark, generated, state_dir, tmp_path_factory):
+    """Ingest, build features and train one model from the shared landing files; tests below validate and score it."""
     from conftest import make_settings
 
+    source, _ = generated
     settings = make_settings(state_dir, tmp_path_factory.mktemp("e2e") / "lake")
-    data_product.generate(spark, settings)
+    shutil.copytree(Path(source.data_root) / "landing", Path(settings.data_root) / "landing")
     ranges = settings.ranges()
     ingest.ingest(spark, settings, ranges["ingest"])
     features.write_features(spark, settings, ranges["data"])
@@ -29,10 +33,7 @@ def trained(spark, state_dir, tmp_path_factory):
 
 
 def prediction_rows(spark, settings):
-    return sorted(
-        tuple(row)
-        for row in Lake(settings.data_root).read(spark, "predictions").drop("scored_at").collect()
-    )
+    return sorted(tuple(row) for row in Lake(settings.data_root).read(spark, "predictions").drop("scored_at").collect())
 
 
 def test_the_registered_version_records_its_lineage(trained):
@@ -49,11 +50,13 @@ def test_the_registered_version_records_its_lineage(trained):
 def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
     settings, result = trained
     strict = settings.config.validation.model_copy(update={"min_f1_weighted": 1.01})
-    strict_settings = type(settings)(settings.config.model_copy(update={"validation": strict}), settings.size, settings.data_root, settings.state_dir)
+    strict_settings = type(settings)(
+        settings.config.model_copy(update={"validation": strict}), settings.size, settings.data_root, settings.state_dir
+    )
     with pytest.raises(validate.ValidationFailed, match="champion unchanged") as failure:
         validate.validate(spark, strict_settings, settings.ranges()["holdout"])
     report = str(failure.value).split("Report: ")[1]
-    assert "FAILED" in open(report).read()
+    assert "FAILED" in Path(report).read_text()
     assert version_by_alias(MlflowClient(), result.model_name, CHAMPION) is None
     assert version_by_alias(MlflowClient(), result.model_name, CHALLENGER) is None
 
@@ -61,7 +64,9 @@ def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
 def test_manual_promotion_waits_for_sign_off_then_scores_idempotently(spark, trained):
     settings, result = trained
     manual = settings.config.validation.model_copy(update={"promotion": "manual"})
-    manual_settings = type(settings)(settings.config.model_copy(update={"validation": manual}), settings.size, settings.data_root, settings.state_dir)
+    manual_settings = type(settings)(
+        settings.config.model_copy(update={"validation": manual}), settings.size, settings.data_root, settings.state_dir
+    )
     report = validate.validate(spark, manual_settings, settings.ranges()["holdout"])
     client = MlflowClient()
     assert report.passed and report.promoted_to == CHALLENGER

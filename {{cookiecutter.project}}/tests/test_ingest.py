@@ -3,7 +3,6 @@ from datetime import datetime
 import pytest
 from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.data_product import generate
 from {{ cookiecutter.__package }}.ingest import ingest
 from {{ cookiecutter.__package }}.lake import Lake
 from {{ cookiecutter.__package }}.settings import DateRange, SettingsError
@@ -18,14 +17,14 @@ BAD_ROWS = [
 ]
 
 
-def test_every_raw_row_is_accepted_or_quarantined_with_a_reason(spark, fresh_settings):
-    generate(spark, fresh_settings)
-    lake = Lake(fresh_settings.data_root)
+def test_every_raw_row_is_accepted_or_quarantined_with_a_reason(spark, landed_settings):
+    settings = landed_settings
+    lake = Lake(settings.data_root)
     columns = ["datetime", "machineID", "volt", "rotate", "pressure", "vibration"]
     bad = spark.createDataFrame([row[:6] for row in BAD_ROWS], columns)
     bad.coalesce(1).write.mode("append").option("header", True).csv(lake.landing("telemetry") + "/date=2015-01-10")
 
-    counts = ingest(spark, fresh_settings, fresh_settings.ranges()["ingest"])
+    counts = ingest(spark, settings, settings.ranges()["ingest"])
     telemetry = counts["telemetry"]
     raw_rows = spark.read.option("header", True).csv(lake.landing("telemetry")).count()
     assert telemetry.read == raw_rows
@@ -40,13 +39,13 @@ def test_every_raw_row_is_accepted_or_quarantined_with_a_reason(spark, fresh_set
     assert lake.read(spark, "quarantine").where("source = 'telemetry'").count() == telemetry.quarantined
 
 
-def test_reingesting_a_range_replaces_instead_of_duplicating(spark, fresh_settings):
-    generate(spark, fresh_settings)
-    lake = Lake(fresh_settings.data_root)
-    whole = fresh_settings.ranges()["ingest"]
-    first = ingest(spark, fresh_settings, whole)
+def test_reingesting_a_range_replaces_instead_of_duplicating(spark, landed_settings):
+    settings = landed_settings
+    lake = Lake(settings.data_root)
+    whole = settings.ranges()["ingest"]
+    first = ingest(spark, settings, whole)
     rows = {name: lake.read(spark, name).count() for name in ("telemetry", "errors", "quarantine")}
-    second = ingest(spark, fresh_settings, DateRange(datetime(2015, 1, 20), datetime(2015, 2, 1)))
+    second = ingest(spark, settings, DateRange(datetime(2015, 1, 20), datetime(2015, 2, 1)))
     assert second["telemetry"].read < first["telemetry"].read
     assert {name: lake.read(spark, name).count() for name in rows} == rows
     duplicates = lake.read(spark, "telemetry").groupBy("machine_id", "datetime").count().where("count > 1").count()

@@ -82,14 +82,18 @@ def run(arguments: argparse.Namespace) -> int:
             print(f"feature rows written: {features.write_features(spark, settings, _range(arguments, settings)):,}")
         elif arguments.step == "train":
             result = train.train(spark, settings, _range(arguments, settings))
-            print(f"registered {result.model_name} version {result.model_version} from {result.training_rows:,} windows (run {result.run_id})")
+            print(
+                f"registered {result.model_name} version {result.model_version} from {result.training_rows:,} windows (run {result.run_id})"
+            )
         elif arguments.step == "validate":
             report = validate.validate(spark, settings, _range(arguments, settings), arguments.version)
             print(report.markdown())
             print(f"report: {report.report_path}")
         elif arguments.step == "score":
             result = score.score(spark, settings, _range(arguments, settings))
-            print(f"scored {result.rows:,} windows with version {result.model_version} into {result.table} (table version {result.table_version})")
+            print(
+                f"scored {result.rows:,} windows with version {result.model_version} into {result.table} (table version {result.table_version})"
+            )
         elif arguments.step == "run-all":
             timing = pipeline.run_all(spark, settings, regenerate=arguments.regenerate)
             print("\n" + pipeline.summary(spark, settings))

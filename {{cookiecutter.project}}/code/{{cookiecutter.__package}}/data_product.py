@@ -1,4 +1,4 @@
-"""The simulated predictive-maintenance data product, written as raw landing files.
+"""The simulated {{ cookiecutter.project }} data product, written as raw landing files.
 
 Why simulate: the public reference data set cannot be fetched here, and tests need
 data of any size on demand. The shape follows the reference (machines, hourly
@@ -102,10 +102,7 @@ class Simulation:
         rng = self.rng(machine_id, _TELEMETRY)
         n_hours = self.hours
         model_shift = MODELS.index(model) - 1.5
-        values = {
-            sensor: mean + model_shift * std * 0.1 + rng.normal(0.0, std, n_hours)
-            for sensor, (mean, std) in SENSOR_BASELINE.items()
-        }
+        values = {sensor: mean + model_shift * std * 0.1 + rng.normal(0.0, std, n_hours) for sensor, (mean, std) in SENSOR_BASELINE.items()}
         hour_index = np.arange(n_hours)
         for failure_hour, component in failures:
             sensor, shift = DEGRADATION[component]
@@ -163,7 +160,10 @@ def _telemetry_frame(spark: SparkSession, simulation: Simulation) -> DataFrame:
     corruption = F.col("corruption")
     return clean.select(
         F.date_format("datetime", "yyyy-MM-dd HH:mm:ss").alias("datetime"),
-        F.when(corruption == 3, F.col("machineID") + UNKNOWN_MACHINE_OFFSET).otherwise(F.col("machineID")).cast("string").alias("machineID"),
+        F.when(corruption == 3, F.col("machineID") + UNKNOWN_MACHINE_OFFSET)
+        .otherwise(F.col("machineID"))
+        .cast("string")
+        .alias("machineID"),
         F.when(corruption == 1, F.lit(None)).otherwise(F.format_number("volt", 6)).alias("volt"),
         F.when(corruption == 4, F.lit("n/a")).otherwise(F.format_number("rotate", 6)).alias("rotate"),
         F.when(corruption == 2, F.format_number(-F.col("pressure"), 6)).otherwise(F.format_number("pressure", 6)).alias("pressure"),

@@ -58,11 +58,15 @@ def build_features(spark: SparkSession, settings: Settings, date_range: DateRang
     # One row per machine and window with sums, so rolling statistics over any
     # look-back are sums of sums: no second pass over the hourly data.
     per_window = telemetry.groupBy("machine_id", _window_start("datetime", window_seconds).alias("window_start")).agg(
-        *[aggregate for sensor in SENSORS for aggregate in (
-            F.sum(sensor).alias(f"{sensor}_sum"),
-            F.sum(F.col(sensor) * F.col(sensor)).alias(f"{sensor}_sumsq"),
-            F.count(sensor).alias(f"{sensor}_n"),
-        )]
+        *[
+            aggregate
+            for sensor in SENSORS
+            for aggregate in (
+                F.sum(sensor).alias(f"{sensor}_sum"),
+                F.sum(F.col(sensor) * F.col(sensor)).alias(f"{sensor}_sumsq"),
+                F.count(sensor).alias(f"{sensor}_n"),
+            )
+        ]
     )
 
     errors = (
@@ -84,7 +88,9 @@ def build_features(spark: SparkSession, settings: Settings, date_range: DateRang
             variance = F.greatest(squares / count - mean * mean, F.lit(0.0)) * count / F.greatest(count - 1, F.lit(1))
             columns += [mean.alias(f"{sensor}_mean_{hours}h"), F.sqrt(variance).alias(f"{sensor}_std_{hours}h")]
     error_lookback = Window.partitionBy("machine_id").orderBy("_t").rangeBetween(-(config.error_lookback_hours * 3600 - window_seconds), 0)
-    columns += [F.sum(error).over(error_lookback).cast("double").alias(f"{error}_count_{config.error_lookback_hours}h") for error in ERROR_TYPES]
+    columns += [
+        F.sum(error).over(error_lookback).cast("double").alias(f"{error}_count_{config.error_lookback_hours}h") for error in ERROR_TYPES
+    ]
     features = grid.select(
         "machine_id",
         "window_start",
@@ -108,21 +114,31 @@ def _with_days_since_replacement(features: DataFrame, maintenance: DataFrame) ->
         F.lit(1).alias("_is_event"),
         *[F.when(F.col("component") == component, F.col("datetime")).alias(f"_{component}") for component in COMPONENTS],
     )
-    windows = features.select("machine_id", F.col("window_end").alias("_at"), F.lit(0).alias("_is_event"), *[F.lit(None).cast("timestamp").alias(f"_{c}") for c in COMPONENTS])
+    windows = features.select(
+        "machine_id",
+        F.col("window_end").alias("_at"),
+        F.lit(0).alias("_is_event"),
+        *[F.lit(None).cast("timestamp").alias(f"_{c}") for c in COMPONENTS],
+    )
     # Events at the very window end happen after the features were observed: windows sort first.
     history = Window.partitionBy("machine_id").orderBy("_at", "_is_event").rowsBetween(Window.unboundedPreceding, 0)
-    as_of = events.unionByName(windows).select(
-        "machine_id",
-        "_at",
-        "_is_event",
-        *[
-            F.coalesce(
-                (F.unix_timestamp("_at") - F.unix_timestamp(F.last(f"_{component}", ignorenulls=True).over(history))) / 86400.0,
-                F.lit(NEVER_REPLACED_DAYS),
-            ).alias(f"{component}_days_since_replacement")
-            for component in COMPONENTS
-        ],
-    ).where(F.col("_is_event") == 0).drop("_is_event")
+    as_of = (
+        events.unionByName(windows)
+        .select(
+            "machine_id",
+            "_at",
+            "_is_event",
+            *[
+                F.coalesce(
+                    (F.unix_timestamp("_at") - F.unix_timestamp(F.last(f"_{component}", ignorenulls=True).over(history))) / 86400.0,
+                    F.lit(NEVER_REPLACED_DAYS),
+                ).alias(f"{component}_days_since_replacement")
+                for component in COMPONENTS
+            ],
+        )
+        .where(F.col("_is_event") == 0)
+        .drop("_is_event")
+    )
     return features.join(as_of.withColumnRenamed("_at", "window_end"), ["machine_id", "window_end"], "left")
 
 

@@ -83,9 +83,7 @@ def _raw(spark: SparkSession, lake: Lake, entity: str, columns: tuple[str, ...],
         raise
     if date_range is None:
         return frame
-    return frame.where(
-        (F.col("date") >= F.lit(f"{date_range.start:%Y-%m-%d}")) & (F.col("date") < F.lit(f"{date_range.end:%Y-%m-%d}"))
-    )
+    return frame.where((F.col("date") >= F.lit(f"{date_range.start:%Y-%m-%d}")) & (F.col("date") < F.lit(f"{date_range.end:%Y-%m-%d}")))
 
 
 def _problem(condition: Column, message: Column | str) -> Column:
@@ -102,8 +100,13 @@ def _checked(raw: DataFrame, rules: EntityRules, known_machines: DataFrame) -> D
     ).join(known_machines.select(F.col("machine_id").alias("_known_machine")), F.col("_machine_id") == F.col("_known_machine"), "left")
 
     problems = [
-        _problem(F.col("_datetime").isNull(), F.concat(F.lit("datetime: '"), F.coalesce("datetime", F.lit("")), F.lit(f"' is not {TIMESTAMP_FORMAT}"))),
-        _problem(F.col("_machine_id").isNull(), F.concat(F.lit("machineID: '"), F.coalesce("machineID", F.lit("")), F.lit("' is not an integer"))),
+        _problem(
+            F.col("_datetime").isNull(),
+            F.concat(F.lit("datetime: '"), F.coalesce("datetime", F.lit("")), F.lit(f"' is not {TIMESTAMP_FORMAT}")),
+        ),
+        _problem(
+            F.col("_machine_id").isNull(), F.concat(F.lit("machineID: '"), F.coalesce("machineID", F.lit("")), F.lit("' is not an integer"))
+        ),
         _problem(
             F.col("_machine_id").isNotNull() & F.col("_known_machine").isNull(),
             F.concat(F.lit("machineID: "), F.col("machineID"), F.lit(" is not a known machine")),
@@ -114,7 +117,10 @@ def _checked(raw: DataFrame, rules: EntityRules, known_machines: DataFrame) -> D
         raw_value, value = F.col(sensor), F.col(f"_{sensor}")
         problems += [
             _problem(raw_value.isNull() | (F.trim(raw_value) == ""), f"{sensor}: missing"),
-            _problem(raw_value.isNotNull() & (F.trim(raw_value) != "") & value.isNull(), F.concat(F.lit(f"{sensor}: '"), raw_value, F.lit("' is not a number"))),
+            _problem(
+                raw_value.isNotNull() & (F.trim(raw_value) != "") & value.isNull(),
+                F.concat(F.lit(f"{sensor}: '"), raw_value, F.lit("' is not a number")),
+            ),
             _problem((value < low) | (value > high), F.concat(F.lit(f"{sensor}: "), raw_value, F.lit(f" is outside [{low:g}, {high:g}]"))),
         ]
     if rules.category_column:
@@ -122,7 +128,11 @@ def _checked(raw: DataFrame, rules: EntityRules, known_machines: DataFrame) -> D
         problems.append(
             _problem(
                 column.isNull() | ~column.isin(*rules.categories),
-                F.concat(F.lit(f"{rules.category_column}: '"), F.coalesce(column, F.lit("")), F.lit(f"' is not one of {', '.join(rules.categories)}")),
+                F.concat(
+                    F.lit(f"{rules.category_column}: '"),
+                    F.coalesce(column, F.lit("")),
+                    F.lit(f"' is not one of {', '.join(rules.categories)}"),
+                ),
             )
         )
     return parsed.withColumn("_reasons", F.filter(F.array(*problems), lambda reason: reason.isNotNull()))
@@ -146,9 +156,17 @@ def ingest_machines(spark: SparkSession, lake: Lake) -> IngestCounts:
         F.expr("try_cast(age AS INT)").alias("_age"),
     )
     problems = [
-        _problem(F.col("machine_id").isNull(), F.concat(F.lit("machineID: '"), F.coalesce("machineID", F.lit("")), F.lit("' is not an integer"))),
-        _problem(~F.coalesce(F.col("model").isin(*MODELS), F.lit(False)), F.concat(F.lit("model: '"), F.coalesce("model", F.lit("")), F.lit(f"' is not one of {', '.join(MODELS)}"))),
-        _problem(F.col("_age").isNull() | (F.col("_age") < 0) | (F.col("_age") > 100), F.concat(F.lit("age: '"), F.coalesce("age", F.lit("")), F.lit("' is not an integer in [0, 100]"))),
+        _problem(
+            F.col("machine_id").isNull(), F.concat(F.lit("machineID: '"), F.coalesce("machineID", F.lit("")), F.lit("' is not an integer"))
+        ),
+        _problem(
+            ~F.coalesce(F.col("model").isin(*MODELS), F.lit(False)),
+            F.concat(F.lit("model: '"), F.coalesce("model", F.lit("")), F.lit(f"' is not one of {', '.join(MODELS)}")),
+        ),
+        _problem(
+            F.col("_age").isNull() | (F.col("_age") < 0) | (F.col("_age") > 100),
+            F.concat(F.lit("age: '"), F.coalesce("age", F.lit("")), F.lit("' is not an integer in [0, 100]")),
+        ),
     ]
     checked = parsed.withColumn("_reasons", F.filter(F.array(*problems), lambda reason: reason.isNotNull())).cache()
     try:
@@ -156,7 +174,9 @@ def ingest_machines(spark: SparkSession, lake: Lake) -> IngestCounts:
         lake.merge(accepted, "machines", ["machine_id"])
         quarantined = _quarantine_rows(checked, "machines", ("machineID", "model", "age"), F.lit(None).cast("string"))
         lake.replace_where(quarantined, "quarantine", "source = 'machines'")
-        counts = checked.groupBy().agg(F.count("*").alias("read"), F.sum((F.size("_reasons") == 0).cast("int")).alias("accepted")).collect()[0]
+        counts = (
+            checked.groupBy().agg(F.count("*").alias("read"), F.sum((F.size("_reasons") == 0).cast("int")).alias("accepted")).collect()[0]
+        )
     finally:
         checked.unpersist()
     read, accepted_rows = int(counts["read"]), int(counts["accepted"] or 0)
@@ -178,9 +198,7 @@ def ingest_entity(spark: SparkSession, lake: Lake, entity: str, date_range: Date
     accepted_rows = lake.count_where(spark, entity, date_range.sql_predicate("datetime"))
 
     quarantined = _quarantine_rows(checked, entity, rules.raw_columns, F.col("date"))
-    day_predicate = (
-        f"source = '{entity}' AND landing_date >= '{date_range.start:%Y-%m-%d}' AND landing_date < '{date_range.end:%Y-%m-%d}'"
-    )
+    day_predicate = f"source = '{entity}' AND landing_date >= '{date_range.start:%Y-%m-%d}' AND landing_date < '{date_range.end:%Y-%m-%d}'"
     lake.replace_where(quarantined, "quarantine", day_predicate)
     quarantined_rows = lake.count_where(spark, "quarantine", day_predicate)
     return IngestCounts(accepted_rows + quarantined_rows, accepted_rows, quarantined_rows)

@@ -39,6 +39,11 @@ class Lake:
     def landing(self, entity: str) -> str:
         return f"{self.root}/landing/{entity}"
 
+    def landing_exists(self, spark: SparkSession, entity: str) -> bool:
+        """Whether raw files have landed; asks Hadoop's file system so abfss:// works too."""
+        jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(self.landing(entity))
+        return jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(jvm_path)
+
     def exists(self, spark: SparkSession, name: str) -> bool:
         return DeltaTable.isDeltaTable(spark, self.table(name))
 
@@ -97,4 +102,6 @@ class Lake:
 
 class MissingTableError(RuntimeError):
     def __init__(self, name: str, path: str):
-        super().__init__(f"table '{name}' does not exist at {path}; run the step that writes it first (see `python -m {{ cookiecutter.__package }} --help`)")
+        super().__init__(
+            f"table '{name}' does not exist at {path}; run the step that writes it first (see `python -m {{ cookiecutter.__package }} --help`)"
+        )

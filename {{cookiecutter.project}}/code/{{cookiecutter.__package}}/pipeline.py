@@ -36,7 +36,7 @@ def run_all(spark: SparkSession, settings: Settings, *, regenerate: bool = False
     ranges = settings.ranges()
     timing = StepTiming()
     lake = Lake(settings.data_root)
-    if regenerate or not _landing_exists(spark, lake):
+    if regenerate or not lake.landing_exists(spark, "telemetry"):
         timing.run("generate", lambda: data_product.generate(spark, settings))
     timing.run("ingest", lambda: ingest.ingest(spark, settings, ranges["ingest"]))
     timing.run("features", lambda: features.write_features(spark, settings, ranges["data"]))
@@ -46,19 +46,15 @@ def run_all(spark: SparkSession, settings: Settings, *, regenerate: bool = False
     return timing
 
 
-def _landing_exists(spark: SparkSession, lake: Lake) -> bool:
-    jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(lake.landing("telemetry"))
-    filesystem = jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    return filesystem.exists(jvm_path)
-
-
 def summary(spark: SparkSession, settings: Settings) -> str:
     """What a person needs after a run: row counts, the champion and where to look next."""
     lake = Lake(settings.data_root)
     lines = [f"Data root: {settings.data_root} (size '{settings.size}')", "", "Tables (Delta):"]
     for name in TABLES:
         if lake.exists(spark, name):
-            lines.append(f"  {name:<12} {lake.read(spark, name).count():>12,} rows  version {lake.version(spark, name)}  {lake.table(name)}")
+            lines.append(
+                f"  {name:<12} {lake.read(spark, name).count():>12,} rows  version {lake.version(spark, name)}  {lake.table(name)}"
+            )
         else:
             lines.append(f"  {name:<12} {'-':>12}       not written yet")
     if lake.exists(spark, "quarantine"):
@@ -82,13 +78,25 @@ def summary(spark: SparkSession, settings: Settings) -> str:
     if champion is None:
         lines.append(f"  {name}: no champion yet")
     else:
-        holdout = {key.removeprefix("holdout_"): value for key, value in champion.tags.items() if key.startswith("holdout_") and key != "holdout_rows"}
-        lines.append(f"  {name}@{CHAMPION} = version {champion.version} (trained on {champion.tags.get('train_start')} .. {champion.tags.get('train_end')}, commit {champion.tags.get('git_commit', '?')[:12]})")
-        lines.append("  holdout metrics: " + ", ".join(f"{key} {float(value):.3f}" for key, value in sorted(holdout.items()) if key != "failure_windows"))
+        holdout = {
+            key.removeprefix("holdout_"): value
+            for key, value in champion.tags.items()
+            if key.startswith("holdout_") and key != "holdout_rows"
+        }
+        lines.append(
+            f"  {name}@{CHAMPION} = version {champion.version} (trained on {champion.tags.get('train_start')} .. {champion.tags.get('train_end')}, commit {champion.tags.get('git_commit', '?')[:12]})"
+        )
+        lines.append(
+            "  holdout metrics: "
+            + ", ".join(f"{key} {float(value):.3f}" for key, value in sorted(holdout.items()) if key != "failure_windows")
+        )
     if lake.exists(spark, "predictions"):
-        latest = lake.read(spark, "predictions").groupBy("model_version").agg(
-            F.count("*").alias("rows"), F.sum((F.col("predicted_component") != "none").cast("int")).alias("alerts")
-        ).collect()
+        latest = (
+            lake.read(spark, "predictions")
+            .groupBy("model_version")
+            .agg(F.count("*").alias("rows"), F.sum((F.col("predicted_component") != "none").cast("int")).alias("alerts"))
+            .collect()
+        )
         for row in latest:
             lines.append(f"  predictions by version {row['model_version']}: {row['rows']:,} windows, {row['alerts']:,} failure alerts")
     lines += [

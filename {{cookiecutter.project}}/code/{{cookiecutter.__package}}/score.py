@@ -9,7 +9,7 @@ previous predictions readable and intact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import mlflow
 from mlflow.tracking import MlflowClient
@@ -22,7 +22,16 @@ from .lake import Lake
 from .settings import DateRange, Settings, SettingsError
 from .tracking import CHAMPION, configure_tracking, model_name, version_by_alias
 
-PREDICTION_COLUMNS = ("machine_id", "window_start", "window_end", "predicted_component", "failure_probability", "model_name", "model_version", "scored_at")
+PREDICTION_COLUMNS = (
+    "machine_id",
+    "window_start",
+    "window_end",
+    "predicted_component",
+    "failure_probability",
+    "model_name",
+    "model_version",
+    "scored_at",
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=
     model = model or mlflow.spark.load_model(f"models:/{name}@{CHAMPION}")
     lake = Lake(settings.data_root)
     features = build_features(spark, settings, date_range, labels=False)
-    scored = predictions(model, features, name, str(champion.version), datetime.now(timezone.utc).replace(tzinfo=None))
+    scored = predictions(model, features, name, str(champion.version), datetime.now(UTC).replace(tzinfo=None))
     lake.replace_range(scored, "predictions", "window_start", date_range)
-    return ScoreResult(lake.count_where(spark, "predictions", date_range.sql_predicate("window_start")), str(champion.version), lake.table("predictions"), lake.version(spark, "predictions"))
+    return ScoreResult(
+        lake.count_where(spark, "predictions", date_range.sql_predicate("window_start")),
+        str(champion.version),
+        lake.table("predictions"),
+        lake.version(spark, "predictions"),
+    )

@@ -195,12 +195,18 @@ class Settings:
         return {
             # Ingest reaches a year back: maintenance history before the first telemetry
             # hour is what "days since each component's last replacement" needs.
-            "ingest": DateRange(whole.start - timedelta(days=366), whole.end),
+            "ingest": DateRange(whole.start - timedelta(days=366), _next_midnight(whole.end)),
             "data": whole,
             "train": DateRange(whole.start, train_end),
             "holdout": DateRange(train_end, holdout_end),
             "score": DateRange(holdout_end, whole.end),
         }
+
+
+def _next_midnight(moment: datetime) -> datetime:
+    """Ingest works on whole days; a span ending at 01:00 still needs that day's files."""
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
 
 
 def load_settings(

@@ -44,7 +44,9 @@ def get_spark(app_name: str = "{{ cookiecutter.__package }}", state_dir: Path | 
         .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", str(state / "spark-warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={state}")
+        # SPARK_JAVA_OPTIONS lets short runs such as tests trade peak speed for start-up,
+        # for example "-XX:TieredStopAtLevel=1" (no optimising JIT).
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={state} {os.environ.get('SPARK_JAVA_OPTIONS', '')}".strip())
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )

@@ -63,7 +63,9 @@ def _with_label_index_and_weight(frame: DataFrame) -> DataFrame:
     indexed = StringIndexerModel.from_labels(list(LABELS), inputCol="label", outputCol="label_index").transform(frame)
     counts = {row["label"]: row["count"] for row in frame.groupBy("label").count().collect()}
     total = sum(counts.values())
-    weights = F.create_map(*[item for label, count in counts.items() for item in (F.lit(label), F.lit(math.sqrt(total / (len(counts) * count))))])
+    weights = F.create_map(
+        *[item for label, count in counts.items() for item in (F.lit(label), F.lit(math.sqrt(total / (len(counts) * count))))]
+    )
     return indexed.withColumn("class_weight", weights[F.col("label")])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -52,8 +52,7 @@ class ValidationReport:
         lines = [
             f"# Validation of {self.model_name} version {self.candidate_version}",
             "",
-            f"Result: **{'PASSED' if self.passed else 'FAILED'}**"
-            + (f", now `{self.promoted_to}`" if self.promoted_to else ""),
+            f"Result: **{'PASSED' if self.passed else 'FAILED'}**" + (f", now `{self.promoted_to}`" if self.promoted_to else ""),
             f"Holdout: {self.holdout}, {int(self.candidate.get('rows') or 0)} windows, "
             f"{int(self.candidate.get('failure_windows') or 0)} before a failure.",
             f"Champion compared: {('version ' + self.champion_version) if self.champion_version else 'none yet'}",
@@ -83,9 +82,24 @@ def evaluate(spark: SparkSession, settings: Settings, version: str, holdout: Dat
 def _checks(settings: Settings, candidate: dict, champion: dict | None) -> list[dict[str, object]]:
     thresholds = settings.config.validation
     checks = [
-        {"name": "holdout has failure windows", "value": candidate.get("failure_windows"), "required": "> 0", "passed": bool(candidate.get("failure_windows"))},
-        {"name": "f1_weighted", "value": candidate.get("f1_weighted"), "required": f">= {thresholds.min_f1_weighted}", "passed": (candidate.get("f1_weighted") or 0) >= thresholds.min_f1_weighted},
-        {"name": "failure_recall", "value": candidate.get("failure_recall"), "required": f">= {thresholds.min_failure_recall}", "passed": (candidate.get("failure_recall") or 0) >= thresholds.min_failure_recall},
+        {
+            "name": "holdout has failure windows",
+            "value": candidate.get("failure_windows"),
+            "required": "> 0",
+            "passed": bool(candidate.get("failure_windows")),
+        },
+        {
+            "name": "f1_weighted",
+            "value": candidate.get("f1_weighted"),
+            "required": f">= {thresholds.min_f1_weighted}",
+            "passed": (candidate.get("f1_weighted") or 0) >= thresholds.min_f1_weighted,
+        },
+        {
+            "name": "failure_recall",
+            "value": candidate.get("failure_recall"),
+            "required": f">= {thresholds.min_failure_recall}",
+            "passed": (candidate.get("failure_recall") or 0) >= thresholds.min_failure_recall,
+        },
     ]
     if champion:
         for metric in PROMOTION_METRICS:
@@ -163,7 +177,7 @@ def promote(settings: Settings, version: str) -> str:
         )
     previous = version_by_alias(client, name, CHAMPION)
     client.set_registered_model_alias(name, CHAMPION, version)
-    client.set_model_version_tag(name, version, "promoted_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    client.set_model_version_tag(name, version, "promoted_at", datetime.now(UTC).isoformat(timespec="seconds"))
     if previous is not None and str(previous.version) != str(version):
         client.set_model_version_tag(name, version, "previous_champion", str(previous.version))
     challenger = version_by_alias(client, name, CHALLENGER)
