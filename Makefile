@@ -31,7 +31,7 @@ demo: $(STAMP)
 	$(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE) && \
 	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make test' runs its tests)"
 
-test: test-template test-infra
+test: lint test-template test-infra
 
 test-template: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
-from dsplatform.template import create_notebook_folders, initialise_git, prune  # noqa: E402
+from dsplatform.template import create_notebook_folders, initialise_git, prune
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 project_dir = Path.cwd()

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
-from dsplatform.template import answer_problems, problems_message  # noqa: E402
+from dsplatform.template import answer_problems, problems_message
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 

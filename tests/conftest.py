@@ -27,7 +27,7 @@ def run_cookiecutter(output_dir: Path, **answers: str) -> subprocess.CompletedPr
     """Run the cookiecutter CLI non-interactively, as CI and users do."""
     command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir), str(REPO_ROOT)]
     command += [f"{key}={value}" for key, value in answers.items()]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
 def generate(output_dir: Path, **answers: str) -> Path:

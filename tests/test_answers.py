@@ -1,10 +1,11 @@
 """The answer rules in isolation: fast, and the same functions the hooks call."""
 
 import pytest
-from conftest import DEFAULTS
 
 from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH, project_slug_problems, slug_from_name
 from dsplatform.template import answer_problems, paths_to_prune, person_folder
+
+from conftest import DEFAULTS
 
 VALID = {key: value for key, value in DEFAULTS.items() if not key.startswith("_")} | {
     "project": "predictive-maintenance",
@@ -14,7 +15,16 @@ VALID = {key: value for key, value in DEFAULTS.items() if not key.startswith("_"
 
 @pytest.mark.parametrize(
     "name",
-    ["Predictive Maintenance", "Prévision des ventes — Été 2026", "3D printing", "日本語のプロジェクト", "!!!", "ab", "x" * 200, "Ünïcödé " * 10],
+    [
+        "Predictive Maintenance",
+        "Prévision des ventes — Été 2026",
+        "3D printing",
+        "日本語のプロジェクト",
+        "!!!",
+        "ab",
+        "x" * 200,
+        "Ünïcödé " * 10,
+    ],
 )
 def test_derived_slug_is_always_valid(name):
     slug = slug_from_name(name)

@@ -1,9 +1,10 @@
 """Bad answers through the real cookiecutter CLI: one clear line each, non-zero exit, nothing written."""
 
 import pytest
-from conftest import run_cookiecutter
 
 from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH
+
+from conftest import run_cookiecutter
 
 BAD_ANSWERS = [
     ({"project": "Bad Name"}, "project: 'Bad Name' is not of the form"),

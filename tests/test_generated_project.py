@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import generate
 
 from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH
+
+from conftest import generate
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ UNUSUAL_ANSWERS = {
 def run_make(project: Path, target: str) -> subprocess.CompletedProcess:
     # The root Makefile's virtualenv provides uv; the project's Makefile uses it when on PATH.
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    return subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True, timeout=1800, check=False)
 
 
 @pytest.mark.parametrize("answers", [{}, UNUSUAL_ANSWERS], ids=["defaults", "unusual"])

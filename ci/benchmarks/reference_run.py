@@ -38,7 +38,10 @@ def main() -> None:
     package = slug.replace("-", "_")
     os.chdir(project)
     sys.path.insert(0, str(project / "code"))
-    modules = {name: importlib.import_module(f"{package}.{name}") for name in ("settings", "spark", "data_product", "ingest", "features", "train", "validate", "score", "lake")}
+    modules = {
+        name: importlib.import_module(f"{package}.{name}")
+        for name in ("settings", "spark", "data_product", "ingest", "features", "train", "validate", "score", "lake")
+    }
 
     workdir = (arguments.workdir or project / ".local" / f"bench-{arguments.size}").resolve()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -62,16 +65,24 @@ def main() -> None:
     timed("ingest", lambda: modules["ingest"].ingest(spark, settings, ranges["ingest"]), lambda counts: counts["telemetry"].read)
     timed("features", lambda: modules["features"].write_features(spark, settings, ranges["data"]), lambda rows: rows)
     timed("train", lambda: modules["train"].train(spark, settings, ranges["train"]), lambda result: result.training_rows)
-    timed("validate", lambda: modules["validate"].validate(spark, settings, ranges["holdout"]), lambda report: int(report.candidate["rows"]))
+    timed(
+        "validate", lambda: modules["validate"].validate(spark, settings, ranges["holdout"]), lambda report: int(report.candidate["rows"])
+    )
 
     score_range = ranges["score"]
     lookback = timedelta(hours=settings.config.features.max_lookback_hours)
-    telemetry_rows = lake.read(spark, "telemetry").where(modules["settings"].DateRange(score_range.start - lookback, score_range.end).sql_predicate("datetime")).count()
+    telemetry_rows = (
+        lake.read(spark, "telemetry")
+        .where(modules["settings"].DateRange(score_range.start - lookback, score_range.end).sql_predicate("datetime"))
+        .count()
+    )
     timed("score", lambda: modules["score"].score(spark, settings, score_range), lambda _: telemetry_rows)
 
     def bare_copy() -> int:
         window = modules["settings"].DateRange(score_range.start - lookback, score_range.end)
-        lake.read(spark, "telemetry").where(window.sql_predicate("datetime")).write.format("delta").mode("overwrite").save(str(workdir / "bare-copy"))
+        lake.read(spark, "telemetry").where(window.sql_predicate("datetime")).write.format("delta").mode("overwrite").save(
+            str(workdir / "bare-copy")
+        )
         return telemetry_rows
 
     timed("bare copy", bare_copy, lambda rows: rows)
@@ -80,8 +91,10 @@ def main() -> None:
     ratio = (by_name["score"][1] / by_name["score"][0]) / (by_name["bare copy"][1] / by_name["bare copy"][0])
     spec = settings.size_spec
     print()
-    print(f"Size '{arguments.size}': {spec.machines:,} machines, {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d %H:%M}, "
-          f"{os.cpu_count()} cores, Spark {spark.version}, model {settings.model_params()}")
+    print(
+        f"Size '{arguments.size}': {spec.machines:,} machines, {spec.start:%Y-%m-%d} to {spec.end:%Y-%m-%d %H:%M}, "
+        f"{os.cpu_count()} cores, Spark {spark.version}, model {settings.model_params()}"
+    )
     print()
     print("| step | wall time | rows | rows/s | reference on Databricks |")
     print("|---|---:|---:|---:|---|")

@@ -41,8 +41,7 @@ def project_slug_problems(slug: str) -> list[str]:
         problems.append(f"'{slug}' is {len(slug)} characters; the minimum is {PROJECT_SLUG_MIN_LENGTH}")
     if len(slug) > PROJECT_SLUG_MAX_LENGTH:
         problems.append(
-            f"'{slug}' is {len(slug)} characters; the maximum is {PROJECT_SLUG_MAX_LENGTH} "
-            "so that every Azure resource name stays valid"
+            f"'{slug}' is {len(slug)} characters; the maximum is {PROJECT_SLUG_MAX_LENGTH} so that every Azure resource name stays valid"
         )
     if not PROJECT_SLUG_PATTERN.match(slug):
         problems.append(f"'{slug}' is not of the form: {PROJECT_SLUG_FORM}")
@@ -116,10 +115,7 @@ class NameRule:
     def problems(self, name: str) -> list[str]:
         found = []
         if not self.min_length <= len(name) <= self.max_length:
-            found.append(
-                f"{self.resource} name '{name}' is {len(name)} characters; "
-                f"allowed {self.min_length}-{self.max_length}"
-            )
+            found.append(f"{self.resource} name '{name}' is {len(name)} characters; allowed {self.min_length}-{self.max_length}")
         if not re.fullmatch(self.pattern, name):
             found.append(f"{self.resource} name '{name}' is not {self.form}")
         return found
@@ -130,30 +126,158 @@ _ALNUM_HYPHEN_ENDS = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 NAME_RULES: dict[str, NameRule] = {
     rule_key: NameRule(*fields)
     for rule_key, fields in {
-        "resource_group": ("resource group", "rg", 1, 90, r"[\w().-]*[\w()-]", "alphanumerics, _ ( ) - . not ending in '.'", "subscription"),
-        "log_analytics_workspace": ("Log Analytics workspace", "log", 4, 63, _ALNUM_HYPHEN_ENDS, "alphanumerics and '-', starting and ending alphanumeric", "resource group"),
+        "resource_group": (
+            "resource group",
+            "rg",
+            1,
+            90,
+            r"[\w().-]*[\w()-]",
+            "alphanumerics, _ ( ) - . not ending in '.'",
+            "subscription",
+        ),
+        "log_analytics_workspace": (
+            "Log Analytics workspace",
+            "log",
+            4,
+            63,
+            _ALNUM_HYPHEN_ENDS,
+            "alphanumerics and '-', starting and ending alphanumeric",
+            "resource group",
+        ),
         "application_insights": ("Application Insights", "appi", 1, 255, r"[^%&\\?/]+", "free of % & \\ ? /", "resource group"),
-        "user_assigned_identity": ("user-assigned identity", "id", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "resource group"),
+        "user_assigned_identity": (
+            "user-assigned identity",
+            "id",
+            3,
+            128,
+            r"[A-Za-z0-9][A-Za-z0-9_-]*",
+            "alphanumerics, '-', '_', starting alphanumeric",
+            "resource group",
+        ),
         "storage_account": ("storage account", "st", 3, 24, r"[a-z0-9]+", "lowercase letters and digits only", "global"),
         "machine_learning_storage_account": ("storage account", "st", 3, 24, r"[a-z0-9]+", "lowercase letters and digits only", "global"),
-        "key_vault": ("Key Vault", "kv", 3, 24, r"[A-Za-z](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]", "alphanumerics and single '-', starting with a letter, ending alphanumeric", "global"),
+        "key_vault": (
+            "Key Vault",
+            "kv",
+            3,
+            24,
+            r"[A-Za-z](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]",
+            "alphanumerics and single '-', starting with a letter, ending alphanumeric",
+            "global",
+        ),
         "container_registry": ("container registry", "cr", 5, 50, r"[A-Za-z0-9]+", "alphanumerics only", "global"),
-        "machine_learning_workspace": ("ML workspace", "mlw", 3, 33, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "resource group"),
-        "machine_learning_compute": ("ML compute", "", 2, 16, r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]", "letters, digits and '-', starting with a letter", "workspace"),
+        "machine_learning_workspace": (
+            "ML workspace",
+            "mlw",
+            3,
+            33,
+            r"[A-Za-z0-9][A-Za-z0-9_-]*",
+            "alphanumerics, '-', '_', starting alphanumeric",
+            "resource group",
+        ),
+        "machine_learning_compute": (
+            "ML compute",
+            "",
+            2,
+            16,
+            r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
+            "letters, digits and '-', starting with a letter",
+            "workspace",
+        ),
         "machine_learning_datastore": ("ML datastore", "", 1, 255, r"[a-z0-9_]+", "lowercase letters, digits and '_'", "workspace"),
         "databricks_workspace": ("Databricks workspace", "dbw", 3, 64, r"[A-Za-z0-9_-]+", "alphanumerics, '_', '-'", "resource group"),
-        "databricks_managed_resource_group": ("resource group", "rg", 1, 90, r"[\w().-]*[\w()-]", "alphanumerics, _ ( ) - . not ending in '.'", "subscription"),
-        "databricks_access_connector": ("Databricks access connector", "dbac", 3, 64, r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]", "alphanumerics, '_', '-', '.'", "resource group"),
+        "databricks_managed_resource_group": (
+            "resource group",
+            "rg",
+            1,
+            90,
+            r"[\w().-]*[\w()-]",
+            "alphanumerics, _ ( ) - . not ending in '.'",
+            "subscription",
+        ),
+        "databricks_access_connector": (
+            "Databricks access connector",
+            "dbac",
+            3,
+            64,
+            r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]",
+            "alphanumerics, '_', '-', '.'",
+            "resource group",
+        ),
         "databricks_catalog": ("Unity Catalog catalog", "", 1, 255, r"[a-z][a-z0-9_]*", "lowercase letters, digits and '_'", "metastore"),
-        "aks_control_plane_identity": ("user-assigned identity", "id", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "resource group"),
-        "aks_cluster": ("AKS cluster", "aks", 1, 63, r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?", "alphanumerics, '_', '-', starting and ending alphanumeric", "resource group"),
-        "aks_dns_prefix": ("AKS DNS prefix", "", 1, 54, _ALNUM_HYPHEN_ENDS, "alphanumerics and '-', starting and ending alphanumeric", "cluster"),
-        "aks_node_resource_group": ("resource group", "rg", 1, 80, r"[\w().-]*[\w()-]", "alphanumerics, _ ( ) - . not ending in '.'", "subscription"),
-        "aks_system_pool": ("AKS node pool", "", 1, 12, r"[a-z][a-z0-9]*", "lowercase letters and digits, starting with a letter", "cluster"),
+        "aks_control_plane_identity": (
+            "user-assigned identity",
+            "id",
+            3,
+            128,
+            r"[A-Za-z0-9][A-Za-z0-9_-]*",
+            "alphanumerics, '-', '_', starting alphanumeric",
+            "resource group",
+        ),
+        "aks_cluster": (
+            "AKS cluster",
+            "aks",
+            1,
+            63,
+            r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?",
+            "alphanumerics, '_', '-', starting and ending alphanumeric",
+            "resource group",
+        ),
+        "aks_dns_prefix": (
+            "AKS DNS prefix",
+            "",
+            1,
+            54,
+            _ALNUM_HYPHEN_ENDS,
+            "alphanumerics and '-', starting and ending alphanumeric",
+            "cluster",
+        ),
+        "aks_node_resource_group": (
+            "resource group",
+            "rg",
+            1,
+            80,
+            r"[\w().-]*[\w()-]",
+            "alphanumerics, _ ( ) - . not ending in '.'",
+            "subscription",
+        ),
+        "aks_system_pool": (
+            "AKS node pool",
+            "",
+            1,
+            12,
+            r"[a-z][a-z0-9]*",
+            "lowercase letters and digits, starting with a letter",
+            "cluster",
+        ),
         "aks_user_pool": ("AKS node pool", "", 1, 12, r"[a-z][a-z0-9]*", "lowercase letters and digits, starting with a letter", "cluster"),
-        "virtual_network": ("virtual network", "vnet", 2, 64, r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]", "alphanumerics, '_', '.', '-'", "resource group"),
-        "network_security_group": ("network security group", "nsg", 1, 80, r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?", "alphanumerics, '_', '.', '-'", "resource group"),
-        "federated_identity_credential": ("federated identity credential", "fic", 3, 120, r"[A-Za-z0-9][A-Za-z0-9_-]*", "alphanumerics, '-', '_', starting alphanumeric", "identity"),
+        "virtual_network": (
+            "virtual network",
+            "vnet",
+            2,
+            64,
+            r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]",
+            "alphanumerics, '_', '.', '-'",
+            "resource group",
+        ),
+        "network_security_group": (
+            "network security group",
+            "nsg",
+            1,
+            80,
+            r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+            "alphanumerics, '_', '.', '-'",
+            "resource group",
+        ),
+        "federated_identity_credential": (
+            "federated identity credential",
+            "fic",
+            3,
+            120,
+            r"[A-Za-z0-9][A-Za-z0-9_-]*",
+            "alphanumerics, '-', '_', starting alphanumeric",
+            "identity",
+        ),
     }.items()
 }
 

@@ -269,13 +269,15 @@ def _summary(resource: PlannedResource) -> str:
 
 def _table(headers: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
     if markdown:
-        escape = lambda text: text.replace("|", "\\|")
         lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in rows]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         return lines
     widths = [max([len(header), *(len(row[index]) for row in rows)]) for index, header in enumerate(headers)]
     widths[-1] = 0  # the last column is not padded, so lines have no trailing spaces
-    line = lambda cells: "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
     return [line(headers), line(["-" * len(header) for header in headers]), *(line(row) for row in rows)]
 
 

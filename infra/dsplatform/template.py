@@ -25,19 +25,49 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Regions that host Azure Databricks, Azure ML and AKS together. A typo here would
 # otherwise surface only at `pulumi up`, long after the repository was generated.
 AZURE_LOCATIONS = frozenset(
-    """
-    australiaeast brazilsouth canadacentral canadaeast centralindia centralus eastasia
-    eastus eastus2 francecentral germanywestcentral japaneast japanwest koreacentral
-    northcentralus northeurope norwayeast qatarcentral southafricanorth southcentralus
-    southeastasia swedencentral switzerlandnorth uaenorth uksouth ukwest westcentralus
-    westeurope westus westus2 westus3 italynorth polandcentral spaincentral mexicocentral
-    """.split()
+    {
+        "australiaeast",
+        "brazilsouth",
+        "canadacentral",
+        "canadaeast",
+        "centralindia",
+        "centralus",
+        "eastasia",
+        "eastus",
+        "eastus2",
+        "francecentral",
+        "germanywestcentral",
+        "italynorth",
+        "japaneast",
+        "japanwest",
+        "koreacentral",
+        "mexicocentral",
+        "northcentralus",
+        "northeurope",
+        "norwayeast",
+        "polandcentral",
+        "qatarcentral",
+        "southafricanorth",
+        "southcentralus",
+        "southeastasia",
+        "spaincentral",
+        "swedencentral",
+        "switzerlandnorth",
+        "uaenorth",
+        "uksouth",
+        "ukwest",
+        "westcentralus",
+        "westeurope",
+        "westus",
+        "westus2",
+        "westus3",
+    }
 )
 
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 # Azure tag values may not contain these characters, and the answers become tags.
-TAG_FORBIDDEN_CHARACTERS = set('<>%&\\?/')
+TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
 TAG_VALUE_MAX_LENGTH = 256
 
 # Paths (relative to the generated repository) that exist only for some answers.
@@ -194,7 +224,7 @@ def initialise_git(project_dir: Path, answers: Mapping[str, object]) -> str:
         ["git", *identity, "commit", "--quiet", "--no-verify", "-m", "Generate project from the data-science template"],
     ]
     for step in steps:
-        result = subprocess.run(step, cwd=project_dir, capture_output=True, text=True)
+        result = subprocess.run(step, cwd=project_dir, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             return f"git step '{' '.join(step[:2])}' failed ({result.stderr.strip()}); the files are complete"
     return "initialised git with one commit on 'main'"
