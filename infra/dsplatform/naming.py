@@ -387,9 +387,10 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         log_analytics_workspace=f"log-{base}",
         application_insights=f"appi-{base}",
         user_assigned_identity=f"id-{base}",
-        storage_account=_truncated_then_suffixed("st", compact, f"{code}{suffix}", 24, ""),
         # Azure ML cannot use a hierarchical-namespace account as its default storage, so it
-        # gets its own account next to the lake.
+        # gets its own account next to the lake. Both carry a two-letter purpose in the same
+        # position: a cut slug ending in "ml" could otherwise make the two names equal.
+        storage_account=_truncated_then_suffixed("st", compact, f"dl{code}{suffix}", 24, ""),
         machine_learning_storage_account=_truncated_then_suffixed("st", compact, f"ml{code}{suffix}", 24, ""),
         key_vault=_truncated_then_suffixed("kv-", project, f"-{code}-{suffix}", 24, "-"),
         container_registry=_truncated_then_suffixed("cr", compact, f"{code}{suffix}", 50, ""),

@@ -78,7 +78,7 @@ def test_suffix_is_deterministic_and_overridable():
     assert re.fullmatch(r"[a-z0-9]{5}", name_suffix("churn-model", "dev"))
     overridden = resource_names("churn-model", "prod", suffix="r2")
     assert overridden.key_vault == "kv-churn-model-prd-r2"
-    assert overridden.storage_account == "stchurnmodelprdr2"
+    assert overridden.storage_account == "stchurnmodeldlprdr2"
 
 
 def test_names_follow_caf_abbreviations():
