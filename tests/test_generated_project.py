@@ -23,7 +23,7 @@ UNUSUAL_ANSWERS = {
     "project_name": "Wartung & Prognose für Maschinen — Ünïcödé",
     "project": "m" + "-x1" * ((PROJECT_SLUG_MAX_LENGTH - 1) // 3) + "z" * ((PROJECT_SLUG_MAX_LENGTH - 1) % 3),
     "owner": "Équipe Données",
-    "notebook_authors": "zoë.t, o_brien",
+    "notebook_authors": "zoe.t, o_brien",
     "cicd": "github",
     "compute": "azureml",
     "azure_location": "swedencentral",
