@@ -8,7 +8,9 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .settings import DateRange, Settings, SettingsError, load_settings
@@ -105,8 +107,15 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_libraries() -> None:
+    """Keep step output to what a person acts on; MLflow's info lines and schema hints are noise here."""
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*Inferred schema contains integer column", category=UserWarning)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    _quiet_libraries()
     from .validate import PromotionRefused, ValidationFailed
 
     try:
