@@ -31,6 +31,9 @@ def main() -> None:
     parser.add_argument("--project", type=Path, required=True, help="a generated project, set up with `make setup`")
     parser.add_argument("--size", default="reference")
     parser.add_argument("--workdir", type=Path, help="where the benchmark's lake goes (default: <project>/.local/bench-<size>)")
+    parser.add_argument("--reuse", action="store_true", help="keep the lake of an earlier run and time only train, validate and score")
+    parser.add_argument("--num-trees", type=int, help="override the size's number of trees")
+    parser.add_argument("--max-depth", type=int, help="override the size's tree depth")
     arguments = parser.parse_args()
 
     project = arguments.project.resolve()
@@ -44,8 +47,15 @@ def main() -> None:
     }
 
     workdir = (arguments.workdir or project / ".local" / f"bench-{arguments.size}").resolve()
-    shutil.rmtree(workdir, ignore_errors=True)
+    if not arguments.reuse:
+        shutil.rmtree(workdir, ignore_errors=True)
     settings = modules["settings"].load_settings(size=arguments.size, data_root=str(workdir / "lake"), state_dir=workdir / "state")
+    overrides = {key: value for key, value in (("num_trees", arguments.num_trees), ("max_depth", arguments.max_depth)) if value}
+    if overrides:
+        model = settings.config.model
+        size_overrides = {**model.size_overrides, arguments.size: {**model.size_overrides.get(arguments.size, {}), **overrides}}
+        config = settings.config.model_copy(update={"model": model.model_copy(update={"size_overrides": size_overrides})})
+        settings = type(settings)(config, settings.size, settings.data_root, settings.state_dir)
     ranges = settings.ranges()
     spark = modules["spark"].get_spark("benchmark", state_dir=settings.state_dir)
     lake = modules["lake"].Lake(settings.data_root)
@@ -61,9 +71,10 @@ def main() -> None:
         print(f"{name:<10} {seconds:8.1f} s  {rows:>12,} rows  {rows / seconds:>12,.0f} rows/s", flush=True)
         return result
 
-    timed("generate", lambda: modules["data_product"].generate(spark, settings), lambda counts: counts["telemetry"])
-    timed("ingest", lambda: modules["ingest"].ingest(spark, settings, ranges["ingest"]), lambda counts: counts["telemetry"].read)
-    timed("features", lambda: modules["features"].write_features(spark, settings, ranges["data"]), lambda rows: rows)
+    if not arguments.reuse:
+        timed("generate", lambda: modules["data_product"].generate(spark, settings), lambda counts: counts["telemetry"])
+        timed("ingest", lambda: modules["ingest"].ingest(spark, settings, ranges["ingest"]), lambda counts: counts["telemetry"].read)
+        timed("features", lambda: modules["features"].write_features(spark, settings, ranges["data"]), lambda rows: rows)
     timed("train", lambda: modules["train"].train(spark, settings, ranges["train"]), lambda result: result.training_rows)
     timed(
         "validate", lambda: modules["validate"].validate(spark, settings, ranges["holdout"]), lambda report: int(report.candidate["rows"])
