@@ -54,8 +54,7 @@ def main() -> None:
     if overrides:
         model = settings.config.model
         size_overrides = {**model.size_overrides, arguments.size: {**model.size_overrides.get(arguments.size, {}), **overrides}}
-        config = settings.config.model_copy(update={"model": model.model_copy(update={"size_overrides": size_overrides})})
-        settings = type(settings)(config, settings.size, settings.data_root, settings.state_dir)
+        settings = settings.with_config(model=model.model_copy(update={"size_overrides": size_overrides}))
     ranges = settings.ranges()
     spark = modules["spark"].get_spark("benchmark", state_dir=settings.state_dir)
     lake = modules["lake"].Lake(settings.data_root)

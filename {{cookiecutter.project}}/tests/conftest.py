@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,10 +40,8 @@ def spark(state_dir: Path):
 def make_settings(state_dir: Path, data_root: Path, **config_updates) -> Settings:
     """Tiny settings with a unique model name, so tests never see each other's aliases."""
     settings = load_settings(size="tiny", data_root=str(data_root), state_dir=state_dir)
-    config = settings.config
-    model = config.model.model_copy(update={"name": f"test-{uuid.uuid4().hex[:8]}"})
-    config = config.model_copy(update={"model": model, **config_updates})
-    return replace(settings, config=config)
+    model = settings.config.model.model_copy(update={"name": f"test-{uuid.uuid4().hex[:8]}"})
+    return settings.with_config(model=model, **config_updates)
 
 
 @pytest.fixture

@@ -50,9 +50,7 @@ def test_the_registered_version_records_its_lineage(trained):
 def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
     settings, result = trained
     strict = settings.config.validation.model_copy(update={"min_f1_weighted": 1.01})
-    strict_settings = type(settings)(
-        settings.config.model_copy(update={"validation": strict}), settings.size, settings.data_root, settings.state_dir
-    )
+    strict_settings = settings.with_config(validation=strict)
     with pytest.raises(validate.ValidationFailed, match="champion unchanged") as failure:
         validate.validate(spark, strict_settings, settings.ranges()["holdout"])
     report = str(failure.value).split("Report: ")[1]
@@ -64,9 +62,7 @@ def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
 def test_manual_promotion_waits_for_sign_off_then_scores_idempotently(spark, trained):
     settings, result = trained
     manual = settings.config.validation.model_copy(update={"promotion": "manual"})
-    manual_settings = type(settings)(
-        settings.config.model_copy(update={"validation": manual}), settings.size, settings.data_root, settings.state_dir
-    )
+    manual_settings = settings.with_config(validation=manual)
     report = validate.validate(spark, manual_settings, settings.ranges()["holdout"])
     client = MlflowClient()
     assert report.passed and report.promoted_to == CHALLENGER

@@ -120,10 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return run(arguments)
-    except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
-    except PromotionRefused as error:
+    except (SettingsError, PromotionRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     except ValidationFailed as error:

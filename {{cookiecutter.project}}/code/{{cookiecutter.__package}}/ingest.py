@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -183,24 +184,31 @@ def ingest_machines(spark: SparkSession, lake: Lake) -> IngestCounts:
     return IngestCounts(read, accepted_rows, read - accepted_rows)
 
 
-def ingest_entity(spark: SparkSession, lake: Lake, entity: str, date_range: DateRange) -> IngestCounts:
+def ingest_entity(spark: SparkSession, lake: Lake, entity: str, date_range: DateRange, known_machines: DataFrame) -> IngestCounts:
     rules = ENTITIES[entity]
     raw = _raw(spark, lake, entity, rules.raw_columns, date_range)
-    checked = _checked(raw, rules, lake.read(spark, "machines"))
-    valid = F.size("_reasons") == 0
-    silver_columns = [F.col("_datetime").alias("datetime"), F.col("_machine_id").alias("machine_id")]
-    silver_columns += [F.col(f"_{sensor}").alias(sensor) for sensor in rules.sensors]
-    if rules.category_column:
-        silver_columns.append(F.col(rules.category_column).alias(SILVER_NAMES[rules.category_column]))
+    # Parsed and checked once, then split into accepted and quarantined rows: without
+    # the persist, each of the two writes would read and parse the raw files again.
+    checked = _checked(raw, rules, known_machines).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        valid = F.size("_reasons") == 0
+        silver_columns = [F.col("_datetime").alias("datetime"), F.col("_machine_id").alias("machine_id")]
+        silver_columns += [F.col(f"_{sensor}").alias(sensor) for sensor in rules.sensors]
+        if rules.category_column:
+            silver_columns.append(F.col(rules.category_column).alias(SILVER_NAMES[rules.category_column]))
 
-    accepted = checked.where(valid).select(*silver_columns)
-    lake.replace_range(accepted, entity, "datetime", date_range)
-    accepted_rows = lake.count_where(spark, entity, date_range.sql_predicate("datetime"))
+        accepted = checked.where(valid).select(*silver_columns)
+        lake.replace_range(accepted, entity, "datetime", date_range)
+        accepted_rows = lake.count_where(spark, entity, date_range.sql_predicate("datetime"))
 
-    quarantined = _quarantine_rows(checked, entity, rules.raw_columns, F.col("date"))
-    day_predicate = f"source = '{entity}' AND landing_date >= '{date_range.start:%Y-%m-%d}' AND landing_date < '{date_range.end:%Y-%m-%d}'"
-    lake.replace_where(quarantined, "quarantine", day_predicate)
-    quarantined_rows = lake.count_where(spark, "quarantine", day_predicate)
+        quarantined = _quarantine_rows(checked, entity, rules.raw_columns, F.col("date"))
+        day_predicate = (
+            f"source = '{entity}' AND landing_date >= '{date_range.start:%Y-%m-%d}' AND landing_date < '{date_range.end:%Y-%m-%d}'"
+        )
+        lake.replace_where(quarantined, "quarantine", day_predicate)
+        quarantined_rows = lake.count_where(spark, "quarantine", day_predicate)
+    finally:
+        checked.unpersist()
     return IngestCounts(accepted_rows + quarantined_rows, accepted_rows, quarantined_rows)
 
 
@@ -209,6 +217,11 @@ def ingest(spark: SparkSession, settings: Settings, date_range: DateRange) -> di
     date_range = _whole_days(date_range)
     lake = Lake(settings.data_root)
     counts = {"machines": ingest_machines(spark, lake)}
-    for entity in ENTITIES:
-        counts[entity] = ingest_entity(spark, lake, entity, date_range)
+    # The machines dimension is small: read once, cached, and broadcast into every entity's checks.
+    machine_ids = lake.read(spark, "machines").select("machine_id").cache()
+    try:
+        for entity in ENTITIES:
+            counts[entity] = ingest_entity(spark, lake, entity, date_range, F.broadcast(machine_ids))
+    finally:
+        machine_ids.unpersist()
     return counts

@@ -7,7 +7,7 @@ should stop the run with a message naming the field, not surface later as a wron
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -176,6 +176,10 @@ class Settings:
     @property
     def model_name(self) -> str:
         return self.config.model.name
+
+    def with_config(self, **sections: BaseModel) -> Settings:
+        """The same run with some config sections replaced, for runs that vary one setting."""
+        return replace(self, config=self.config.model_copy(update=sections))
 
     def model_params(self) -> dict[str, int]:
         params = {"num_trees": self.config.model.num_trees, "max_depth": self.config.model.max_depth}
