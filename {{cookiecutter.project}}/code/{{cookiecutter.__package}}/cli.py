@@ -8,7 +8,7 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -108,8 +108,12 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _quiet_libraries() -> None:
-    """Keep step output to what a person acts on; MLflow's info lines and schema hints are noise here."""
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    """Keep step output to what a person acts on; MLflow's info lines and schema hints are noise here.
+
+    MLflow reconfigures its loggers whenever its modules load, so it is told through its
+    own setting, before any import, rather than through `logging`.
+    """
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     warnings.filterwarnings("ignore", message=".*Inferred schema contains integer column", category=UserWarning)
 
 
