@@ -36,6 +36,10 @@ def test_slug_keeps_whole_words_when_it_can():
     assert slug_from_name("Predictive Maintenance") == "predictive-maintenance"
     assert slug_from_name("Prévision des ventes") == "prevision-des-ventes"
     assert slug_from_name("3D printing") == "p-3d-printing"
+    # The 24-character cut falls exactly between two words: keep the whole first part.
+    assert slug_from_name("Ånalyse des pannes — Usine №3") == "analyse-des-pannes-usine"
+    # The cut falls inside a word: drop the partial word.
+    assert slug_from_name("Analyse des pannes des usines") == "analyse-des-pannes-des"
 
 
 def test_defaults_are_valid():

@@ -72,7 +72,11 @@ def slug_from_name(name: str, max_length: int = PROJECT_SLUG_MAX_LENGTH) -> str:
     slug = "-".join(words)
     if len(slug) > max_length:
         cut = slug[:max_length]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut and len(cut.rsplit("-", 1)[0]) >= PROJECT_SLUG_MIN_LENGTH else cut
+        cut_inside_a_word = slug[max_length] != "-"
+        shorter = cut.rsplit("-", 1)[0]
+        if cut_inside_a_word and "-" in cut and len(shorter) >= PROJECT_SLUG_MIN_LENGTH:
+            cut = shorter
+        slug = cut
         slug = slug.rstrip("-")
     while len(slug) < PROJECT_SLUG_MIN_LENGTH:
         slug = f"{slug}-prj"[:max_length].rstrip("-") if "-" not in slug else slug + "x"
