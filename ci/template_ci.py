@@ -2,6 +2,8 @@
 
     python -m ci.template_ci [--keep DIR] [--skip-project-tests]
 
+It also validates this repository's own pipelines under ci/ with the same validators.
+
 For every combination of the answers that change which files exist (every answer with
 entries in OPTIONAL_PATHS, plus python_version), it checks: the exact file set, that no
 template syntax is left, ruff, every YAML file with its official validator (ci/validators.py)
@@ -29,7 +31,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
-from ci.validators import repository_files, validate_repository  # noqa: E402
+from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
 from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS  # noqa: E402
 
 DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
@@ -208,7 +210,8 @@ def pair_representatives(matrix: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str, str]] | None = None) -> list[str]:
     matrix = matrix or OPTION_MATRIX
-    problems: list[str] = []
+    # This repository's own pipelines (ci/azure-devops, ci/github) answer to the same validators.
+    problems: list[str] = [f"[this repository] {problem}" for problem in validate_own_pipelines()]
     digests: dict[str, dict[str, str]] = {}
     projects: dict[str, Path] = {}
     started = time.perf_counter()

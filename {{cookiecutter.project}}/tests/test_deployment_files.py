@@ -198,3 +198,18 @@ def test_the_deployment_script_is_valid_bash():
     for path in files("pipelines/azureml/*.sh"):
         result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, check=False)
         assert result.returncode == 0, f"{path.name}: {result.stderr}"
+
+
+def test_the_python_built_training_job_runs_what_the_train_component_runs():
+    """azureml_job.py (for notebooks) and components/train.yml (for pipelines) must not drift."""
+    from {{ cookiecutter.__package }} import azureml_job
+
+    for path in files(".cloud/azureml/components/train.yml"):
+        component = load(path)
+        component_call = parse_step(component_command_words(component, path.name), path.name)
+        job_words = AZUREML_REFERENCE.sub(lambda match: SAMPLE_VALUES[match.group(2)], azureml_job.training_command()).split()
+        job_call = parse_step(job_words[3:], "azureml_job.training_command()")
+        assert (job_call.step, job_call.start, job_call.end) == (component_call.step, component_call.start, component_call.end)
+        assert f"azureml:{azureml_job.DEFAULT_ENVIRONMENT}" == component["environment"]
+        pipeline = load(ROOT / "pipelines" / "azureml" / "training.yml")
+        assert pipeline["settings"]["default_compute"] == f"azureml:{azureml_job.DEFAULT_COMPUTE}"
