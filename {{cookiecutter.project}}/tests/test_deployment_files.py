@@ -77,16 +77,21 @@ def test_bundle_includes_every_job_file():
 def test_every_databricks_task_runs_a_real_cli_step():
     for path, job, task in databricks_tasks():
         where = f"{path.name}: task {task['task_key']}"
+        if "notebook_task" in task:
+            notebook = path.parent / task["notebook_task"]["notebook_path"]
+            assert notebook.exists() or notebook.with_suffix(".ipynb").exists() or notebook.with_suffix(".py").exists(), where
+            continue
         python_task = task["spark_python_task"]
         assert (path.parent / python_task["python_file"]).is_file(), where
         declared = {parameter["name"] for parameter in job.get("parameters", [])}
         words = []
-        for word in python_task["parameters"]:
+        for word in python_task.get("parameters", []):
             for name in JOB_PARAMETER.findall(word):
                 assert name in declared, f"{where}: job parameter '{name}' is not declared"
             words.append(JOB_PARAMETER.sub(lambda match: SAMPLE_VALUES.get(match.group(1), ""), word))
-        arguments = parse_step(words, where)
-        assert arguments.step == task["task_key"], where
+        if Path(python_task["python_file"]).name == "run_step.py":
+            arguments = parse_step(words, where)
+            assert arguments.step == task["task_key"] or task["task_key"].startswith(arguments.step), where
 
 
 def test_the_databricks_entry_file_calls_the_cli_and_fails_on_a_non_zero_exit():
@@ -95,7 +100,8 @@ def test_the_databricks_entry_file_calls_the_cli_and_fails_on_a_non_zero_exit():
         assert f"from {PACKAGE}.cli import main" in text and "raise SystemExit" in text, path.name
 
 
-def component_command_words(component: dict, where: str) -> list[str]:
+def component_command_words(component: dict, where: str) -> tuple[str, list[str]]:
+    """The module a component runs (`python -m <module>`) and its arguments, references filled in."""
     command = OPTIONAL_GROUP.sub(r"\1", component["command"])
     inputs, outputs = set(component.get("inputs") or {}), set(component.get("outputs") or {})
 
@@ -106,8 +112,8 @@ def component_command_words(component: dict, where: str) -> list[str]:
 
     words = AZUREML_REFERENCE.sub(value, command).split()
     words = [word for word in words if "=" not in word or word.startswith("-")]  # drop VAR=value prefixes
-    assert words[:3] == ["python", "-m", PACKAGE], f"{where}: does not run python -m {PACKAGE}"
-    return words[3:]
+    assert words[:2] == ["python", "-m"] and words[2].split(".")[0] == PACKAGE, f"{where}: does not run python -m {PACKAGE}"
+    return words[2], words[3:]
 
 
 def test_every_azureml_command_component_runs_a_real_cli_step():
@@ -117,8 +123,13 @@ def test_every_azureml_command_component_runs_a_real_cli_step():
             continue
         where = path.relative_to(ROOT).as_posix()
         assert (path.parent / component["code"] / PACKAGE / "__main__.py").is_file(), f"{where}: code is not the code/ folder"
-        arguments = parse_step(component_command_words(component, where), where)
-        assert arguments.step == path.stem, f"{where}: runs step '{arguments.step}'"
+        module, words = component_command_words(component, where)
+        if module == PACKAGE:
+            arguments = parse_step(words, where)
+            assert arguments.step == path.stem, f"{where}: runs step '{arguments.step}'"
+        else:
+            module_path = ROOT / "code" / Path(*module.split("."))
+            assert module_path.with_suffix(".py").is_file() or (module_path / "__main__.py").is_file(), f"{where}: no module {module}"
 
 
 def test_azureml_pipelines_use_existing_components_and_declared_inputs():
@@ -182,7 +193,7 @@ def test_the_azureml_environment_pins_what_pyproject_pins():
 def test_ci_files_name_existing_files_and_make_targets():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for path in [*files(".ado/*.yml"), *files(".github/workflows/*.yml"), *files("pipelines/azureml/*.sh")]:
-        text = path.read_text(encoding="utf-8")
+        text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#"))
         where = path.relative_to(ROOT).as_posix()
         for reference in re.findall(r"(?:scriptPath: |template: |--file |-f )([\w./-]+)", text):
             candidates = [ROOT / reference, path.parent / reference]
@@ -206,7 +217,7 @@ def test_the_python_built_training_job_runs_what_the_train_component_runs():
 
     for path in files(".cloud/azureml/components/train.yml"):
         component = load(path)
-        component_call = parse_step(component_command_words(component, path.name), path.name)
+        component_call = parse_step(component_command_words(component, path.name)[1], path.name)
         job_words = AZUREML_REFERENCE.sub(lambda match: SAMPLE_VALUES[match.group(2)], azureml_job.training_command()).split()
         job_call = parse_step(job_words[3:], "azureml_job.training_command()")
         assert (job_call.step, job_call.start, job_call.end) == (component_call.step, component_call.start, component_call.end)

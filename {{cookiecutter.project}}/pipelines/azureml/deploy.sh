@@ -40,7 +40,7 @@ case "$step" in
     if az aks show --name "$aks_cluster" --output none 2>/dev/null; then
       az ml compute show --name {{ names.dev.kubernetes_compute }} --output none 2>/dev/null \
         || az ml compute attach --file .cloud/azureml/compute/aks-scoring.yml \
-          --set resource_id="$(az aks show --name "$aks_cluster" --query id --output tsv)"
+          --resource-id "$(az aks show --name "$aks_cluster" --query id --output tsv)"
     fi
     az ml environment create --file .cloud/azureml/environment.yml
     ;;
