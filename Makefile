@@ -9,6 +9,8 @@ DEMO_SIZE ?= small
 # The generated projects' Makefiles find uv here and install with it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
+ACTIONLINT := build/bin/actionlint
+
 .PHONY: setup demo test test-template test-infra lint clean
 
 $(STAMP): pyproject.toml
@@ -19,7 +21,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r pyproject.toml
 	touch $(STAMP)
 
-setup: $(STAMP)
+# actionlint from the Go module proxy (a Go toolchain is fetched from it too when Go is missing).
+$(ACTIONLINT): ci/install_actionlint.sh
+	ci/install_actionlint.sh
+
+setup: $(STAMP) $(ACTIONLINT)
 	$(MAKE) -C infra setup
 
 # Generate a project with default answers, set it up, run its whole pipeline, print the summary.
@@ -33,7 +39,10 @@ demo: $(STAMP)
 
 test: lint test-template test-infra
 
-test-template: $(STAMP)
+# The template CI command: every option combination against the official validators, and the
+# generated repositories' own fast tests per (cicd x compute) pair; then the template tests.
+test-template: $(STAMP) $(ACTIONLINT)
+	$(BIN)/python -m ci.template_ci
 	$(BIN)/python -m pytest tests
 
 test-infra:

@@ -14,7 +14,7 @@ from jinja2.ext import Extension
 DSPLATFORM_PATH = Path(__file__).resolve().parent.parent / "infra"
 sys.path.insert(0, str(DSPLATFORM_PATH))
 
-from dsplatform.template import answer_problems, package_name, person_folder, problems_message, slug_filter  # noqa: E402
+from dsplatform.template import answer_problems, azure_names, package_name, person_folder, problems_message, slug_filter  # noqa: E402
 
 
 class _HookFailureWithoutTraceback(logging.Filter):
@@ -48,6 +48,8 @@ class TemplateFilters(Extension):
         environment.filters["project_slug"] = slug_filter
         environment.filters["person_folder"] = person_folder
         environment.filters["checked_package"] = checked_package
+        # Deployment files name Azure resources exactly as infra/ creates them.
+        environment.globals["azure_names"] = azure_names
         # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
         environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
         hooks_logger = logging.getLogger("cookiecutter.hooks")

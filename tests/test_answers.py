@@ -84,8 +84,35 @@ def test_all_problems_are_reported_at_once():
     [
         ("azure_devops", "both", [".github"]),
         ("github", "both", [".ado"]),
-        ("github", "databricks", [".ado", ".cloud/azureml"]),
-        ("azure_devops", "azureml", [".cloud/databricks", ".github"]),
+        (
+            "github",
+            "databricks",
+            sorted(
+                [
+                    ".ado",
+                    ".cloud/azureml",
+                    "pipelines/azureml",
+                    ".ado/azureml.yml",
+                    ".ado/azureml-deploy.yml",
+                    ".github/workflows/azureml.yml",
+                ]
+            ),
+        ),
+        (
+            "azure_devops",
+            "azureml",
+            sorted(
+                [
+                    ".github",
+                    "databricks.yml",
+                    "pipelines/databricks",
+                    ".cloud/databricks",
+                    ".ado/databricks.yml",
+                    ".ado/databricks-cli.yml",
+                    ".github/workflows/databricks.yml",
+                ]
+            ),
+        ),
     ],
 )
 def test_pruning_follows_the_answers(cicd, compute, pruned):

@@ -1,119 +1,46 @@
-"""Every option combination renders to exactly the expected files, fully rendered, and lint-clean."""
+"""What the template CI command (`python -m ci.template_ci`, run by `make test`) does not cover.
+
+The command renders every option combination and checks each one's exact file set,
+leftover template syntax, ruff, every YAML file with its official validator and the
+notebooks. These tests check the matrix itself, the answers reaching the files and git.
+"""
 
 from __future__ import annotations
 
-import py_compile
-import re
+import itertools
 import subprocess
-import sys
-from pathlib import Path
 
-import nbformat
-import pytest
+from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, expected_files
+from dsplatform.template import CHOICES, OPTIONAL_PATHS, paths_to_prune
 
-from conftest import generate
-
-PACKAGE = "predictive_maintenance"
-PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py",
-    "metrics.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py", "train.py", "validate.py",
-]  # fmt: skip
-TEST_FILES = [
-    "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_end_to_end.py", "test_features.py",
-    "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py",
-]  # fmt: skip
-COMMON_FILES = {
-    ".gitignore", "Makefile", "README.md", "pyproject.toml",
-    ".cloud/README.md", "pipelines/README.md",
-    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/steps-on-databricks-and-azureml.md",
-    "notebooks/README.md", "notebooks/data.science/.gitkeep",
-    "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
-    "notebooks/examples/03_submit_training_job.ipynb",
-    *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
-    *(f"tests/{name}" for name in TEST_FILES),
-}  # fmt: skip
-OPTION_FILES = {
-    ("cicd", "azure_devops"): {".ado/README.md"},
-    ("cicd", "github"): {".github/README.md"},
-    ("compute", "databricks"): {".cloud/databricks/README.md"},
-    ("compute", "azureml"): {".cloud/azureml/README.md"},
-    ("compute", "both"): {".cloud/databricks/README.md", ".cloud/azureml/README.md"},
-}
-# Cookiecutter syntax that must never survive rendering. `${{ ... }}` is Azure ML's and
-# GitHub Actions' own expression syntax, so a bare `{{` counts only without the `$`.
-LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|cookiecutter\.")
+from conftest import DEFAULTS, generate
 
 
-def expected_files(answers: dict[str, str]) -> set[str]:
-    files = set(COMMON_FILES)
-    for answer, value in answers.items():
-        files |= OPTION_FILES.get((answer, value), set())
-    return files
+def test_the_matrix_covers_every_answer_that_prunes_files():
+    assert set(OPTIONAL_PATHS) <= set(MATRIX_ANSWERS)
+    assert len(OPTION_MATRIX) == len(list(itertools.product(*(CHOICES[answer] for answer in MATRIX_ANSWERS))))
+    assert len({tuple(answers.items()) for answers in OPTION_MATRIX}) == len(OPTION_MATRIX)
 
 
-def generated_files(project: Path) -> set[str]:
-    return {
-        path.relative_to(project).as_posix()
-        for path in project.rglob("*")
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    }
+def test_no_expected_file_lies_under_a_path_its_answers_prune():
+    for answers in OPTION_MATRIX:
+        pruned = paths_to_prune(answers)
+        for path in expected_files(answers):
+            assert not any(path == prefix or path.startswith(f"{prefix}/") for prefix in pruned), (answers, path)
 
 
-_RENDERED: dict[tuple[str, ...], Path] = {}
+def test_every_conditional_file_is_expected_somewhere():
+    everywhere = set().union(*(expected_files(answers) for answers in OPTION_MATRIX))
+    assert set().union(*CONDITIONAL_FILES.values()) <= everywhere
 
 
-@pytest.fixture
-def project(tmp_path_factory, option_answers) -> Path:
-    """Render each combination once; the checks below only read it."""
-    key = tuple(option_answers.values())
-    if key not in _RENDERED:
-        _RENDERED[key] = generate(tmp_path_factory.mktemp("-".join(key)), **option_answers)
-    return _RENDERED[key]
-
-
-def test_exact_file_set(project, option_answers):
-    assert generated_files(project) == expected_files(option_answers)
-
-
-def test_nothing_is_left_unrendered(project):
-    for relative in generated_files(project):
-        text = (project / relative).read_text(encoding="utf-8")
-        match = LEFTOVER_JINJA.search(text)
-        assert match is None, f"{relative}: unrendered template syntax {match.group(0)!r}"
-
-
-def test_python_compiles_and_passes_ruff(project, option_answers):
-    for path in project.rglob("*.py"):
-        py_compile.compile(str(path), doraise=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "code", "tests", "notebooks"], cwd=project, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "code", "tests", "notebooks"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f'requires-python = ">={option_answers["python_version"]}"' in (project / "pyproject.toml").read_text()
-
-
-def test_notebooks_are_valid_and_stored_without_outputs(project):
-    notebooks = sorted(project.glob("notebooks/examples/*.ipynb"))
-    assert len(notebooks) == 3
-    for path in notebooks:
-        notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
-        assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), path.name
-
-
-def test_git_repository_starts_with_one_commit(project):
+def test_git_repository_starts_with_one_commit(tmp_path):
+    project = generate(tmp_path)
     log = subprocess.run(["git", "log", "--oneline"], cwd=project, capture_output=True, text=True, check=True).stdout
     assert len(log.splitlines()) == 1
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True).stdout
     assert status == "", "every generated file is committed"
+    assert DEFAULTS["cicd"] == "azure_devops" and (project / ".ado" / "pr.yml").is_file()
 
 
 def test_answers_reach_the_files(tmp_path):
@@ -130,3 +57,7 @@ def test_answers_reach_the_files(tmp_path):
     assert {path.name for path in (project / "notebooks").iterdir()} >= {"alice", "bob.smith", "examples"}
     assert "Prévision des ventes — Été" in (project / "README.md").read_text(encoding="utf-8")
     assert 'name = "prevision-des-ventes-ete"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    # Azure names come from the naming module, as infra creates them.
+    deploy = (project / "pipelines" / "azureml" / "deploy.sh").read_text(encoding="utf-8")
+    assert 'workspace="mlw-prevision-des-ventes-ete-prd"' in deploy
+    assert "python -m prevision_des_ventes_ete train" in (project / ".cloud" / "azureml" / "components" / "train.yml").read_text()

@@ -273,6 +273,18 @@ NAME_RULES: dict[str, NameRule] = {
             "alphanumerics, '_', '.', '-'",
             "resource group",
         ),
+        **{
+            f"{kind}_endpoint": (
+                f"Azure ML {kind} endpoint",
+                "",
+                3,
+                32,
+                r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
+                "letters, digits and '-', starting with a letter and ending alphanumeric",
+                "region",
+            )
+            for kind in ("online", "kubernetes", "batch")
+        },
         "federated_identity_credential": (
             "federated identity credential",
             "fic",
@@ -294,6 +306,12 @@ SUBNET_NAMES = {
     "aks": "snet-aks",
 }
 DIAGNOSTIC_SETTING_NAME = "diag-to-log-analytics"
+# The AKS scoring cluster as Azure ML sees it: the attached Kubernetes compute and the
+# namespace (and service account) its online deployments run in. The generated project's
+# Azure ML definitions use the same names, so they are defined here and nowhere else.
+KUBERNETES_COMPUTE_NAME = "aks-scoring"
+SCORING_NAMESPACE = "scoring"
+SCORING_SERVICE_ACCOUNT = "scoring"
 
 
 def _check_environment(environment: str) -> str:
@@ -362,6 +380,9 @@ class ResourceNames:
     virtual_network: str
     network_security_group: str
     federated_identity_credential: str
+    online_endpoint: str
+    kubernetes_endpoint: str
+    batch_endpoint: str
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -414,4 +435,9 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         virtual_network=f"vnet-{base}",
         network_security_group=f"nsg-{base}-dbw",
         federated_identity_credential=f"fic-{base}-scoring",
+        # Endpoint names are unique per Azure region across subscriptions, so they carry
+        # the hash suffix; the generated project's deployment files use these names.
+        online_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-ol", 32, "-"),
+        kubernetes_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-k8s", 32, "-"),
+        batch_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-bt", 32, "-"),
     )

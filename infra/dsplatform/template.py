@@ -13,7 +13,14 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from dsplatform.naming import project_slug_problems, slug_from_name
+from dsplatform.naming import (
+    ENVIRONMENTS,
+    KUBERNETES_COMPUTE_NAME,
+    SCORING_NAMESPACE,
+    project_slug_problems,
+    resource_names,
+    slug_from_name,
+)
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "cicd": ("azure_devops", "github"),
@@ -78,8 +85,21 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "github": (".github",),
     },
     "compute": {
-        "databricks": (".cloud/databricks",),
-        "azureml": (".cloud/azureml",),
+        "databricks": (
+            "databricks.yml",
+            "pipelines/databricks",
+            ".cloud/databricks",
+            ".ado/databricks.yml",
+            ".ado/databricks-cli.yml",
+            ".github/workflows/databricks.yml",
+        ),
+        "azureml": (
+            ".cloud/azureml",
+            "pipelines/azureml",
+            ".ado/azureml.yml",
+            ".ado/azureml-deploy.yml",
+            ".github/workflows/azureml.yml",
+        ),
     },
 }
 # "both" selects the union of its parts.
@@ -228,6 +248,20 @@ def initialise_git(project_dir: Path, answers: Mapping[str, object]) -> str:
         if result.returncode != 0:
             return f"git step '{' '.join(step[:2])}' failed ({result.stderr.strip()}); the files are complete"
     return "initialised git with one commit on 'main'"
+
+
+def azure_names(project: str) -> dict[str, dict[str, str]]:
+    """Every environment's Azure names as `infra/` derives them, for the deployment files.
+
+    Names that carry the overridable suffix (storage, Key Vault, registry) are the
+    defaults; the deployment files take them as variables so an override still works.
+    """
+    names = {}
+    for environment in ENVIRONMENTS:
+        derived = resource_names(project, environment).as_dict()
+        derived |= {"kubernetes_compute": KUBERNETES_COMPUTE_NAME, "scoring_namespace": SCORING_NAMESPACE}
+        names[environment] = derived
+    return names
 
 
 def slug_filter(name: str) -> str:

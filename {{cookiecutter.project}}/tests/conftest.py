@@ -23,6 +23,14 @@ os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
 os.environ.setdefault("SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs Spark is `slow`, so `pytest -m "not slow"` is the quick check
+    (settings, CLI parsing, deployment files) and no Spark test can be forgotten unmarked."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("state")

@@ -114,3 +114,47 @@ def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, tr
         score.score(spark, settings, scoring, model=DyingModel())
     assert lake.version(spark, "predictions") == before_version
     assert prediction_rows(spark, settings) == before_rows
+
+
+def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(spark, trained, monkeypatch, tmp_path):
+    """What the Databricks jobs and Azure ML components run: validate --promotion manual,
+    promote --version challenger, score with an empty start and a results table; then the
+    online endpoint's scoring over the same champion."""
+    import mlflow
+
+    from {{ cookiecutter.__package }} import online_scoring
+    from {{ cookiecutter.__package }}.cli import EXIT_INVALID_INPUT, main
+
+    settings, result = trained
+    name = result.model_name
+    monkeypatch.setenv("DATA_ROOT", settings.data_root)
+    monkeypatch.setenv("PIPELINE_STATE_DIR", str(settings.state_dir))
+    monkeypatch.setenv("MODEL_NAME", name)
+    client = MlflowClient()
+    for alias in (CHAMPION, CHALLENGER):
+        if version_by_alias(client, name, alias) is not None:
+            client.delete_registered_model_alias(name, alias)
+
+    assert main(["promote", "--size", "tiny", "--version", "challenger"]) == EXIT_INVALID_INPUT, "no challenger yet"
+    assert main(["validate", "--size", "tiny", "--promotion", "manual"]) == 0
+    assert version_by_alias(client, name, CHAMPION) is None
+    assert str(version_by_alias(client, name, CHALLENGER).version) == result.model_version
+    assert main(["promote", "--size", "tiny", "--version", "challenger"]) == 0
+    assert str(version_by_alias(client, name, CHAMPION).version) == result.model_version
+
+    results = tmp_path / "results"
+    end = settings.ranges()["score"].end
+    assert main(["score", "--size", "tiny", "--start", "", "--end", f"{end:%Y-%m-%d}", "--results-table", str(results)]) == 0
+    scored = spark.read.format("delta").load(str(results))
+    assert scored.count() == settings.size_spec.machines * 2, "one day of 12-hour windows per machine"
+
+    columns = train.model_input_columns(settings)
+    rows = [
+        {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.asDict().items()}
+        for row in Lake(settings.data_root).read(spark, "features").select(*columns).limit(2).collect()
+    ]
+    model = mlflow.spark.load_model(f"models:/{name}/{result.model_version}")
+    predictions = online_scoring.score_rows(spark, model, settings, rows, result.model_version)
+    assert [prediction["machine_id"] for prediction in predictions] == [row["machine_id"] for row in rows]
+    assert all(0.0 <= prediction["failure_probability"] <= 1.0 for prediction in predictions)
+    assert {prediction["model_version"] for prediction in predictions} == {result.model_version}

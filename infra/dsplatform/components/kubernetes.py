@@ -12,10 +12,7 @@ from dsplatform.components.common import assign_role, child, diagnostic_setting
 from dsplatform.components.foundation import Foundation
 from dsplatform.components.network import Network
 from dsplatform.config import StackSettings
-
-SCORING_NAMESPACE = "scoring"
-SCORING_SERVICE_ACCOUNT = "scoring"
-KUBERNETES_COMPUTE_NAME = "aks-scoring"
+from dsplatform.naming import KUBERNETES_COMPUTE_NAME, SCORING_NAMESPACE, SCORING_SERVICE_ACCOUNT
 
 
 class KubernetesCluster(pulumi.ComponentResource):

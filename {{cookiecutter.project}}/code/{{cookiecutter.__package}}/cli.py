@@ -12,8 +12,9 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from datetime import timedelta
 
-from .settings import DateRange, Settings, SettingsError, load_settings
+from .settings import DateRange, Settings, SettingsError, load_settings, parse_timestamp
 
 # The range each step uses when --start/--end are not given (see Settings.ranges).
 DEFAULT_RANGE = {"ingest": "ingest", "features": "data", "train": "train", "validate": "holdout", "score": "score"}
@@ -27,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--size", help="data product size defined in the settings: tiny, small, reference")
     common.add_argument("--data-root", help="storage root: a folder, or abfss://container@account.dfs.core.windows.net/path")
     ranged = argparse.ArgumentParser(add_help=False)
-    ranged.add_argument("--start", help="range start, UTC (YYYY-MM-DD[THH:MM]); default from settings")
-    ranged.add_argument("--end", help="range end, exclusive; default from settings")
+    ranged.add_argument("--start", help="range start, UTC (YYYY-MM-DD[THH:MM]); empty or absent: from settings, or the day before --end")
+    ranged.add_argument("--end", help="range end, exclusive; empty or absent: from settings")
 
     parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.__package }}", description=__doc__.splitlines()[0], parents=[common])
     steps = parser.add_subparsers(dest="step", required=True, metavar="step")
@@ -43,8 +44,17 @@ def _parser() -> argparse.ArgumentParser:
         sub = steps.add_parser(step, parents=[common, ranged], help=text)
         if step == "validate":
             sub.add_argument("--version", help="model version to validate (default: the latest)")
+            sub.add_argument(
+                "--promotion",
+                choices=("auto", "manual"),
+                help="override pipeline.yml: manual leaves a passing candidate as challenger for the promote step",
+            )
+        if step == "score":
+            sub.add_argument(
+                "--results-table", help="Delta table path to write predictions to; empty or absent: <data root>/gold/predictions"
+            )
     promote = steps.add_parser("promote", parents=[common], help="sign off a validated version as champion (manual promotion)")
-    promote.add_argument("--version", required=True)
+    promote.add_argument("--version", required=True, help="a version number, or the alias 'challenger'")
     run_all = steps.add_parser("run-all", parents=[common], help="every step in order, then a summary")
     run_all.add_argument("--regenerate", action="store_true", help="regenerate the data product even if it exists")
     steps.add_parser("summary", parents=[common], help="row counts, the champion and where results are")
@@ -53,10 +63,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _range(arguments: argparse.Namespace, settings: Settings) -> DateRange:
+    """The step's range. Jobs pass empty strings for parameters left unset, so empty means absent.
+
+    An end without a start is a scheduled run's "the day before end".
+    """
+    start, end = arguments.start or None, arguments.end or None
     default = settings.ranges()[DEFAULT_RANGE[arguments.step]]
-    if arguments.start is None and arguments.end is None:
+    if start is None and end is None:
         return default
-    return DateRange.parse(arguments.start or default.start.isoformat(), arguments.end or default.end.isoformat())
+    if start is None:
+        day_before = parse_timestamp(end, "end") - timedelta(days=1)
+        return DateRange.parse(day_before.isoformat(), end)
+    return DateRange.parse(start, end or default.end.isoformat())
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -88,11 +106,13 @@ def run(arguments: argparse.Namespace) -> int:
                 f"registered {result.model_name} version {result.model_version} from {result.training_rows:,} windows (run {result.run_id})"
             )
         elif arguments.step == "validate":
+            if arguments.promotion:
+                settings = settings.with_config(validation=settings.config.validation.model_copy(update={"promotion": arguments.promotion}))
             report = validate.validate(spark, settings, _range(arguments, settings), arguments.version)
             print(report.markdown())
             print(f"report: {report.report_path}")
         elif arguments.step == "score":
-            result = score.score(spark, settings, _range(arguments, settings))
+            result = score.score(spark, settings, _range(arguments, settings), results_table=arguments.results_table or None)
             print(
                 f"scored {result.rows:,} windows with version {result.model_version} into {result.table} (table version {result.table_version})"
             )

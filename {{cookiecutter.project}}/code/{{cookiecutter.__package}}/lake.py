@@ -8,7 +8,7 @@ readable (a Delta commit is atomic).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -32,9 +32,11 @@ RAW_ENTITIES = ("machines", "telemetry", "errors", "maintenance", "failures")
 @dataclass(frozen=True)
 class Lake:
     root: str
+    # Tables written somewhere other than under the root, such as a scoring job's results table.
+    locations: dict[str, str] = field(default_factory=dict)
 
     def table(self, name: str) -> str:
-        return f"{self.root}/{TABLES[name]}"
+        return self.locations.get(name) or f"{self.root}/{TABLES[name]}"
 
     def landing(self, entity: str) -> str:
         return f"{self.root}/landing/{entity}"

@@ -57,14 +57,15 @@ def predictions(model, features: DataFrame, name: str, version: str, scored_at: 
     )
 
 
-def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=None) -> ScoreResult:
+def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=None, results_table: str | None = None) -> ScoreResult:
+    """Score `date_range` into the predictions table, or into `results_table` (a Delta path) when given."""
     configure_tracking(settings)
     name = model_name(settings)
     champion = version_by_alias(MlflowClient(), name, CHAMPION)
     if champion is None:
         raise SettingsError(f"model '{name}' has no '{CHAMPION}' version; train and validate a model first")
     model = model or mlflow.spark.load_model(f"models:/{name}@{CHAMPION}")
-    lake = Lake(settings.data_root)
+    lake = Lake(settings.data_root, {"predictions": results_table} if results_table else {})
     features = build_features(spark, settings, date_range, labels=False)
     scored = predictions(model, features, name, str(champion.version), datetime.now(UTC).replace(tzinfo=None))
     lake.replace_range(scored, "predictions", "window_start", date_range)

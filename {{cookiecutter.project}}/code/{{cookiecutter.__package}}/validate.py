@@ -169,6 +169,12 @@ def promote(settings: Settings, version: str) -> str:
     configure_tracking(settings)
     client = MlflowClient()
     name = model_name(settings)
+    if version == CHALLENGER:
+        # A job's promote task names the alias its validate task set, not a number.
+        challenger = version_by_alias(client, name, CHALLENGER)
+        if challenger is None:
+            raise PromotionRefused(f"{name} has no '{CHALLENGER}' version; run the validate step (with --promotion manual) first")
+        version = str(challenger.version)
     model_version = _model_version(client, name, version)
     if model_version.tags.get("validation_status") != "passed":
         raise PromotionRefused(

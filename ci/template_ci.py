@@ -1,0 +1,270 @@
+"""Template CI: render every option combination and hold each to the ecosystem's own validators.
+
+    python -m ci.template_ci [--keep DIR] [--skip-project-tests]
+
+It also validates this repository's own pipelines under ci/ with the same validators.
+
+For every combination of the answers that change which files exist (every answer with
+entries in OPTIONAL_PATHS, plus python_version), it checks: the exact file set, that no
+template syntax is left, ruff, every YAML file with its official validator (ci/validators.py)
+and that the notebooks are valid. For one combination per (cicd x compute) pair it then runs
+the generated repository's own fast tests (`pytest -m "not slow"`) in one shared
+virtualenv, and proves that running the slow Spark suite once is enough: `code/` and
+`tests/` are byte-identical across every combination (tests/test_generated_project.py
+runs that suite for the default and the unusual answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
+from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS  # noqa: E402
+
+DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+# The answers that change which files exist, each with every allowed value. A new answer
+# with entries in OPTIONAL_PATHS joins the matrix without an edit here.
+MATRIX_ANSWERS = (*OPTIONAL_PATHS, "python_version")
+OPTION_MATRIX = [
+    dict(zip(MATRIX_ANSWERS, values, strict=True)) for values in itertools.product(*(CHOICES[answer] for answer in MATRIX_ANSWERS))
+]
+# The answers whose combinations each run the generated repository's own tests; the
+# others (python_version, ...) must not change code/ or tests/ within a pair.
+PAIR_ANSWERS = ("cicd", "compute", "python_version")
+PROJECT_TEST_VENV = REPO_ROOT / "build" / "generated-venv"
+
+PACKAGE = "predictive_maintenance"
+PACKAGE_FILES = [
+    "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py",
+    "metrics.py", "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py",
+    "train.py", "validate.py",
+]  # fmt: skip
+TEST_FILES = [
+    "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py", "test_end_to_end.py",
+    "test_features.py", "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py",
+]  # fmt: skip
+COMMON_FILES = {
+    ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",
+    ".cloud/README.md", "pipelines/README.md",
+    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/deployment.md", "docs/steps-on-databricks-and-azureml.md",
+    "notebooks/README.md", "notebooks/data.science/.gitkeep",
+    "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
+    "notebooks/examples/03_submit_training_job.ipynb",
+    *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
+    *(f"tests/{name}" for name in TEST_FILES),
+}  # fmt: skip
+AZUREML_STEPS = ("ingest", "features", "train", "validate", "promote", "score")
+# Files that exist when every condition holds. A condition is (answer, option); for
+# compute, an option holds when the answer includes it ("both" includes both).
+CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
+    frozenset({("cicd", "azure_devops")}): {".ado/pr.yml"},
+    frozenset({("cicd", "github")}): {".github/CODEOWNERS", ".github/workflows/pr.yml"},
+    frozenset({("compute", "databricks")}): {
+        "databricks.yml", "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml",
+        "pipelines/databricks/run_step.py", ".cloud/databricks/README.md",
+    },
+    frozenset({("compute", "azureml")}): {
+        ".cloud/azureml/README.md", ".cloud/azureml/environment.yml", ".cloud/azureml/conda.yml",
+        ".cloud/azureml/compute/cpu-cluster.yml", ".cloud/azureml/compute/aks-scoring.yml",
+        *(f".cloud/azureml/components/{step}.yml" for step in AZUREML_STEPS),
+        ".cloud/azureml/components/score_pipeline.yml",
+        ".cloud/azureml/endpoints/batch/endpoint.yml", ".cloud/azureml/endpoints/batch/deployment.yml",
+        ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
+        ".cloud/azureml/endpoints/online/kubernetes/endpoint.yml", ".cloud/azureml/endpoints/online/kubernetes/deployment.yml",
+        ".cloud/azureml/endpoints/online/sample-request.json",
+        "pipelines/azureml/training.yml", "pipelines/azureml/deploy.sh",
+    },
+    frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks.yml", ".ado/databricks-cli.yml"},
+    frozenset({("cicd", "azure_devops"), ("compute", "azureml")}): {".ado/azureml.yml", ".ado/azureml-deploy.yml"},
+    frozenset({("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
+    frozenset({("cicd", "github"), ("compute", "azureml")}): {".github/workflows/azureml.yml"},
+}  # fmt: skip
+
+
+def _holds(condition: tuple[str, str], answers: Mapping[str, str]) -> bool:
+    answer, option = condition
+    if answer == "compute":
+        return option in COMPUTE_PARTS[answers["compute"]]
+    return answers.get(answer, DEFAULTS.get(answer)) == option
+
+
+def expected_files(answers: Mapping[str, str]) -> set[str]:
+    files = set(COMMON_FILES)
+    for conditions, paths in CONDITIONAL_FILES.items():
+        if all(_holds(condition, answers) for condition in conditions):
+            files |= paths
+    return files
+
+
+def generated_files(project: Path) -> set[str]:
+    return {path.relative_to(project).as_posix() for path in repository_files(project)}
+
+
+def run_cookiecutter(output_dir: Path, **answers: str) -> subprocess.CompletedProcess:
+    """The cookiecutter CLI, non-interactively, as CI and users run it."""
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir), str(REPO_ROOT)]
+    command += [f"{key}={value}" for key, value in answers.items()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+
+def generate(output_dir: Path, **answers: str) -> Path:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    result = run_cookiecutter(output_dir, **answers)
+    if result.returncode != 0:
+        raise RuntimeError(f"cookiecutter failed for {answers}:\n{result.stdout}{result.stderr}")
+    (project,) = [path for path in output_dir.iterdir() if path.is_dir()]
+    return project
+
+
+def combination_name(answers: Mapping[str, str]) -> str:
+    return "-".join(answers.values())
+
+
+def check_combination(project: Path, answers: Mapping[str, str]) -> list[str]:
+    """Every problem of one rendered combination, each line naming its file."""
+    problems = []
+    found, expected = generated_files(project), expected_files(answers)
+    problems += [f"{path}: generated but not expected (add it to ci/template_ci.py or prune it)" for path in sorted(found - expected)]
+    problems += [f"{path}: expected but not generated" for path in sorted(expected - found)]
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    if f'requires-python = ">={answers["python_version"]}"' not in pyproject:
+        problems.append(f"pyproject.toml: requires-python is not >={answers['python_version']}")
+    problems += validate_repository(project)
+    return problems
+
+
+def digest(project: Path, folders: Iterable[str] = ("code", "tests")) -> dict[str, str]:
+    """Hashes of every file under the given folders, to prove them identical across combinations."""
+    return {
+        path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in folders
+        for path in sorted((project / folder).rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def ensure_project_test_venv(project: Path) -> Path:
+    """One virtualenv with the generated projects' pinned dependencies, shared by every pair.
+
+    The pins are the same in every combination (checked by the digest of pyproject's
+    dependency lists), so one install serves them all; uv's cache makes a re-install fast.
+    """
+    python = PROJECT_TEST_VENV / "bin" / "python"
+    stamp = PROJECT_TEST_VENV / ".pins"
+    pins = _dependency_pins(project)
+    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == pins:
+        return python
+    uv = Path(sys.executable).parent / "uv"
+    subprocess.run([str(uv), "venv", "--quiet", "--allow-existing", "--python", "3.11", str(PROJECT_TEST_VENV)], check=True)
+    subprocess.run(
+        [str(uv), "pip", "install", "--quiet", "--python", str(python), "-r", str(project / "pyproject.toml"), "--extra", "dev"], check=True
+    )
+    stamp.write_text(pins, encoding="utf-8")
+    return python
+
+
+def _dependency_pins(project: Path) -> str:
+    import tomllib
+
+    metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return json.dumps([metadata["dependencies"], metadata["optional-dependencies"]], sort_keys=True)
+
+
+def run_fast_project_tests(project: Path, python: Path) -> list[str]:
+    """The generated repository's own fast tests (no Spark), with its code on the path."""
+    environment = dict(os.environ, PYTHONPATH=str(project / "code"), PYTHONDONTWRITEBYTECODE="1")
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode == 0 and " passed" in result.stdout:
+        return []
+    return [f"{project.name}: its fast tests failed:\n{(result.stdout + result.stderr)[-4000:]}"]
+
+
+def pair_representatives(matrix: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One combination per (cicd x compute) pair: the first in matrix order."""
+    chosen: dict[tuple[str, str], dict[str, str]] = {}
+    for answers in matrix:
+        chosen.setdefault((answers["cicd"], answers["compute"]), answers)
+    return list(chosen.values())
+
+
+def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str, str]] | None = None) -> list[str]:
+    matrix = matrix or OPTION_MATRIX
+    # This repository's own pipelines (ci/azure-devops, ci/github) answer to the same validators.
+    problems: list[str] = [f"[this repository] {problem}" for problem in validate_own_pipelines()]
+    digests: dict[str, dict[str, str]] = {}
+    projects: dict[str, Path] = {}
+    started = time.perf_counter()
+    for answers in matrix:
+        name = combination_name(answers)
+        project = generate(output_root / name, **answers)
+        found = check_combination(project, answers)
+        problems += [f"[{name}] {problem}" for problem in found]
+        digests[name], projects[name] = digest(project), project
+        print(f"{name}: {'ok' if not found else f'{len(found)} problem(s)'} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    # The pairs differ only in deployment files: within each group of the other answers,
+    # code/ and tests/ must be byte-identical, or the slow suite would have to run per pair.
+    groups: dict[tuple, str] = {}
+    for answers in matrix:
+        name = combination_name(answers)
+        key = tuple(sorted((answer, value) for answer, value in answers.items() if answer not in PAIR_ANSWERS))
+        reference = groups.setdefault(key, name)
+        if digests[name] != digests[reference]:
+            differing = {path for path, _ in set(digests[name].items()) ^ set(digests[reference].items())}
+            problems.append(f"[{name}] code/ or tests/ differ from {reference}: {sorted(differing)}")
+    reference_name = next(iter(digests))
+
+    if project_tests:
+        python = ensure_project_test_venv(projects[reference_name])
+        for answers in pair_representatives(matrix):
+            name = combination_name(answers)
+            found = run_fast_project_tests(projects[name], python)
+            problems += [f"[{name}] {problem}" for problem in found]
+            print(
+                f"{name}: generated repository's fast tests {'passed' if not found else 'FAILED'} ({time.perf_counter() - started:.0f} s)"
+            )
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ci.template_ci", description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="render into this folder and keep it (default: a temporary folder)")
+    parser.add_argument("--skip-project-tests", action="store_true", help="skip the generated repositories' own fast tests")
+    arguments = parser.parse_args(argv)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="template-ci-") as temporary:
+        output_root = arguments.keep or Path(temporary)
+        problems = run(output_root, project_tests=not arguments.skip_project_tests)
+    elapsed = time.perf_counter() - started
+    if problems:
+        print(f"\nTemplate CI found {len(problems)} problem(s) in {len(OPTION_MATRIX)} combinations ({elapsed:.0f} s):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"\nTemplate CI: {len(OPTION_MATRIX)} combinations valid, own tests green for every (cicd x compute) pair ({elapsed:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

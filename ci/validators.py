@@ -1,0 +1,356 @@
+"""The official validator of every kind of file a generated repository holds, one function per kind.
+
+Why one module: the template CI command, the tests and the corruption test must agree on
+which validator judges which file. Files are found by location and by their `$schema`
+line, so new job files (monitoring, many-models) are covered without edits here. Every
+problem is one line that starts with the file's path, so a failure says where to look.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import nbformat
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The Databricks CLI's published bundle schema (databricks/cli bundle/schema/jsonschema.json,
+# commit 7bbe2852, 2026-08-21), kept here so validation works offline.
+BUNDLE_SCHEMA = REPO_ROOT / "ci" / "schemas" / "databricks-bundle.schema.json"
+ACTIONLINT = REPO_ROOT / "build" / "bin" / "actionlint"
+# Cookiecutter syntax that must never survive rendering. `${{ ... }}` is Azure ML's and
+# GitHub Actions' expression syntax and `{{job.parameters.x}}` (and the like) Databricks'
+# dynamic value references, so those are allowed; any other `{{` is left over.
+DATABRICKS_REFERENCE = r"(?:job|task|tasks|workspace|run|backfill)\."
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{(?!" + DATABRICKS_REFERENCE + r")|\{%|%\}|\{#|cookiecutter\.")
+
+# Azure ML v2 `$schema` file name -> the azure-ai-ml loader that validates it.
+AZUREML_LOADERS = {
+    "commandComponent": "load_component",
+    "pipelineComponent": "load_component",
+    "pipelineJob": "load_job",
+    "commandJob": "load_job",
+    "sweepJob": "load_job",
+    "environment": "load_environment",
+    "amlCompute": "load_compute",
+    "kubernetesCompute": "load_compute",
+    "computeInstance": "load_compute",
+    "managedOnlineEndpoint": "load_online_endpoint",
+    "kubernetesOnlineEndpoint": "load_online_endpoint",
+    "managedOnlineDeployment": "load_online_deployment",
+    "kubernetesOnlineDeployment": "load_online_deployment",
+    "batchEndpoint": "load_batch_endpoint",
+    "batchDeployment": "load_batch_deployment",
+    "modelBatchDeployment": "load_model_batch_deployment",
+    "pipelineComponentBatchDeployment": "load_pipeline_component_batch_deployment",
+    "model": "load_model",
+    "data": "load_data",
+    "schedule": "load_schedule",
+}
+AZUREML_SCHEMA_URL = re.compile(r"azuremlschemas\.azureedge\.net/(?:latest|[\w.]+)/(\w+)\.schema\.json")
+# Files under the Azure ML folders that are not Azure ML objects themselves.
+AZUREML_PLAIN_FILES = re.compile(r"conda[\w-]*\.ya?ml$")
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _first_line(text: str, limit: int = 400) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return " | ".join(lines)[:limit] or "failed without a message"
+
+
+# --------------------------------------------------------------------------------------
+# Databricks Asset Bundles: the CLI's published JSON schema
+# --------------------------------------------------------------------------------------
+
+
+def _unicode_classes(pattern: str) -> str:
+    """The schema's patterns use `\\p{L}` and `\\p{N}`, which Python's `re` lacks; these are equivalents.
+
+    Inside a character class `[\\p{L}\\p{N}]` is "letter or digit", `[^\\W_]` in `re`.
+    """
+    pattern = pattern.replace(r"[\p{L}\p{N}]", r"[^\W_]")
+    return pattern.replace(r"\p{L}", r"[^\W\d_]").replace(r"\p{N}", r"\d")
+
+
+@functools.cache
+def _bundle_validator():
+    import jsonschema
+    from jsonschema import validators
+
+    schema = json.loads(BUNDLE_SCHEMA.read_text(encoding="utf-8"))
+
+    def pattern(validator, expected, instance, _schema):
+        if validator.is_type(instance, "string") and not re.search(_unicode_classes(expected), instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {expected!r}")
+
+    base = validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return validators.extend(base, {"pattern": pattern})(schema)
+
+
+def _best_errors(errors: Iterable) -> list:
+    """`oneOf` errors (a value or a `${var.x}` reference) nest the real cause; report the deepest."""
+    from jsonschema.exceptions import best_match
+
+    found = list(errors)
+    return [best_match([error]) for error in found]
+
+
+def validate_bundle(path: Path, root: Path) -> list[str]:
+    """A bundle file (databricks.yml or an included resource file) against the bundle schema."""
+    document, problem = _yaml(path, root)
+    if problem:
+        return [problem]
+    problems = []
+    for error in sorted(_best_errors(_bundle_validator().iter_errors(document)), key=lambda error: list(error.path)):
+        where = ".".join(str(part) for part in error.absolute_path) or "(root)"
+        problems.append(f"{relative(path, root)}: bundle schema: {where}: {error.message[:300]}")
+    return problems
+
+
+# --------------------------------------------------------------------------------------
+# Azure ML v2: azure-ai-ml's own loaders, chosen by `$schema`
+# --------------------------------------------------------------------------------------
+
+
+def azureml_loader_name(path: Path) -> str | None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    match = AZUREML_SCHEMA_URL.search(str(document.get("$schema", ""))) if isinstance(document, dict) else None
+    return AZUREML_LOADERS.get(match.group(1)) if match else None
+
+
+def validate_azureml(path: Path, root: Path) -> list[str]:
+    """An Azure ML v2 YAML file through the loader its `$schema` names (offline; no workspace)."""
+    document, problem = _yaml(path, root)
+    if problem:
+        return [problem]
+    schema = str(document.get("$schema", "")) if isinstance(document, dict) else ""
+    match = AZUREML_SCHEMA_URL.search(schema)
+    if not match:
+        return [f"{relative(path, root)}: no Azure ML `$schema:` line; every Azure ML file starts with its schema URL"]
+    loader_name = AZUREML_LOADERS.get(match.group(1))
+    if loader_name is None:
+        return [f"{relative(path, root)}: `$schema` {match.group(1)} has no known azure-ai-ml loader; add it to ci/validators.py"]
+    # Some loaders (pipeline-component batch deployments) are not re-exported by azure.ai.ml.
+    from azure.ai.ml.entities import _load_functions
+
+    loader: Callable = getattr(_load_functions, loader_name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded = loader(source=str(path))
+        if loader_name == "load_job" and hasattr(loaded, "_validate"):
+            result = loaded._validate()
+            if not result.passed:
+                return [f"{relative(path, root)}: {loader_name}: {_first_line(result.error_messages)}"]
+    except Exception as error:  # the loaders raise several exception types; each names the field
+        return [f"{relative(path, root)}: {loader_name}: {_first_line(error)}"]
+    return []
+
+
+# --------------------------------------------------------------------------------------
+# CI systems: Azure Pipelines' schema, actionlint for GitHub Actions
+# --------------------------------------------------------------------------------------
+
+
+def _check_jsonschema(builtin: str, paths: list[Path], root: Path) -> list[str]:
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", builtin, "--regex-variant", "python", "-o", "text"]
+    result = subprocess.run([*command, *map(str, paths)], capture_output=True, text=True, check=False, cwd=root)
+    if result.returncode == 0:
+        return []
+    output = result.stdout + result.stderr
+    problems = []
+    for path in paths:
+        mentions = [line.strip() for line in output.splitlines() if str(path) in line or relative(path, root) in line]
+        if mentions:
+            problems.append(f"{relative(path, root)}: {builtin}: {_first_line(output[output.find(mentions[0]) :], 600)}")
+    return problems or [f"{', '.join(relative(path, root) for path in paths)}: {builtin}: {_first_line(output)}"]
+
+
+def validate_azure_pipelines(paths: list[Path], root: Path) -> list[str]:
+    """Azure DevOps pipeline and template files against the Azure Pipelines schema."""
+    return _check_jsonschema("vendor.azure-pipelines", paths, root) if paths else []
+
+
+def actionlint_binary() -> str | None:
+    if ACTIONLINT.is_file():
+        return str(ACTIONLINT)
+    return shutil.which("actionlint")
+
+
+def validate_github_workflows(paths: list[Path], root: Path) -> list[str]:
+    """GitHub Actions workflows with actionlint; its JSON schema only when actionlint is missing."""
+    if not paths:
+        return []
+    binary = actionlint_binary()
+    if binary is None:
+        print("warning: actionlint not found (make build/bin/actionlint); falling back to the workflow JSON schema", file=sys.stderr)
+        return _check_jsonschema("vendor.github-workflows", paths, root)
+    # -shellcheck= and -pyflakes= : lint the workflow itself, not tools this machine may lack.
+    result = subprocess.run(
+        [binary, "-no-color", "-shellcheck=", "-pyflakes=", *map(str, paths)], capture_output=True, text=True, check=False, cwd=root
+    )
+    if result.returncode == 0:
+        return []
+    problems = []
+    for line in (result.stdout + result.stderr).splitlines():
+        if ":" in line and not line.startswith(" "):
+            file_part = line.split(":", 1)[0]
+            problems.append(f"{relative(Path(file_part) if Path(file_part).is_absolute() else root / file_part, root)}: actionlint: {line}")
+    return problems or [f"{', '.join(relative(path, root) for path in paths)}: actionlint: {_first_line(result.stdout + result.stderr)}"]
+
+
+# --------------------------------------------------------------------------------------
+# Everything else: plain YAML, notebooks, shell scripts, Python, leftover template syntax
+# --------------------------------------------------------------------------------------
+
+
+def _yaml(path: Path, root: Path) -> tuple[object, str | None]:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")), None
+    except yaml.YAMLError as error:
+        return None, f"{relative(path, root)}: not valid YAML: {_first_line(error)}"
+
+
+def validate_yaml(path: Path, root: Path) -> list[str]:
+    _, problem = _yaml(path, root)
+    return [problem] if problem else []
+
+
+def validate_notebook(path: Path, root: Path) -> list[str]:
+    """A valid nbformat 4 notebook, stored without outputs (the pre-commit stripper's promise)."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises JSON, validation and reader errors
+        return [f"{relative(path, root)}: not a valid notebook: {_first_line(error)}"]
+    if any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"):
+        return [f"{relative(path, root)}: stored with outputs; strip them (nbstripout)"]
+    return []
+
+
+def validate_shell(path: Path, root: Path) -> list[str]:
+    result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, check=False)
+    return [] if result.returncode == 0 else [f"{relative(path, root)}: bash -n: {_first_line(result.stderr)}"]
+
+
+def validate_python(project: Path) -> list[str]:
+    """ruff check and ruff format --check over the whole generated repository, with its own config."""
+    problems = []
+    for arguments in (["check", "--output-format", "concise", "."], ["format", "--check", "."]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *arguments], cwd=project, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            problems += [
+                f"ruff {arguments[0]}: {line}" for line in result.stdout.splitlines() if line.strip() and ("/" in line or ".py" in line)
+            ]
+            if not problems:
+                problems.append(f"ruff {arguments[0]}: {_first_line(result.stdout + result.stderr)}")
+    return problems
+
+
+def leftover_jinja(path: Path, root: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return []
+    match = LEFTOVER_JINJA.search(text)
+    if match is None:
+        return []
+    line = text.count("\n", 0, match.start()) + 1
+    return [f"{relative(path, root)}:{line}: unrendered template syntax {match.group(0)!r}"]
+
+
+# --------------------------------------------------------------------------------------
+# Discovery: which validator judges which file
+# --------------------------------------------------------------------------------------
+
+
+def repository_files(project: Path) -> list[Path]:
+    """Every file of a repository, hidden folders included (pathlib matches hidden folders; glob.glob("**") would skip .ado/ and .cloud/)."""
+    return sorted(path for path in project.rglob("*") if path.is_file() and ".git" not in path.relative_to(project).parts)
+
+
+def yaml_kind(path: Path, project: Path) -> str:
+    """bundle, azureml, azure-pipelines, github-workflow or yaml, by location and `$schema`."""
+    parts = path.relative_to(project).parts
+    name = path.relative_to(project).as_posix()
+    if name == "databricks.yml" or (parts[:2] == ("pipelines", "databricks")):
+        return "bundle"
+    if parts[0] == ".ado":
+        return "azure-pipelines"
+    if parts[:2] == (".github", "workflows"):
+        return "github-workflow"
+    in_azureml_folder = parts[:2] in ((".cloud", "azureml"), ("pipelines", "azureml"))
+    if in_azureml_folder and not AZUREML_PLAIN_FILES.search(path.name):
+        return "azureml"
+    try:
+        if azureml_loader_name(path):
+            return "azureml"
+    except yaml.YAMLError:
+        pass
+    return "yaml"
+
+
+KINDS = ("bundle", "azureml", "azure-pipelines", "github-workflow", "yaml", "notebook", "shell", "python", "other")
+
+
+def file_kind(path: Path, project: Path) -> str:
+    if path.suffix in (".yml", ".yaml"):
+        return yaml_kind(path, project)
+    return {".ipynb": "notebook", ".sh": "shell", ".py": "python"}.get(path.suffix, "other")
+
+
+def classify(project: Path, paths: Iterable[Path] | None = None) -> dict[str, list[Path]]:
+    kinds: dict[str, list[Path]] = {kind: [] for kind in KINDS}
+    for path in repository_files(project) if paths is None else paths:
+        kinds[file_kind(path, project)].append(path)
+    return kinds
+
+
+def validate_files(project: Path, paths: Iterable[Path]) -> list[str]:
+    """The problems of some files of a repository, each judged by the validator of its kind."""
+    paths = list(paths)
+    kinds = classify(project, paths)
+    problems: list[str] = []
+    for path in paths:
+        problems += leftover_jinja(path, project)
+    for path in kinds["bundle"]:
+        problems += validate_bundle(path, project)
+    for path in kinds["azureml"]:
+        problems += validate_azureml(path, project)
+    problems += validate_azure_pipelines(kinds["azure-pipelines"], project)
+    problems += validate_github_workflows(kinds["github-workflow"], project)
+    for path in kinds["yaml"]:
+        problems += validate_yaml(path, project)
+    for path in kinds["notebook"]:
+        problems += validate_notebook(path, project)
+    for path in kinds["shell"]:
+        problems += validate_shell(path, project)
+    if kinds["python"] or kinds["notebook"]:
+        problems += validate_python(project)
+    return problems
+
+
+def validate_repository(project: Path) -> list[str]:
+    """Every problem of a generated repository, each line naming its file."""
+    return validate_files(project, repository_files(project))
+
+
+def validate_own_pipelines(root: Path = REPO_ROOT) -> list[str]:
+    """This repository's own CI definitions under ci/: the same validators as generated ones."""
+    azure = sorted((root / "ci" / "azure-devops").glob("*.yml"))
+    github = sorted((root / "ci" / "github").glob("*.yml"))
+    return validate_azure_pipelines(azure, root) + validate_github_workflows(github, root)
