@@ -143,11 +143,24 @@ def value(properties: Any, path: str, default: Any = None) -> Any:
     return current
 
 
+def _shown(item: Any) -> str:
+    """JSON text of a property, also for pulumi-policy's read-only Mapping/Sequence proxies."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(key): plain(value[key]) for key in value}
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return [plain(element) for element in value]
+        return value
+
+    return json.dumps(plain(item), sort_keys=True, default=str)
+
+
 def _expect(properties: Mapping[str, Any], path: str, expected: Any, why: str) -> list[str]:
     actual = value(properties, path)
     if actual == expected:
         return []
-    shown = "not set" if actual is None else json.dumps(actual)
+    shown = "not set" if actual is None else _shown(actual)
     return [f"{path} is {shown}; {why}"]
 
 
@@ -164,7 +177,7 @@ def _retention(path: str, minimum: int) -> ResourceCheck:
         enabled = value(properties, f"{path}.enabled")
         days = value(properties, f"{path}.days") or 0
         if enabled is not True or days < minimum:
-            return [f"{path} is {json.dumps(value(properties, path))}; keep deleted data for at least {minimum} days"]
+            return [f"{path} is {_shown(value(properties, path))}; keep deleted data for at least {minimum} days"]
         return []
 
     return check
@@ -197,7 +210,7 @@ def _aks_network_policy(properties: Mapping[str, Any], environment: str) -> list
     policy = value(properties, "networkProfile.networkPolicy")
     if policy in ("azure", "calico", "cilium"):
         return []
-    return [f"networkProfile.networkPolicy is {json.dumps(policy) if policy else 'not set'}; pods could reach each other freely"]
+    return [f"networkProfile.networkPolicy is {_shown(policy) if policy else 'not set'}; pods could reach each other freely"]
 
 
 def _aks_node_public_ips(properties: Mapping[str, Any], environment: str) -> list[str]:
@@ -247,7 +260,7 @@ def _hbi_for_sensitive_data(properties: Mapping[str, Any], environment: str) -> 
 def _no_credentials(properties: Mapping[str, Any], environment: str) -> list[str]:
     kind = value(properties, "properties.credentials.credentialsType", "None")
     if kind != "None":
-        return [f"properties.credentials.credentialsType is {json.dumps(kind)}; datastores must use the workspace identity, not keys or secrets"]
+        return [f"properties.credentials.credentialsType is {_shown(kind)}; datastores must use the workspace identity, not keys or secrets"]
     return []
 
 
@@ -288,9 +301,9 @@ def _tag_values(properties: Mapping[str, Any], environment: str) -> list[str]:
     tags = value(properties, "tags") or {}
     problems = []
     if "environment" in tags and tags["environment"] != environment:
-        problems.append(f"tag environment is {json.dumps(tags['environment'])} but the stack is {environment}")
+        problems.append(f"tag environment is {_shown(tags['environment'])} but the stack is {environment}")
     if "data-classification" in tags and tags["data-classification"] not in DATA_CLASSIFICATIONS:
-        problems.append(f"tag data-classification is {json.dumps(tags['data-classification'])}; use one of {', '.join(DATA_CLASSIFICATIONS)}")
+        problems.append(f"tag data-classification is {_shown(tags['data-classification'])}; use one of {', '.join(DATA_CLASSIFICATIONS)}")
     return problems
 
 
@@ -337,7 +350,7 @@ def _one_of(path: str, allowed: Iterable[Any], why: str) -> ResourceCheck:
         actual = value(properties, path)
         if actual in allowed:
             return []
-        return [f"{path} is {'not set' if actual is None else json.dumps(actual)}; {why}"]
+        return [f"{path} is {'not set' if actual is None else _shown(actual)}; {why}"]
 
     return check
 

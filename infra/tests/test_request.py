@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
 from dsplatform import cli
 from dsplatform.config import request_json_schema
 from dsplatform.request import SCHEMA_PATH
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
 from .conftest import EXAMPLE, INFRA
 
@@ -212,7 +213,7 @@ def test_entry_point_reads_the_stack_settings(tmp_path):
 
 
 def test_scaffold_generates_the_repository_with_the_requests_names(tmp_path):
-    code, out, err = run_cli("request", "scaffold", EXAMPLE, "--output", tmp_path)
+    code, _, err = run_cli("request", "scaffold", EXAMPLE, "--output", tmp_path)
     assert code == 0, err
     assert [path.name for path in tmp_path.iterdir()] == ["example"]
     project = tmp_path / "example"
