@@ -561,9 +561,9 @@ def _field_form(model: type[BaseModel] | None, location: tuple[Any, ...]) -> str
 def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Problem:
     location = tuple(error["loc"])
     full_location = (*prefix, *location)
-    # A key that is blank or holds control characters is shown quoted, so the line still names it.
+    # A key that is blank, padded or holds control characters or dots is shown quoted, so the line still names it.
     path = ".".join(
-        json.dumps(part) if isinstance(part, str) and (not part.strip() or not part.isprintable() or "." in part) else str(part)
+        json.dumps(part) if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part) else str(part)
         for part in full_location
     ) or "(file)"
     message = error["msg"].removeprefix("Value error, ")
