@@ -129,6 +129,12 @@ def load_request(path: str | Path) -> LoadedRequest:
     return LoadedRequest(path, data, positions)
 
 
+def _one_line(text: str) -> str:
+    """Values quoted from the file may hold line breaks or control characters; escape them
+    so each problem stays one `file:line:column:` line."""
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
+
+
 def validate_request(path: str | Path) -> tuple[LoadedRequest, ProjectFile]:
     """Every problem of a request file at once, each as `file:line:column: field: message`."""
     loaded = load_request(path)
@@ -138,7 +144,7 @@ def validate_request(path: str | Path) -> tuple[LoadedRequest, ProjectFile]:
         located = sorted(
             (loaded.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(error.problems)
         )
-        raise RequestError([f"{loaded.path}:{line}:{column}: {problem}" for (line, column), _, problem in located]) from None
+        raise RequestError([f"{loaded.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]) from None
     return loaded, project_file
 
 
