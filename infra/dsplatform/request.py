@@ -401,6 +401,8 @@ def scaffold(answers: dict[str, str], output: Path, source: str = "request", tem
     target = output / answers["project"]
     if target.exists():
         raise RequestError([f"error: {target} already exists; choose another --output or remove it"])
+    # The topmost folder this call creates: on failure it goes, with everything below it.
+    created = next((folder for folder in reversed([output, *output.parents]) if not folder.exists()), None)
     try:
         output.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=output))
@@ -416,6 +418,9 @@ def scaffold(answers: dict[str, str], output: Path, source: str = "request", tem
     except (Exception, SystemExit) as error:  # cookiecutter raises many types; none may become a traceback
         detail = captured.getvalue().strip().splitlines() if "captured" in locals() else []
         reason = detail[-1] if detail else f"{type(error).__name__}: {error}"
+        shutil.rmtree(staging, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
         raise RequestError([f"error: generating the repository failed ({reason}); nothing was written"]) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)

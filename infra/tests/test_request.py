@@ -253,6 +253,8 @@ def test_scaffold_failure_inside_cookiecutter_leaves_nothing(tmp_path, monkeypat
     code, _, err = run_cli("request", "scaffold", EXAMPLE, "--output", tmp_path)
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+    code, _, err = run_cli("request", "scaffold", EXAMPLE, "--output", tmp_path / "new" / "folder")
+    assert code == 2 and not (tmp_path / "new").exists()
 
 
 # ----------------------------------------------------------------------------- bad input, generated
