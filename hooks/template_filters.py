@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from jinja2 import TemplateSyntaxError
 from jinja2.ext import Extension
 
 DSPLATFORM_PATH = Path(__file__).resolve().parent.parent / "infra"
@@ -42,6 +43,23 @@ def checked_package(answers) -> str:
     return package_name(answers["project"])
 
 
+def _refusing_unparsable_answers(from_string):
+    """Cookiecutter renders every answer as a Jinja template; an answer such as '{{' would
+    end in a bare TemplateSyntaxError traceback. Our own files always parse, so a syntax
+    error here is an answer's: refuse it like any other bad answer."""
+
+    def parse(source, *args, **kwargs):
+        try:
+            return from_string(source, *args, **kwargs)
+        except TemplateSyntaxError as error:
+            answer = str(source)[:60]
+            problem = f"answer {answer!r}: contains template syntax Jinja cannot read ({error.message}); write it without {{{{, {{% or {{#"
+            print(problems_message([problem]), file=sys.stderr)
+            raise SystemExit(1) from None
+
+    return parse
+
+
 class TemplateFilters(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -50,6 +68,7 @@ class TemplateFilters(Extension):
         environment.filters["checked_package"] = checked_package
         # Deployment files name Azure resources exactly as infra/ creates them.
         environment.globals["azure_names"] = azure_names
+        environment.from_string = _refusing_unparsable_answers(environment.from_string)
         # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
         environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
         hooks_logger = logging.getLogger("cookiecutter.hooks")

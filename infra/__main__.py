@@ -1,4 +1,7 @@
-"""Pulumi entry point: stack `<project>-<env>` builds projects/<project>.yaml's <env>."""
+"""Pulumi entry point: stack `<project>-<env>` builds projects/<project>.yaml's <env>.
+
+The stack settings written by `dsplatform request stacks` (Pulumi.<stack>.yaml) name the
+project file and environment explicitly; the stack name is the fallback."""
 
 from pathlib import Path
 
@@ -6,5 +9,11 @@ import pulumi
 from dsplatform.config import settings_for_stack
 from dsplatform.program import build
 
-settings = settings_for_stack(pulumi.get_stack(), Path(__file__).parent / "projects")
+config = pulumi.Config("dsplatform")
+settings = settings_for_stack(
+    pulumi.get_stack(),
+    Path(__file__).parent / "projects",
+    project_file=config.get("projectFile"),
+    environment=config.get("environment"),
+)
 build(settings)

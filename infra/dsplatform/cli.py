@@ -1,7 +1,9 @@
-"""`dsplatform` command line: the offline plan today, the self-service request later.
+"""`dsplatform` command line: the offline plan with its guardrails, and the self-service
+request flow (`dsplatform request ...`).
 
-Errors in a project file print one line per problem naming the field and the expected
-form, and exit with status 2; a traceback would bury the one line that matters.
+Exit codes: 0 success; 2 invalid input (one line per problem naming the field and the
+expected form, never a traceback: it would bury the one line that matters); 3 the
+guardrails found a mandatory violation that no valid waiver covers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import time
 from dsplatform.naming import ENVIRONMENTS
 
 FORMATS = ("table", "json", "markdown", "mermaid")
+EXIT_OK = 0
+EXIT_INVALID = 2
+EXIT_POLICY_VIOLATION = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,18 +33,25 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--env", required=True, choices=ENVIRONMENTS, help="environment to plan")
     plan.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
     plan.add_argument("--timing", action="store_true", help="print the plan's duration to stderr")
+    from dsplatform.request import add_request_commands
+
+    add_request_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "request":
+        from dsplatform.request import run_request_command
+
+        return run_request_command(arguments)
     from dsplatform.config import ProjectFileError, load_stack_settings
 
     try:
         settings = load_stack_settings(arguments.project_file, arguments.env)
     except ProjectFileError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_INVALID
     from dsplatform.plan import RENDERERS, run_plan
 
     started = time.perf_counter()
@@ -48,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(RENDERERS[arguments.format](plan))
     if arguments.timing:
         print(f"planned {settings.stack_name} in {elapsed:.3f} s", file=sys.stderr)
-    return 0
+    if not plan.policy.passed:
+        print(
+            f"error: {settings.stack_name} breaks {plan.policy.mandatory_count} mandatory guardrail(s); "
+            "fix them (see the Policy section) or declare a waiver in the project file",
+            file=sys.stderr,
+        )
+        return EXIT_POLICY_VIOLATION
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -13,14 +13,18 @@ environment under `environments.<env>`.
 from __future__ import annotations
 
 import copy
+import difflib
 import ipaddress
+import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dsplatform.guardrails import RULE_IDS, WaiverTerms
 from dsplatform.naming import (
     ENVIRONMENTS,
     NAME_SUFFIX_FORM,
@@ -32,7 +36,7 @@ from dsplatform.naming import (
 )
 
 # One list of supported regions for template answers and project files.
-from dsplatform.template import AZURE_LOCATIONS
+from dsplatform.template import AZURE_LOCATIONS, CHOICES, EMAIL_PATTERN
 
 REQUIRED_ENVIRONMENTS = ("dev", "prod")
 GUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -41,6 +45,21 @@ TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
 # The Azure Databricks first-party application. Its service principal's object id differs
 # per tenant, so the project file must give it (see docs/infra.md).
 AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+
+
+class ProjectFileLoader(yaml.SafeLoader):
+    """Safe YAML, but dates stay text until the schema reads them: PyYAML would raise a bare
+    ValueError on a date such as 2026-13-01 instead of letting the field report it."""
+
+
+ProjectFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=ProjectFileLoader)
 
 
 class _Strict(BaseModel):
@@ -332,6 +351,80 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _email(value: str) -> str:
+    if not EMAIL_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not an e-mail address")
+    return value
+
+
+class Waiver(_Strict):
+    """An accepted exception to one guardrail, with a named approver and an end date.
+    After `expires` the violation counts again, so waivers cannot silently become policy."""
+
+    rule: str = Field(description="the id of a guardrail rule, e.g. acr-admin-user-disabled (catalogue: docs/guardrails.md)")
+    reason: str = Field(min_length=10, max_length=500, description="why the exception is needed, in 10 to 500 characters")
+    approver: str = Field(description="the approver's e-mail address, e.g. security@example.com")
+    expires: date = Field(description="the last day the waiver applies, as YYYY-MM-DD")
+    resource: str | None = Field(default=None, description="the Azure name of the one resource it covers, or omit for every resource")
+    environments: list[Literal["dev", "staging", "prod"]] | None = Field(
+        default=None, min_length=1, description="a list of dev, staging, prod, or omit for every environment"
+    )
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        if value not in RULE_IDS:
+            close = difflib.get_close_matches(value, sorted(RULE_IDS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (see docs/guardrails.md for the rule ids)"
+            raise ValueError(f"'{value}' is not a guardrail rule{hint}")
+        return value
+
+    @field_validator("approver")
+    @classmethod
+    def _approver(cls, value: str) -> str:
+        return _email(value)
+
+    def terms(self) -> WaiverTerms:
+        return WaiverTerms(
+            self.rule, self.reason, self.approver, self.expires, self.resource,
+            tuple(self.environments) if self.environments is not None else None,
+        )
+
+
+class Request(_Strict):
+    """What a team asks for beyond the infrastructure: who they are and the repository
+    `dsplatform request scaffold` generates for them (its cookiecutter answers)."""
+
+    display_name: str = Field(min_length=1, max_length=80, description="the project's human name, e.g. Predictive Maintenance")
+    description: str = Field(default="", max_length=300, description="one line of at most 300 characters")
+    contact_email: str = Field(description="the team's e-mail address, e.g. data-science@example.com")
+    owners: list[str] = Field(min_length=1, description="a non-empty list of the accountable people's e-mail addresses")
+    cicd: str = Field(default="azure_devops", description=f"one of {', '.join(CHOICES['cicd'])}")
+    python_version: str = Field(default="3.11", description=f"one of {', '.join(CHOICES['python_version'])}")
+
+    @field_validator("contact_email")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        return _email(value)
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, values: list[str]) -> list[str]:
+        for owner in values:
+            _email(owner)
+        if len(set(values)) != len(values):
+            raise ValueError("lists an owner twice; give each person once")
+        return values
+
+    @field_validator("cicd", "python_version")
+    @classmethod
+    def _choice(cls, value: str, info) -> str:
+        allowed = CHOICES[info.field_name]
+        if value not in allowed:
+            raise ValueError(f"'{value}' is not one of {', '.join(allowed)}")
+        return value
+
+
 class ProjectFile(_Strict):
     """The file under infra/projects/ as written by a team (overrides not yet merged)."""
 
@@ -343,6 +436,8 @@ class ProjectFile(_Strict):
     environments: dict[str, dict[str, Any] | None] = Field(
         description="a mapping with dev and prod (staging optional) to per-environment overrides"
     )
+    request: Request | None = Field(default=None, description="the team's details and repository answers (for request scaffold)")
+    waivers: list[Waiver] = Field(default_factory=list, description="a list of guardrail waivers (rule, reason, approver, expires)")
 
     @field_validator("project")
     @classmethod
@@ -384,6 +479,10 @@ class StackSettings(BaseModel):
     tags: Tags
     principals: Principals
     settings: EnvironmentSettings
+    waivers: tuple[Waiver, ...] = ()
+
+    def waiver_terms(self) -> list[WaiverTerms]:
+        return [waiver.terms() for waiver in self.waivers]
 
     @property
     def stack_name(self) -> str:
@@ -412,6 +511,18 @@ class StackSettings(BaseModel):
         }
 
 
+class Problem(str):
+    """One problem line (`field.path: message (expected form)`), remembering the path as
+    a tuple so the request CLI can point at the file's line and column."""
+
+    location: tuple[str | int, ...]
+
+    def __new__(cls, text: str, location: tuple[str | int, ...] = ()) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.location = tuple(location)
+        return problem
+
+
 class ProjectFileError(Exception):
     """Raised with every problem of a project file, one `field: message` line each."""
 
@@ -435,6 +546,8 @@ def _field_form(model: type[BaseModel] | None, location: tuple[Any, ...]) -> str
     """Find the `description` (the expected form) of the field an error points at."""
     form = None
     for part in location:
+        if isinstance(part, int) and model is not None:
+            continue  # a list item: the item model's fields follow
         if model is None or not isinstance(part, str) or part not in model.model_fields:
             return form
         field = model.model_fields[part]
@@ -445,10 +558,14 @@ def _field_form(model: type[BaseModel] | None, location: tuple[Any, ...]) -> str
     return form
 
 
-def _describe(error: dict[str, Any], model: type[BaseModel], prefix: str = "") -> str:
+def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Problem:
     location = tuple(error["loc"])
-    path = ".".join(str(part) for part in location)
-    path = f"{prefix}.{path}" if prefix and path else (prefix or path or "(file)")
+    full_location = (*prefix, *location)
+    # A key that is blank, padded or holds control characters or dots is shown quoted, so the line still names it.
+    path = ".".join(
+        json.dumps(part) if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part) else str(part)
+        for part in full_location
+    ) or "(file)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "is not a known setting (check the spelling)"
@@ -457,10 +574,10 @@ def _describe(error: dict[str, Any], model: type[BaseModel], prefix: str = "") -
     form = _field_form(model, location)
     if form and form not in message:
         message = f"{message} (expected {form})"
-    return f"{path}: {message}"
+    return Problem(f"{path}: {message}", full_location)
 
 
-def _problems(error: ValidationError, model: type[BaseModel], prefix: str = "") -> list[str]:
+def _problems(error: ValidationError, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
     return [_describe(item, model, prefix) for item in error.errors(include_url=False)]
 
 
@@ -468,21 +585,22 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     if environment not in project_file.environments:
         raise ProjectFileError(
             source,
-            [f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}"],
+            [Problem(f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}", ("environments",))],
         )
     merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
     merged = _deep_merge(merged, project_file.environments[environment] or {})
     try:
         settings = EnvironmentSettings.model_validate(merged)
     except ValidationError as error:
-        raise ProjectFileError(source, _problems(error, EnvironmentSettings, f"environments.{environment}")) from None
+        raise ProjectFileError(source, _problems(error, EnvironmentSettings, ("environments", environment))) from None
     if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
         raise ProjectFileError(
             source,
             [
-                (
+                Problem(
                     "principals.azure_databricks_object_id: is required when databricks is on "
-                    f"(expected {Principals.model_fields['azure_databricks_object_id'].description})"
+                    f"(expected {Principals.model_fields['azure_databricks_object_id'].description})",
+                    ("principals",),
                 )
             ],
         )
@@ -493,6 +611,7 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
         tags=project_file.tags,
         principals=project_file.principals,
         settings=settings,
+        waivers=tuple(project_file.waivers),
     )
 
 
@@ -509,7 +628,7 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
         try:
             EnvironmentSettings.model_validate(merged)
         except ValidationError as error:
-            problems += _problems(error, EnvironmentSettings, f"environments.{environment}")
+            problems += _problems(error, EnvironmentSettings, ("environments", environment))
     return problems
 
 
@@ -517,7 +636,7 @@ def parse_project(data: Any, source: str = "project file") -> ProjectFile:
     """Validate a project file's content and every environment in it, so that a bad prod
     override fails the dev plan too instead of waiting for the prod deployment."""
     if not isinstance(data, dict):
-        raise ProjectFileError(source, ["(file): expected a YAML mapping with project, location, tags, principals, environments"])
+        raise ProjectFileError(source, [Problem("(file): expected a YAML mapping with project, location, tags, principals, environments")])
     try:
         project_file = ProjectFile.model_validate(data)
     except ValidationError as error:
@@ -541,7 +660,7 @@ def load_project_file(path: str | Path) -> ProjectFile:
     except OSError as error:
         raise ProjectFileError(str(path), [f"(file): cannot be read ({error.strerror})"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except yaml.YAMLError as error:
         raise ProjectFileError(str(path), [f"(file): is not valid YAML ({str(error).splitlines()[0]})"]) from None
     return parse_project(data, str(path))
@@ -549,6 +668,45 @@ def load_project_file(path: str | Path) -> ProjectFile:
 
 def load_stack_settings(path: str | Path, environment: str) -> StackSettings:
     return resolve_environment(load_project_file(path), environment, str(path))
+
+
+def _without_required(schema: Any) -> Any:
+    """Overrides are partial: every key of an environment may be left to its default."""
+    if isinstance(schema, dict):
+        return {key: _without_required(item) for key, item in schema.items() if key != "required"}
+    if isinstance(schema, list):
+        return [_without_required(item) for item in schema]
+    return schema
+
+
+def request_json_schema() -> dict[str, Any]:
+    """The project file's JSON Schema, for editors (yaml-language-server) and CI.
+
+    Generated from the pydantic models, with `environments.<env>` described by the
+    per-environment settings (all optional), which the models keep as raw mappings so
+    that defaults can be merged first."""
+    schema = ProjectFile.model_json_schema()
+    overrides = _without_required(EnvironmentSettings.model_json_schema())
+    definitions = schema.setdefault("$defs", {})
+    for name, definition in overrides.pop("$defs", {}).items():
+        definitions.setdefault(f"{name}Override", definition)
+    text = json.dumps(overrides)
+    for name in list(definitions):
+        if name.endswith("Override"):
+            text = text.replace(f'"#/$defs/{name.removesuffix("Override")}"', f'"#/$defs/{name}"')
+    overrides = json.loads(text)
+    overrides["title"] = "EnvironmentOverrides"
+    definitions["EnvironmentOverrides"] = overrides
+    schema["properties"]["environments"] = {
+        "description": schema["properties"]["environments"].get("description", ""),
+        "type": "object",
+        "properties": {environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS},
+        "required": list(REQUIRED_ENVIRONMENTS),
+        "additionalProperties": False,
+    }
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "dsplatform project request (infra/projects/<project>.yaml)"
+    return schema
 
 
 def split_stack_name(stack: str) -> tuple[str, str]:
@@ -563,10 +721,19 @@ def split_stack_name(stack: str) -> tuple[str, str]:
     return project, environment
 
 
-def settings_for_stack(stack: str, projects_directory: str | Path) -> StackSettings:
-    project, environment = split_stack_name(stack)
-    path = Path(projects_directory) / f"{project}.yaml"
-    settings = load_stack_settings(path, environment)
+def settings_for_stack(
+    stack: str, projects_directory: str | Path, project_file: str | Path | None = None, environment: str | None = None
+) -> StackSettings:
+    """The settings a stack builds. The stack's own settings (`dsplatform:projectFile`,
+    `dsplatform:environment`, written by `dsplatform request stacks`) name the file and
+    environment; without them the stack name `<project>-<env>` does."""
+    project, stack_environment = split_stack_name(stack)
+    if environment is not None and environment != stack_environment:
+        raise ProjectFileError(
+            f"stack '{stack}'", [f"dsplatform:environment: is '{environment}' but the stack name says '{stack_environment}'"]
+        )
+    path = Path(projects_directory).parent / project_file if project_file else Path(projects_directory) / f"{project}.yaml"
+    settings = load_stack_settings(path, stack_environment)
     if settings.project != project:
         raise ProjectFileError(str(path), [f"project: is '{settings.project}' but the stack is for '{project}'"])
     return settings

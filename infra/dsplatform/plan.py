@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pulumi
@@ -18,9 +19,10 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from dsplatform.components.common import HUMAN_PRINCIPAL_TYPES, READ_ONLY_ROLES, ROLE_NAMES_BY_ID
 from dsplatform.config import StackSettings
+from dsplatform.guardrails import PolicyReport, Resource, evaluate
 from dsplatform.mocks import SUBSCRIPTION_ID, PlanMocks, azure_name
+from dsplatform.roles import READ_ONLY_ROLES, ROLE_NAMES_BY_ID, is_human_write
 
 OFFLINE_NOTICE = (
     "Offline plan: the Pulumi program ran under Pulumi's mock runtime. Nothing was sent to Azure or "
@@ -61,10 +63,11 @@ class Plan:
     components: list[PlannedResource]
     outputs: dict[str, Any]
     role_assignments: list[RoleAssignmentRow] = field(default_factory=list)
+    policy: PolicyReport | None = None
 
     @property
     def human_write_assignments(self) -> list[RoleAssignmentRow]:
-        return [row for row in self.role_assignments if row.principal_type in HUMAN_PRINCIPAL_TYPES and row.writes]
+        return [row for row in self.role_assignments if is_human_write(row.principal_type, row.role)]
 
     def resources_of(self, resource_type: str) -> list[PlannedResource]:
         return [resource for resource in self.resources if resource.type == resource_type]
@@ -120,8 +123,19 @@ def _without_api_version_aliases(args: pulumi.ResourceTransformationArgs) -> pul
     return pulumi.ResourceTransformationResult(args.props, options)
 
 
-def run_plan(settings: StackSettings) -> Plan:
-    """Build the stack under mocks and collect every registration."""
+def policy_report(plan: Plan, today: date | None = None) -> PolicyReport:
+    """The guardrails over the planned resources, with the project file's waivers."""
+    resources = [
+        Resource(resource.type, resource.name, resource.properties)
+        for resource in plan.resources
+        if not resource.type.startswith("pulumi:providers:")
+    ]
+    return evaluate(resources, plan.settings.environment, plan.settings.waiver_terms(), today)
+
+
+def run_plan(settings: StackSettings, today: date | None = None) -> Plan:
+    """Build the stack under mocks, collect every registration and judge it by the
+    guardrails (`today` decides which waivers have expired; tests pass a fixed date)."""
     from dsplatform.program import build  # imported here: it pulls in the provider SDKs
 
     mocks = PlanMocks()
@@ -163,6 +177,7 @@ def run_plan(settings: StackSettings) -> Plan:
     components.sort(key=lambda component: component.urn)
     plan = Plan(settings=settings, resources=resources, components=components, outputs=_plain(resolved))
     plan.role_assignments = _role_assignments(plan, mocks)
+    plan.policy = policy_report(plan, today)
     return plan
 
 
@@ -229,6 +244,7 @@ def to_json(plan: Plan) -> str:
         "roleAssignments": [row.__dict__ for row in plan.role_assignments],
         "humanWriteAssignments": [row.__dict__ for row in plan.human_write_assignments],
         "outputs": plan.outputs,
+        "policy": plan.policy.as_dict() if plan.policy else None,
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -315,11 +331,32 @@ def _text(plan: Plan, markdown: bool) -> str:
         ],
         markdown,
     )
+    lines += ["", heading("Policy"), ""]
+    lines += policy_lines(plan.policy, markdown)
     lines += ["", heading("Outputs"), ""]
     lines += _table(["output", "value"], [[key, str(value)] for key, value in sorted(plan.outputs.items())], markdown)
     lines += ["", heading("Resource graph"), ""]
     lines += ["```mermaid", to_mermaid(plan).rstrip("\n"), "```"] if markdown else ["(run with --format mermaid)"]
     return "\n".join(lines) + "\n"
+
+
+def policy_lines(report: PolicyReport | None, markdown: bool) -> list[str]:
+    """The guardrail results: a verdict line, then one row per finding (waived ones too,
+    with their approver and expiry, so a reviewer sees every accepted exception)."""
+    if report is None:
+        return ["(not evaluated)"]
+    verdict = "passed" if report.passed else "FAILED"
+    lines = [f"Guardrails {verdict}: {report.summary()} (as of {report.today.isoformat()})."]
+    if not report.findings:
+        return lines
+    rows = []
+    for finding in report.findings:
+        violation = finding.violation
+        status = finding.status
+        if finding.waiver is not None:
+            status += f" ({finding.waiver.approver}: {finding.waiver.reason})"
+        rows.append([violation.severity, violation.rule, violation.resource, violation.message, violation.remediation, status])
+    return [*lines, "", *_table(["severity", "rule", "resource", "problem", "fix", "status"], rows, markdown)]
 
 
 def to_table(plan: Plan) -> str:
@@ -377,6 +414,8 @@ def to_mermaid(plan: Plan) -> str:
         key=lambda edge: (int(edge[0][1:]), int(edge[1][1:])),
     )
     lines += [f"  {source} --> {target}" for source, target in edges]
+    # The guardrail verdict rides along as Mermaid comments, so every format reports it.
+    lines += [f"%% {line}" for line in policy_lines(plan.policy, markdown=False) if line]
     return "\n".join(lines) + "\n"
 
 

@@ -76,6 +76,8 @@ PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 # Azure tag values may not contain these characters, and the answers become tags.
 TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
 TAG_VALUE_MAX_LENGTH = 256
+# Answers are rendered by Jinja; template syntax in an answer would be executed, not kept.
+TEMPLATE_SYNTAX = ("{{", "{%", "{#")
 
 # Paths (relative to the generated repository) that exist only for some answers.
 # The post-generation hook deletes the ones the answers did not select.
@@ -138,6 +140,9 @@ def _tag_value_problems(field: str, value: object, *, required: bool = True) -> 
 def answer_problems(answers: Mapping[str, object]) -> list[str]:
     """Every problem with a set of answers, one line each, naming the answer and its allowed form."""
     problems: list[str] = []
+    for answer, value in answers.items():
+        if not answer.startswith("_") and isinstance(value, str) and any(mark in value for mark in TEMPLATE_SYNTAX):
+            problems.append(f"{answer}: contains template syntax ({{{{, {{% or {{#); write the text without it")
     project_name = str(answers.get("project_name", ""))
     if not project_name.strip():
         problems.append("project_name: is empty; give the project's human name, for example 'Predictive Maintenance'")

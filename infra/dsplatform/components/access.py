@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import HUMAN_PRINCIPAL_TYPES, READ_ONLY_ROLES, assign_role
+from dsplatform.components.common import assign_role
 from dsplatform.components.container_registry import ContainerRegistry
 from dsplatform.components.data_lake import DataLake
 from dsplatform.components.databricks import DatabricksWorkspace
@@ -27,6 +27,7 @@ from dsplatform.components.kubernetes import KubernetesCluster
 from dsplatform.components.machine_learning import MachineLearningWorkspace
 from dsplatform.components.network import Network
 from dsplatform.config import StackSettings
+from dsplatform.roles import is_human_write
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Grant:
 
     @property
     def is_human_write(self) -> bool:
-        return self.principal_type in HUMAN_PRINCIPAL_TYPES and self.role not in READ_ONLY_ROLES
+        return is_human_write(self.principal_type, self.role)
 
 
 def planned_grants(settings: StackSettings) -> list[Grant]:

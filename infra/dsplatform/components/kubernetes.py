@@ -219,6 +219,7 @@ class KubernetesCluster(pulumi.ComponentResource):
                 description="AKS scoring cluster, attached through the Azure ML extension.",
                 properties=azure_native.machinelearningservices.KubernetesPropertiesArgs(namespace=SCORING_NAMESPACE),
             ),
+            tags=self._settings.resource_tags(),
             opts=child(self, [self.azureml_extension, *depends_on]),
         )
         return self.machine_learning_compute

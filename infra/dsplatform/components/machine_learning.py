@@ -115,6 +115,10 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         self.diagnostics = diagnostic_setting(
             f"{name}-workspace", "machine_learning_workspace", self.workspace.id, foundation.log_analytics.id, self
         )
+        # The workspace's own account holds run artefacts and snapshots: its access is logged too.
+        self.storage_diagnostics = diagnostic_setting(
+            f"{name}-storage-account", "storage_account", self.storage_account.id, foundation.log_analytics.id, self
+        )
         self.principal_id = self.workspace.identity.apply(lambda identity: identity.principal_id)
         self.studio_url = self.workspace.id.apply(lambda workspace_id: f"https://ml.azure.com/?wsid={workspace_id}")
         self.register_outputs({"workspace_id": self.workspace.id})

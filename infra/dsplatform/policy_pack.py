@@ -1,0 +1,122 @@
+"""Thin pulumi-policy adapters over dsplatform.guardrails: one policy per rule.
+
+Why adapters and not policies written here: a PolicyPack serves the engine over gRPC and
+cannot run on its own (field notes §2), so the rule logic stays in plain functions that
+`dsplatform plan` calls offline and these adapters call inside `pulumi preview`.
+
+The stack is `<project>-<env>` (read from each resource's URN): the environment decides
+the prod-only rules, and the project's file under infra/projects/ supplies the waivers.
+A waived violation is not reported; an expired waiver reports the violation again and
+says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from dsplatform.guardrails import RULES, Resource, Rule, Violation, WaiverTerms, apply_waivers, resource_label
+from dsplatform.mocks import azure_name
+
+PACK_NAME = "dsplatform-guardrails"
+PROJECTS_DIRECTORY = Path(__file__).resolve().parents[1] / "projects"
+
+
+def stack_of(urn: str) -> tuple[str, str]:
+    """(project, environment) from `urn:pulumi:<stack>::<project>::<type>::<name>`. A stack
+    not named <project>-<env> gets the strictest rules (prod)."""
+    from dsplatform.config import ProjectFileError, split_stack_name
+
+    stack = urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+    try:
+        return split_stack_name(stack)
+    except ProjectFileError:
+        return stack, "prod"
+
+
+@lru_cache(maxsize=16)
+def waivers_for(project: str, projects_directory: Path) -> tuple[WaiverTerms, ...]:
+    """The project's waivers; a missing or invalid file waives nothing (the plan and
+    `request validate` report why)."""
+    from dsplatform.config import ProjectFileError, load_project_file
+
+    try:
+        return tuple(waiver.terms() for waiver in load_project_file(projects_directory / f"{project}.yaml").waivers)
+    except ProjectFileError:
+        return ()
+
+
+def _report(violations: list[Violation], project: str, environment: str, report_violation: ReportViolation, urns: list[str | None], today: date | None) -> None:
+    report = apply_waivers(violations, waivers_for(project, PROJECTS_DIRECTORY), environment, today)
+    for finding, urn in zip(report.findings, urns, strict=True):
+        if not finding.counts:
+            continue
+        text = f"{finding.violation.message}. Fix: {finding.violation.remediation}"
+        if finding.waiver_expired:
+            text += f" (waiver approved by {finding.waiver.approver} expired on {finding.waiver.expires.isoformat()})"
+        report_violation(text, urn)
+
+
+def _resource_validation(rule: Rule, today: date | None = None):
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in rule.types:
+            return
+        project, environment = stack_of(args.urn)
+        if environment not in rule.environments:
+            return
+        name = azure_name(args.resource_type, args.name, args.props)
+        label = resource_label(args.resource_type, name)
+        violations = [Violation(rule.id, rule.severity, label, message, rule.remediation) for message in rule.check(args.props, environment)]
+        _report(violations, project, environment, report_violation, [None] * len(violations), today)
+
+    return validate
+
+
+def _stack_validation(rule: Rule, today: date | None = None):
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        if not args.resources:
+            return
+        project, environment = stack_of(args.resources[0].urn)
+        if environment not in rule.environments:
+            return
+        resources, urns = [], {}
+        for resource in args.resources:
+            planned = Resource(resource.resource_type, azure_name(resource.resource_type, resource.name, resource.props), resource.props)
+            resources.append(planned)
+            urns[id(planned)] = resource.urn
+        found = rule.stack_check(resources, environment)
+        violations = [
+            Violation(rule.id, rule.severity, resource_label(item.type, item.name) if item else "stack", message, rule.remediation)
+            for item, message in found
+        ]
+        _report(violations, project, environment, report_violation, [urns.get(id(item)) for item, _ in found], today)
+
+    return validate
+
+
+def build_policies(today: date | None = None) -> list:
+    """One pulumi-policy policy per guardrail, named by the rule id."""
+    policies = []
+    for rule in RULES:
+        level = EnforcementLevel.MANDATORY if rule.severity == "mandatory" else EnforcementLevel.ADVISORY
+        common = {
+            "name": rule.id,
+            "description": f"{rule.title} ({rule.source}).",
+            "enforcement_level": level,
+            "remediation_steps": rule.remediation,
+        }
+        if rule.is_stack_rule:
+            policies.append(StackValidationPolicy(validate=_stack_validation(rule, today), **common))
+        else:
+            policies.append(ResourceValidationPolicy(validate=_resource_validation(rule, today), **common))
+    return policies
