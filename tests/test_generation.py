@@ -23,7 +23,7 @@ TEST_FILES = [
     "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py",
 ]  # fmt: skip
 COMMON_FILES = {
-    ".gitignore", "Makefile", "README.md", "pyproject.toml",
+    ".cruft.json", ".gitignore", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
     "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/steps-on-databricks-and-azureml.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
