@@ -16,11 +16,11 @@ from conftest import generate
 PACKAGE = "predictive_maintenance"
 PACKAGE_FILES = [
     "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py",
-    "metrics.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py", "train.py", "validate.py",
+    "metrics.py", "monitor.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py", "train.py", "validate.py",
 ]  # fmt: skip
 TEST_FILES = [
     "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_end_to_end.py", "test_features.py",
-    "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py",
+    "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py", "test_settings.py",
 ]  # fmt: skip
 COMMON_FILES = {
     ".cruft.json", ".gitignore", "Makefile", "README.md", "pyproject.toml",
