@@ -80,8 +80,8 @@ def test_all_problems_are_reported_at_once():
     [
         ("azure_devops", "both", [".github"]),
         ("github", "both", [".ado"]),
-        ("github", "databricks", [".ado", ".cloud/azureml"]),
-        ("azure_devops", "azureml", [".cloud/databricks", ".github"]),
+        ("github", "databricks", [".ado", ".cloud/azureml", "pipelines/azureml"]),
+        ("azure_devops", "azureml", [".cloud/databricks", ".github", "pipelines/databricks"]),
     ],
 )
 def test_pruning_follows_the_answers(cicd, compute, pruned):

@@ -25,7 +25,7 @@ TEST_FILES = [
 COMMON_FILES = {
     ".cruft.json", ".gitignore", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
-    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/steps-on-databricks-and-azureml.md",
+    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
     "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
     "notebooks/examples/03_submit_training_job.ipynb",
@@ -35,13 +35,18 @@ COMMON_FILES = {
 OPTION_FILES = {
     ("cicd", "azure_devops"): {".ado/README.md"},
     ("cicd", "github"): {".github/README.md"},
-    ("compute", "databricks"): {".cloud/databricks/README.md"},
-    ("compute", "azureml"): {".cloud/azureml/README.md"},
-    ("compute", "both"): {".cloud/databricks/README.md", ".cloud/azureml/README.md"},
+    ("compute", "databricks"): {".cloud/databricks/README.md", "pipelines/databricks/monitoring.yml"},
+    ("compute", "azureml"): {
+        ".cloud/azureml/README.md", ".cloud/azureml/components/monitor.yml",
+        "pipelines/azureml/monitoring.yml", "pipelines/azureml/monitoring-schedule.yml",
+    },
 }
+OPTION_FILES[("compute", "both")] = OPTION_FILES[("compute", "databricks")] | OPTION_FILES[("compute", "azureml")]
 # Cookiecutter syntax that must never survive rendering. `${{ ... }}` is Azure ML's and
-# GitHub Actions' own expression syntax, so a bare `{{` counts only without the `$`.
-LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|cookiecutter\.")
+# GitHub Actions' own expression syntax and `{{job.parameters.x}}` (and the like) Databricks'
+# dynamic value references, so those are allowed; any other `{{` is left over.
+DATABRICKS_REFERENCE = r"(?:job|task|tasks|workspace|run|backfill)\."
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{(?!" + DATABRICKS_REFERENCE + r")|\{%|%\}|\{#|cookiecutter\.")
 
 
 def expected_files(answers: dict[str, str]) -> set[str]:

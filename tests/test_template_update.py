@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, generate
 from dsplatform.cli import main as dsplatform
 from dsplatform.template_update import RECORD_FILE
+
+from conftest import REPO_ROOT, generate
 
 IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
 
@@ -76,7 +77,7 @@ def test_generated_project_records_template_and_answers_like_cruft(tmp_path):
     record = json.loads((project / RECORD_FILE).read_text())
     assert set(record) == {"template", "commit", "checkout", "context", "directory"}
     assert record["template"] == str(REPO_ROOT)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    head = git(REPO_ROOT, "rev-parse", "HEAD")
     assert record["commit"] == head
     answers = record["context"]["cookiecutter"]
     assert answers["compute"] == "azureml" and answers["_template"] == str(REPO_ROOT) and answers["_commit"] == head

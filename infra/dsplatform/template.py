@@ -78,8 +78,8 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "github": (".github",),
     },
     "compute": {
-        "databricks": (".cloud/databricks",),
-        "azureml": (".cloud/azureml",),
+        "databricks": (".cloud/databricks", "pipelines/databricks"),
+        "azureml": (".cloud/azureml", "pipelines/azureml"),
     },
 }
 # "both" selects the union of its parts.

@@ -215,7 +215,7 @@ class MonitorResult:
             f"Monitoring {self.window}: inputs against the training range {self.reference}, predictions against the holdout "
             f"{self.prediction_reference} (model version {self.model_version}):",
             f"  window {'BREACHED' if self.window_breached else 'ok'}; drifted features {len(self.drifted_features)} "
-            f"({share['value']:.0%}, limit {share['threshold']:.0%})"
+            f"({share['value'] * 100:.0f} per cent, limit {share['threshold'] * 100:.0f})"
             + (f": {', '.join(self.drifted_features[:6])}" if self.drifted_features else ""),
             "  predictions: " + ", ".join(f"{name} {value:.3f}" for name, value in prediction.items()),
             "  performance: "
