@@ -215,12 +215,14 @@ class MonitorResult:
             f"Monitoring {self.window}: inputs against the training range {self.reference}, predictions against the holdout "
             f"{self.prediction_reference} (model version {self.model_version}):",
             f"  window {'BREACHED' if self.window_breached else 'ok'}; drifted features {len(self.drifted_features)} "
-            f"({share['value'] * 100:.0f} per cent, limit {share['threshold'] * 100:.0f})"
+            f"({share['value'] * 100:.0f} per cent of those monitored, limit {share['threshold'] * 100:.0f} per cent)"
             + (f": {', '.join(self.drifted_features[:6])}" if self.drifted_features else ""),
             "  predictions: " + ", ".join(f"{name} {value:.3f}" for name, value in prediction.items()),
             "  performance: "
             + (
-                ", ".join(f"{name} {value:.3f}" for name, value in performance.items())
+                ", ".join(
+                    f"{name} {value:,.0f}" if name == "labelled_windows" else f"{name} {value:.3f}" for name, value in performance.items()
+                )
                 if performance
                 else "labels not yet available for this window"
             ),
