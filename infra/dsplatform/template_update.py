@@ -221,7 +221,19 @@ def merge_trees(base: Path, theirs: Path, ours: Path) -> UpdateResult:
             base_text = base_file if base_file.exists() else Path(scratch) / "empty"
             base_text.touch()
             merged = subprocess.run(
-                ["git", "merge-file", "-L", "project", "-L", "template (old)", "-L", "template (new)", str(our_file), str(base_text), str(their_file)],
+                [
+                    "git",
+                    "merge-file",
+                    "-L",
+                    "project",
+                    "-L",
+                    "template (old)",
+                    "-L",
+                    "template (new)",
+                    str(our_file),
+                    str(base_text),
+                    str(their_file),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
