@@ -49,17 +49,17 @@ PROJECT_TEST_VENV = REPO_ROOT / "build" / "generated-venv"
 PACKAGE = "predictive_maintenance"
 PACKAGE_FILES = [
     "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py",
-    "metrics.py", "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py",
+    "metrics.py", "monitor.py", "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py",
     "train.py", "validate.py",
 ]  # fmt: skip
 TEST_FILES = [
     "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py", "test_end_to_end.py",
-    "test_features.py", "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py",
+    "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py", "test_settings.py",
 ]  # fmt: skip
 COMMON_FILES = {
-    ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",
+    ".cruft.json", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
-    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/deployment.md", "docs/steps-on-databricks-and-azureml.md",
+    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/deployment.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
     "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
     "notebooks/examples/03_submit_training_job.ipynb",
@@ -74,18 +74,19 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("cicd", "github")}): {".github/CODEOWNERS", ".github/workflows/pr.yml"},
     frozenset({("compute", "databricks")}): {
         "databricks.yml", "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml",
-        "pipelines/databricks/run_step.py", ".cloud/databricks/README.md",
+        "pipelines/databricks/monitoring.yml", "pipelines/databricks/run_step.py", ".cloud/databricks/README.md",
     },
     frozenset({("compute", "azureml")}): {
         ".cloud/azureml/README.md", ".cloud/azureml/environment.yml", ".cloud/azureml/conda.yml",
         ".cloud/azureml/compute/cpu-cluster.yml", ".cloud/azureml/compute/aks-scoring.yml",
         *(f".cloud/azureml/components/{step}.yml" for step in AZUREML_STEPS),
-        ".cloud/azureml/components/score_pipeline.yml",
+        ".cloud/azureml/components/score_pipeline.yml", ".cloud/azureml/components/monitor.yml",
         ".cloud/azureml/endpoints/batch/endpoint.yml", ".cloud/azureml/endpoints/batch/deployment.yml",
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
         ".cloud/azureml/endpoints/online/kubernetes/endpoint.yml", ".cloud/azureml/endpoints/online/kubernetes/deployment.yml",
         ".cloud/azureml/endpoints/online/sample-request.json",
         "pipelines/azureml/training.yml", "pipelines/azureml/deploy.sh",
+        "pipelines/azureml/monitoring.yml", "pipelines/azureml/monitoring-schedule.yml",
     },
     frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks.yml", ".ado/databricks-cli.yml"},
     frozenset({("cicd", "azure_devops"), ("compute", "azureml")}): {".ado/azureml.yml", ".ado/azureml-deploy.yml"},

@@ -1,4 +1,5 @@
-"""Shape the generated repository to the answers: prune unselected files, add notebook folders, start git.
+"""Shape the generated repository to the answers: prune unselected files, add notebook folders,
+record the template source and version (`.cruft.json`), start git.
 
 Optionality lives here, as file pruning, instead of Jinja conditionals spread through
 YAML. The rules live in `dsplatform.template`.
@@ -11,11 +12,13 @@ from pathlib import Path
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
 from dsplatform.template import create_notebook_folders, initialise_git, prune
+from dsplatform.template_update import record_template_source
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 project_dir = Path.cwd()
 
 prune(project_dir, ANSWERS)
 create_notebook_folders(project_dir, ANSWERS)
+record_template_source(project_dir, ANSWERS)
 git_status = initialise_git(project_dir, ANSWERS)
 print(f"Generated {project_dir.name}: {git_status}. Next: cd {project_dir.name} && make setup && make pipeline")

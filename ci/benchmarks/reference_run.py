@@ -31,7 +31,9 @@ def main() -> None:
     parser.add_argument("--project", type=Path, required=True, help="a generated project, set up with `make setup`")
     parser.add_argument("--size", default="reference")
     parser.add_argument("--workdir", type=Path, help="where the benchmark's lake goes (default: <project>/.local/bench-<size>)")
-    parser.add_argument("--reuse", action="store_true", help="keep the lake of an earlier run and time only train, validate and score")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the lake of an earlier run and time only train, validate, score and monitor"
+    )
     parser.add_argument("--num-trees", type=int, help="override the size's number of trees")
     parser.add_argument("--max-depth", type=int, help="override the size's tree depth")
     arguments = parser.parse_args()
@@ -43,7 +45,7 @@ def main() -> None:
     sys.path.insert(0, str(project / "code"))
     modules = {
         name: importlib.import_module(f"{package}.{name}")
-        for name in ("settings", "spark", "data_product", "ingest", "features", "train", "validate", "score", "lake")
+        for name in ("settings", "spark", "data_product", "ingest", "features", "train", "validate", "score", "lake", "monitor")
     }
 
     workdir = (arguments.workdir or project / ".local" / f"bench-{arguments.size}").resolve()
@@ -96,6 +98,8 @@ def main() -> None:
         return telemetry_rows
 
     timed("bare copy", bare_copy, lambda rows: rows)
+    scored_windows = lake.count_where(spark, "predictions", score_range.sql_predicate("window_start"))
+    monitored = timed("monitor", lambda: modules["monitor"].monitor(spark, settings, score_range), lambda _: scored_windows)
 
     by_name = {name: (seconds, rows) for name, seconds, rows, _ in timings}
     ratio = (by_name["score"][1] / by_name["score"][0]) / (by_name["bare copy"][1] / by_name["bare copy"][0])
@@ -112,6 +116,8 @@ def main() -> None:
         print(f"| {name} | {seconds:,.1f} s | {rows:,} | {rows / seconds:,.0f} | {reference + ' min' if reference else ''} |")
     print()
     print(f"Scoring throughput / bare Delta scan-and-write of the same telemetry rows: {ratio:.0%}")
+    print()
+    print(monitored.summary())
 
 
 if __name__ == "__main__":

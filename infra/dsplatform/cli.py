@@ -36,7 +36,24 @@ def _parser() -> argparse.ArgumentParser:
     from dsplatform.request import add_request_commands
 
     add_request_commands(commands)
+    _add_project_commands(commands)
     return parser
+
+
+def _add_project_commands(commands) -> None:
+    project = commands.add_parser("project", help="maintain repositories generated from the template")
+    project_commands = project.add_subparsers(dest="project_command", required=True)
+    update = project_commands.add_parser(
+        "update",
+        help="merge template changes since the recorded commit into a generated repository",
+        description="Three-way merge of the template's changes (recorded commit -> REF) into a generated repository's "
+        "working tree. Exit 0: updated or up to date; 1: conflicts left as <<<<<<< markers (or, with --check, an "
+        "update is available); 2: refused (dirty working tree, no .cruft.json, unknown ref).",
+    )
+    update.add_argument("repo", help="path to the generated repository")
+    update.add_argument("--template-ref", default="HEAD", help="template branch, tag or commit to update to (default: HEAD)")
+    update.add_argument("--template", help="template location, when it moved since generation (default: the recorded one)")
+    update.add_argument("--check", action="store_true", help="only report whether an update is available")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         from dsplatform.request import run_request_command
 
         return run_request_command(arguments)
+    if arguments.command == "project":
+        from dsplatform.template_update import main as update_main
+
+        return update_main(arguments.repo, template_ref=arguments.template_ref, template=arguments.template, check=arguments.check)
     from dsplatform.config import ProjectFileError, load_stack_settings
 
     try:

@@ -16,6 +16,9 @@ from {{ cookiecutter.__package }}.cli import EXIT_INVALID_INPUT, main
         (["validate", "--size", "tiny", "--version", "7"], "has no version '7'"),
         (["promote", "--size", "tiny", "--version", "7"], "has no version '7'"),
         (["ingest", "--size", "tiny", "--config", "missing.yml"], "does not exist"),
+        (["monitor", "--size", "tiny"], "has no 'champion' version"),
+        (["generate", "--size", "tiny", "--drift-magnitude", "1"], "--drift-magnitude needs --drift-from"),
+        (["generate", "--size", "tiny", "--drift-from", "2015-02-01", "--drift-magnitude", "40"], "outside -10..10"),
     ],
 )
 def test_bad_input_exits_with_a_message(spark, fresh_settings, monkeypatch, capsys, arguments, message):

@@ -10,7 +10,7 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from {{ cookiecutter.__package }} import features, ingest, score, train, validate
+from {{ cookiecutter.__package }} import features, ingest, monitor, score, train, validate
 from {{ cookiecutter.__package }}.lake import Lake
 from {{ cookiecutter.__package }}.tracking import CHALLENGER, CHAMPION, version_by_alias
 
@@ -158,3 +158,18 @@ def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(
     assert [prediction["machine_id"] for prediction in predictions] == [row["machine_id"] for row in rows]
     assert all(0.0 <= prediction["failure_probability"] <= 1.0 for prediction in predictions)
     assert {prediction["model_version"] for prediction in predictions} == {result.model_version}
+def test_monitoring_compares_the_scored_range_with_the_champions_own_training_data(spark, trained):
+    settings, result = trained
+    client = MlflowClient()
+    if version_by_alias(client, result.model_name, CHAMPION) is None:
+        client.set_registered_model_alias(result.model_name, CHAMPION, result.model_version)
+    scoring = settings.ranges()["score"]
+    if not Lake(settings.data_root).exists(spark, "predictions"):
+        score.score(spark, settings, scoring)
+    outcome = monitor.monitor(spark, settings, scoring)
+    assert outcome.model_version == result.model_version
+    assert outcome.reference == settings.ranges()["train"], "the reference is the range the champion was trained on"
+    assert Path(outcome.report_path).exists() and outcome.report_path in outcome.summary()
+    artifacts = [artifact.path for artifact in client.list_artifacts(outcome.run_id, "monitoring")]
+    assert artifacts == [f"monitoring/{Path(outcome.report_path).name}"]
+    assert {row["metric"] for row in outcome.rows} >= {"psi", "jensen_shannon", "drifted_feature_share", "f1_weighted"}

@@ -17,7 +17,7 @@ from datetime import timedelta
 from .settings import DateRange, Settings, SettingsError, load_settings, parse_timestamp
 
 # The range each step uses when --start/--end are not given (see Settings.ranges).
-DEFAULT_RANGE = {"ingest": "ingest", "features": "data", "train": "train", "validate": "holdout", "score": "score"}
+DEFAULT_RANGE = {"ingest": "ingest", "features": "data", "train": "train", "validate": "holdout", "score": "score", "monitor": "score"}
 EXIT_INVALID_INPUT = 2
 EXIT_VALIDATION_FAILED = 3
 
@@ -31,15 +31,22 @@ def _parser() -> argparse.ArgumentParser:
     ranged.add_argument("--start", help="range start, UTC (YYYY-MM-DD[THH:MM]); empty or absent: from settings, or the day before --end")
     ranged.add_argument("--end", help="range end, exclusive; empty or absent: from settings")
 
+    drift = argparse.ArgumentParser(add_help=False)
+    drift.add_argument("--drift-from", help="plant drift in the simulated data from this date (UTC) on; default from settings (none)")
+    drift.add_argument(
+        "--drift-magnitude", type=float, help="shift of every sensor from --drift-from on, in standard deviations (e.g. 1.0)"
+    )
+
     parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.__package }}", description=__doc__.splitlines()[0], parents=[common])
     steps = parser.add_subparsers(dest="step", required=True, metavar="step")
-    steps.add_parser("generate", parents=[common], help="write the simulated data product's raw files")
+    steps.add_parser("generate", parents=[common, drift], help="write the simulated data product's raw files")
     for step, text in [
         ("ingest", "validate raw files into Delta tables; bad rows go to quarantine"),
         ("features", "build features (and labels where known) for a range"),
         ("train", "train, log and register a candidate model"),
         ("validate", "compare the candidate with thresholds and the champion; promote on a pass"),
         ("score", "score a range with the champion model"),
+        ("monitor", "compare a scored range with the training data (drift, performance); decide on retraining"),
     ]:
         sub = steps.add_parser(step, parents=[common, ranged], help=text)
         if step == "validate":
@@ -53,9 +60,12 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--results-table", help="Delta table path to write predictions to; empty or absent: <data root>/gold/predictions"
             )
+        if step == "monitor":
+            sub.add_argument("--retrain", action="store_true", help="when the retraining rule fires, train and validate a new model")
+            sub.add_argument("--decision-file", help="also write the decision ('true'/'false' to retrain) to this file, for pipelines")
     promote = steps.add_parser("promote", parents=[common], help="sign off a validated version as champion (manual promotion)")
     promote.add_argument("--version", required=True, help="a version number, or the alias 'challenger'")
-    run_all = steps.add_parser("run-all", parents=[common], help="every step in order, then a summary")
+    run_all = steps.add_parser("run-all", parents=[common, drift], help="every step in order, then a summary")
     run_all.add_argument("--regenerate", action="store_true", help="regenerate the data product even if it exists")
     steps.add_parser("summary", parents=[common], help="row counts, the champion and where results are")
     steps.add_parser("check-env", parents=[common], help="start Spark with Delta once (fetches the Delta jars)")
@@ -77,12 +87,49 @@ def _range(arguments: argparse.Namespace, settings: Settings) -> DateRange:
     return DateRange.parse(start, end or default.end.isoformat())
 
 
+def _with_drift(settings: Settings, arguments: argparse.Namespace) -> Settings:
+    """Settings with the drift flags applied; validated by the same schema as pipeline.yml."""
+    start, magnitude = getattr(arguments, "drift_from", None), getattr(arguments, "drift_magnitude", None)
+    if start is None and magnitude is None:
+        return settings
+    drift = settings.config.data.drift
+    if start is not None:
+        drift = drift.model_copy(update={"start": parse_timestamp(start, "--drift-from")})
+    if magnitude is not None:
+        if not -10 <= magnitude <= 10:
+            raise SettingsError(f"--drift-magnitude: {magnitude} is outside -10..10 standard deviations")
+        drift = drift.model_copy(update={"magnitude": magnitude})
+    if drift.start is None:
+        raise SettingsError("--drift-magnitude needs --drift-from (or data.drift.start in the settings) to say when drift begins")
+    return settings.with_config(data=settings.config.data.model_copy(update={"drift": drift}))
+
+
+def _monitor(spark, settings: Settings, arguments: argparse.Namespace) -> int:
+    from . import features, monitor, train, validate
+
+    window = _range(arguments, settings)
+    result = monitor.monitor(spark, settings, window)
+    print(result.summary())
+    monitor.publish_decision(spark, result.decision, arguments.decision_file)
+    if not (arguments.retrain and result.decision.retrain):
+        return 0
+    training_range, holdout = monitor.retraining_ranges(settings, window)
+    print(f"\nRetraining on {training_range}, validating on {holdout}")
+    # Labels that arrived since the features were last built are added first.
+    features.write_features(spark, settings, DateRange(training_range.start, holdout.end))
+    trained = train.train(spark, settings, training_range)
+    print(f"registered {trained.model_name} version {trained.model_version} from {trained.training_rows:,} windows")
+    report = validate.validate(spark, settings, holdout, trained.model_version)
+    print(f"version {trained.model_version} passed validation, now {report.promoted_to}; report: {report.report_path}")
+    return 0
+
+
 def run(arguments: argparse.Namespace) -> int:
     from . import data_product, features, ingest, pipeline, score, train, validate
     from .lake import MissingTableError
     from .spark import get_spark
 
-    settings = load_settings(arguments.config, size=arguments.size, data_root=arguments.data_root)
+    settings = _with_drift(load_settings(arguments.config, size=arguments.size, data_root=arguments.data_root), arguments)
     if arguments.step == "promote":
         version = validate.promote(settings, arguments.version)
         print(f"{settings.model_name} version {version} is now champion")
@@ -116,6 +163,8 @@ def run(arguments: argparse.Namespace) -> int:
             print(
                 f"scored {result.rows:,} windows with version {result.model_version} into {result.table} (table version {result.table_version})"
             )
+        elif arguments.step == "monitor":
+            return _monitor(spark, settings, arguments)
         elif arguments.step == "run-all":
             timing = pipeline.run_all(spark, settings, regenerate=arguments.regenerate)
             print("\n" + pipeline.summary(spark, settings))

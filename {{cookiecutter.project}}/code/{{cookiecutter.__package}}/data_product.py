@@ -63,6 +63,9 @@ class Simulation:
     span: DateRange
     component_mtbf_hours: float
     corrupt_row_fraction: float
+    # Planted drift: from this moment every sensor shifts by `drift_magnitude` of its std.
+    drift_from: datetime | None = None
+    drift_magnitude: float = 0.0
 
     @property
     def hours(self) -> int:
@@ -109,6 +112,11 @@ class Simulation:
             start = max(0, failure_hour - DEGRADATION_HOURS)
             ramp = hour_index[start:failure_hour]
             values[sensor][start:failure_hour] += shift * (1 - (failure_hour - ramp) / DEGRADATION_HOURS)
+        if self.drift_from is not None and self.drift_magnitude:
+            # Added after every random draw, so the undrifted part is identical to a run without drift.
+            first_drifted = max(0, int((self.drift_from - self.span.start).total_seconds() // 3600))
+            for sensor, (_, std) in SENSOR_BASELINE.items():
+                values[sensor][first_drifted:] += self.drift_magnitude * std
         corruption = np.zeros(n_hours, dtype=np.int32)
         if self.corrupt_row_fraction > 0:
             corrupt_rng = self.rng(machine_id, _CORRUPTION)
@@ -146,6 +154,8 @@ def simulation_for(settings: Settings) -> Simulation:
         span=spec.date_range,
         component_mtbf_hours=data.component_mtbf_hours,
         corrupt_row_fraction=data.corrupt_row_fraction,
+        drift_from=data.drift.start if data.drift.active else None,
+        drift_magnitude=data.drift.magnitude,
     )
 
 

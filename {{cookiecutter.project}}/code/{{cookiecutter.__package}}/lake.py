@@ -25,6 +25,7 @@ TABLES = {
     "quarantine": "silver/quarantine",
     "features": "gold/features",
     "predictions": "gold/predictions",
+    "monitoring": "gold/monitoring_metrics",
 }
 RAW_ENTITIES = ("machines", "telemetry", "errors", "maintenance", "failures")
 

@@ -14,9 +14,9 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from . import data_product, features, ingest, score, train, validate
+from . import data_product, features, ingest, monitor, score, train, validate
 from .lake import TABLES, Lake
-from .settings import Settings
+from .settings import DateRange, Settings
 from .tracking import CHAMPION, configure_tracking, model_name, version_by_alias
 
 
@@ -43,7 +43,32 @@ def run_all(spark: SparkSession, settings: Settings, *, regenerate: bool = False
     timing.run("train", lambda: train.train(spark, settings, ranges["train"]))
     timing.run("validate", lambda: validate.validate(spark, settings, ranges["holdout"]))
     timing.run("score", lambda: score.score(spark, settings, ranges["score"]))
+    timing.run("monitor", lambda: monitor.monitor(spark, settings, ranges["score"]))
     return timing
+
+
+def monitoring_summary(spark: SparkSession, settings: Settings) -> list[str]:
+    """The latest monitored window, its breaches, the retraining decision and where its report is."""
+    history = monitor.window_history(spark, settings)
+    if not history:
+        return ["", "Monitoring: no window monitored yet (python -m {{ cookiecutter.__package }} monitor)"]
+    start, end, breached = history[-1]
+    latest = DateRange(start, end)
+    rows = (
+        Lake(settings.data_root)
+        .read(spark, "monitoring")
+        .where((F.col("window_start") == F.lit(start)) & (F.col("window_end") == F.lit(end)))
+    )
+    breaches = [f"{row['feature']} {row['metric']} {row['value']:.3f}" for row in rows.where("breached AND kind != 'feature'").collect()]
+    drifted = rows.where("breached AND kind = 'feature'").count()
+    decision = monitor.retraining_decision(spark, settings)
+    return [
+        "",
+        f"Monitoring: {len(history)} window(s); latest {latest}: {'BREACHED (' + ', '.join(breaches) + ')' if breached else 'no breach'}, "
+        f"{drifted} drifted feature(s)",
+        f"  {decision.reason}",
+        f"  report: {monitor.report_path(settings, latest)}",
+    ]
 
 
 def summary(spark: SparkSession, settings: Settings) -> str:
@@ -91,6 +116,7 @@ def summary(spark: SparkSession, settings: Settings) -> str:
         )
         for row in latest:
             lines.append(f"  predictions by version {row['model_version']}: {row['rows']:,} windows, {row['alerts']:,} failure alerts")
+    lines += monitoring_summary(spark, settings)
     lines += [
         "",
         f"Results:     {lake.table('predictions')}",

@@ -73,11 +73,24 @@ class SizeSpec(_Strict):
         return DateRange(self.start, self.end)
 
 
+class DriftInjection(_Strict):
+    """Drift planted in the simulated data, so monitoring can be shown to catch it (and only it)."""
+
+    start: datetime | None = None
+    # Shift of every sensor from `start` on, in that sensor's standard deviations.
+    magnitude: float = Field(default=0.0, ge=-10, le=10)
+
+    @property
+    def active(self) -> bool:
+        return self.start is not None and self.magnitude != 0
+
+
 class DataSettings(_Strict):
     seed: int
     sizes: dict[str, SizeSpec]
     component_mtbf_hours: float = Field(gt=24)
     corrupt_row_fraction: float = Field(ge=0, le=0.5)
+    drift: DriftInjection = DriftInjection()
 
 
 class RangeSettings(_Strict):
@@ -130,6 +143,37 @@ class ValidationSettings(_Strict):
     promotion: Literal["auto", "manual"]
 
 
+class RetrainingRule(_Strict):
+    """Retrain when at least `min_breached_windows` of the last `last_windows` monitored windows
+    breached, the latest among them (databricks/mlops-stacks uses 2 of 5)."""
+
+    min_breached_windows: int = Field(gt=0)
+    last_windows: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> RetrainingRule:
+        if self.min_breached_windows > self.last_windows:
+            raise ValueError("min_breached_windows cannot exceed last_windows, or retraining could never fire")
+        return self
+
+
+class MonitoringSettings(_Strict):
+    numeric_bins: int = Field(ge=2, le=100)
+    psi_moderate: float = Field(gt=0)
+    psi_drift: float = Field(gt=0)
+    js_drift: float = Field(gt=0, le=1)
+    drifted_feature_share: float = Field(gt=0, le=1)
+    prediction_reference_rows: int = Field(gt=0)
+    exclude_features: list[str] = []
+    retraining: RetrainingRule
+
+    @model_validator(mode="after")
+    def _ordered_levels(self) -> MonitoringSettings:
+        if self.psi_moderate > self.psi_drift:
+            raise ValueError("psi_moderate must not exceed psi_drift")
+        return self
+
+
 class TrackingSettings(_Strict):
     experiment: str = Field(min_length=1)
 
@@ -140,6 +184,7 @@ class PipelineConfig(_Strict):
     features: FeatureSettings
     model: ModelSettings
     validation: ValidationSettings
+    monitoring: MonitoringSettings
     tracking: TrackingSettings
 
 
