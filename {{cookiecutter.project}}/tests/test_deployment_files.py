@@ -60,6 +60,10 @@ def databricks_tasks() -> list[tuple[Path, dict, dict]]:
     ]
 
 
+def bundle_jobs() -> set[str]:
+    return {key for path in files("pipelines/databricks/*.yml") for key in (load(path).get("resources", {}).get("jobs") or {})}
+
+
 def test_bundle_includes_every_job_file():
     if not files("databricks.yml"):
         return
@@ -80,6 +84,15 @@ def test_every_databricks_task_runs_a_real_cli_step():
         if "notebook_task" in task:
             notebook = path.parent / task["notebook_task"]["notebook_path"]
             assert notebook.exists() or notebook.with_suffix(".ipynb").exists() or notebook.with_suffix(".py").exists(), where
+            continue
+        if "condition_task" in task:
+            upstream = re.findall(r"tasks\.(\w+)\.values\.", str(task["condition_task"]))
+            assert upstream and set(upstream) <= {other["task_key"] for other in job["tasks"]}, where
+            continue
+        if "run_job_task" in task:
+            assert re.fullmatch(r"\$\{resources\.jobs\.(\w+)\.id\}", task["run_job_task"]["job_id"]), where
+            job_key = task["run_job_task"]["job_id"].split(".")[2]
+            assert job_key in bundle_jobs(), f"{where}: runs unknown job {job_key}"
             continue
         python_task = task["spark_python_task"]
         assert (path.parent / python_task["python_file"]).is_file(), where
@@ -136,6 +149,9 @@ def test_azureml_pipelines_use_existing_components_and_declared_inputs():
     for path in [*files("pipelines/azureml/*.yml"), *files(".cloud/azureml/components/*pipeline*.yml")]:
         pipeline = load(path)
         where = path.relative_to(ROOT).as_posix()
+        if "create_job" in pipeline:  # a schedule: it must start one of these pipelines
+            assert (path.parent / pipeline["create_job"]).resolve().is_file(), f"{where}: schedules a missing job"
+            continue
         parent_inputs = set(pipeline.get("inputs") or {})
         for name, node in pipeline["jobs"].items():
             component_path = (path.parent / node["component"]).resolve()

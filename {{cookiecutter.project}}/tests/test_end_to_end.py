@@ -158,6 +158,8 @@ def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(
     assert [prediction["machine_id"] for prediction in predictions] == [row["machine_id"] for row in rows]
     assert all(0.0 <= prediction["failure_probability"] <= 1.0 for prediction in predictions)
     assert {prediction["model_version"] for prediction in predictions} == {result.model_version}
+
+
 def test_monitoring_compares_the_scored_range_with_the_champions_own_training_data(spark, trained):
     settings, result = trained
     client = MlflowClient()
