@@ -60,13 +60,13 @@ def tiny_fits(many_models_state: Path):
     return fit_in_process(simulate_sales(settings), settings)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def build_bundle():
     """A function writing a bundle of fitted series, optionally with some accuracies overridden."""
     return _build_bundle
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def log_bundle():
     """A function registering a bundle the way training does, in a run of its own."""
     return _log_bundle
