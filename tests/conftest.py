@@ -17,9 +17,16 @@ from dsplatform.template import CHOICES  # noqa: E402
 
 DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 # The answers that change which files exist; every combination is rendered.
+# Every CI/compute/Python combination with both samples, plus each sample alone against
+# every compute choice (the sample's files interact with compute's, not with the others).
 OPTION_MATRIX = [
-    dict(zip(("cicd", "compute", "python_version"), values, strict=True))
+    dict(zip(("cicd", "compute", "python_version", "sample"), (*values, "both"), strict=True))
     for values in itertools.product(CHOICES["cicd"], CHOICES["compute"], CHOICES["python_version"])
+] + [
+    {"cicd": DEFAULTS["cicd"], "compute": compute, "python_version": DEFAULTS["python_version"], "sample": sample}
+    for sample in CHOICES["sample"]
+    if sample != "both"
+    for compute in CHOICES["compute"]
 ]
 
 

@@ -14,23 +14,38 @@ import pytest
 from conftest import generate
 
 PACKAGE = "predictive_maintenance"
-PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py",
-    "metrics.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py", "train.py", "validate.py",
+PACKAGE_FILES = ["__init__.py", "__main__.py", "cli.py", "lake.py", "pipeline.yml", "settings.py", "spark.py", "tracking.py"]
+BATCH_SCORING_PACKAGE_FILES = [
+    "azureml_job.py", "data_product.py", "features.py", "ingest.py", "metrics.py", "pipeline.py", "score.py", "train.py", "validate.py",
 ]  # fmt: skip
-TEST_FILES = [
+BATCH_SCORING_TEST_FILES = [
     "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_end_to_end.py", "test_features.py",
     "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py",
 ]  # fmt: skip
+MANY_MODELS_PACKAGE_FILES = [
+    "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "many_models.yml", "promote.py",
+    "register.py", "score.py", "serve.py", "settings.py", "train.py",
+]  # fmt: skip
+MANY_MODELS_TEST_FILES = ["conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_pipeline.py", "test_serving.py"]
 COMMON_FILES = {
     ".gitignore", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
-    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/steps-on-databricks-and-azureml.md",
+    "docs/index.md", "docs/local.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
+    *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
+}  # fmt: skip
+BATCH_SCORING_FILES = {
+    "docs/data-contracts.md", "docs/steps-on-databricks-and-azureml.md",
     "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
     "notebooks/examples/03_submit_training_job.ipynb",
-    *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
-    *(f"tests/{name}" for name in TEST_FILES),
+    *(f"code/{PACKAGE}/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
+    *(f"tests/{name}" for name in BATCH_SCORING_TEST_FILES),
+}  # fmt: skip
+MANY_MODELS_FILES = {
+    "docs/many-models.md", "benchmarks/many_models.py",
+    ".cloud/docker/many-models.Dockerfile", ".cloud/kubernetes/many-models-serving.yml",
+    *(f"code/{PACKAGE}/many_models/{name}" for name in MANY_MODELS_PACKAGE_FILES),
+    *(f"tests/many_models/{name}" for name in MANY_MODELS_TEST_FILES),
 }  # fmt: skip
 OPTION_FILES = {
     ("cicd", "azure_devops"): {".ado/README.md"},
@@ -38,7 +53,12 @@ OPTION_FILES = {
     ("compute", "databricks"): {".cloud/databricks/README.md"},
     ("compute", "azureml"): {".cloud/azureml/README.md"},
     ("compute", "both"): {".cloud/databricks/README.md", ".cloud/azureml/README.md"},
+    ("sample", "batch_scoring"): BATCH_SCORING_FILES,
+    ("sample", "many_models"): MANY_MODELS_FILES,
+    ("sample", "both"): BATCH_SCORING_FILES | MANY_MODELS_FILES,
 }
+# Files that need two answers: the many-models online endpoint exists only with Azure ML.
+AZUREML_MANY_MODELS_FILES = {".cloud/azureml/endpoints/many-models/endpoint.yml", ".cloud/azureml/endpoints/many-models/deployment.yml"}
 # Cookiecutter syntax that must never survive rendering. `${{ ... }}` is Azure ML's and
 # GitHub Actions' own expression syntax, so a bare `{{` counts only without the `$`.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|cookiecutter\.")
@@ -48,6 +68,8 @@ def expected_files(answers: dict[str, str]) -> set[str]:
     files = set(COMMON_FILES)
     for answer, value in answers.items():
         files |= OPTION_FILES.get((answer, value), set())
+    if answers.get("compute", "both") != "databricks" and answers.get("sample", "both") != "batch_scoring":
+        files |= AZUREML_MANY_MODELS_FILES
     return files
 
 
@@ -100,9 +122,9 @@ def test_python_compiles_and_passes_ruff(project, option_answers):
     assert f'requires-python = ">={option_answers["python_version"]}"' in (project / "pyproject.toml").read_text()
 
 
-def test_notebooks_are_valid_and_stored_without_outputs(project):
+def test_notebooks_are_valid_and_stored_without_outputs(project, option_answers):
     notebooks = sorted(project.glob("notebooks/examples/*.ipynb"))
-    assert len(notebooks) == 3
+    assert len(notebooks) == (0 if option_answers["sample"] == "many_models" else 3)
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)

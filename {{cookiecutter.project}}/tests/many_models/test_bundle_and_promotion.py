@@ -46,8 +46,14 @@ def test_one_version_bundles_every_series_with_tags_and_serves_as_pyfunc(tiny_fi
 
     model = mlflow.pyfunc.load_model(f"models:/{settings.model_name}/{version.version}")
     rows = pd.DataFrame(
-        {"Store": [1, 2], "Brand": ["tropicana", "dominicks"], "WeekStarting": pd.to_datetime(["1991-01-03", "1991-01-10"]),
-         "Price": [2.5, 1.8], "Advert": [1, 0], **{f"lag_{lag}": [9000.0, 11000.0] for lag in range(1, 5)}}  # fmt: skip
+        {
+            "Store": [1, 2],
+            "Brand": ["tropicana", "dominicks"],
+            "WeekStarting": pd.to_datetime(["1991-01-03", "1991-01-10"]),
+            "Price": [2.5, 1.8],
+            "Advert": [1, 0],
+            **{f"lag_{lag}": [9000.0, 11000.0] for lag in range(1, 5)},
+        }  # fmt: skip
     )
     predicted = model.predict(rows)
     reader = BundleReader(bundle_folder(f"models:/{settings.model_name}/{version.version}"))
@@ -86,7 +92,7 @@ def test_promotion_can_flag_failing_series_instead(tiny_fits, settings, tmp_path
 def test_promotion_is_refused_when_too_few_series_pass(tiny_fits, settings, tmp_path, build_bundle, log_bundle):
     poor = {(int(row.Store), row.Brand): 0.5 for row in tiny_fits.head(10).itertuples()}
     version = log_bundle(settings, build_bundle(tmp_path / "v1", settings, tiny_fits, accuracy_override=poor))
-    with pytest.raises(PromotionRefused, match="72.2% of series pass"):
+    with pytest.raises(PromotionRefused, match="72.2 percent of series pass"):
         promote(settings)
     client = MlflowClient()
     assert client.get_model_version(settings.model_name, version.version).tags["promotion"].startswith("refused")

@@ -52,4 +52,8 @@ def test_azureml_online_endpoint_and_deployment_load_offline():
     deployment = load_online_deployment(AZUREML / "deployment.yml")
     assert deployment.endpoint_name == endpoint.name and 3 <= len(endpoint.name) <= 32
     routes = deployment.environment.inference_config
-    assert (routes["livenessRoute"]["path"], routes["readinessRoute"]["path"], routes["scoringRoute"]["path"]) == ("/health", "/ready", "/predict")
+    assert (routes["livenessRoute"]["path"], routes["readinessRoute"]["path"], routes["scoringRoute"]["path"]) == (
+        "/health",
+        "/ready",
+        "/predict",
+    )

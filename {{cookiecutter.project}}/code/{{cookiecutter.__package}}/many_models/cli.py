@@ -56,7 +56,9 @@ def summary(spark, settings: ManyModelsSettings) -> str:
     lines = [f"Many models: data root {settings.data_root} (size '{settings.size}')", "Tables (Delta):"]
     for name in MANY_MODELS_TABLES:
         if lake.exists(spark, name):
-            lines.append(f"  {name:<16} {lake.read(spark, name).count():>12,} rows  version {lake.version(spark, name)}  {lake.table(name)}")
+            lines.append(
+                f"  {name:<16} {lake.read(spark, name).count():>12,} rows  version {lake.version(spark, name)}  {lake.table(name)}"
+            )
     uri = configure_tracking(settings)
     client = MlflowClient()
     lines.append(f"Model registry: {uri}")
@@ -104,7 +106,9 @@ def run(arguments: argparse.Namespace) -> int:
             print(_training_line(result))
         elif arguments.step == "score":
             result = score.score(spark, settings, _week(arguments.start, "start"), _week(arguments.end, "end"))
-            print(f"scored {result.rows:,} series-weeks [{result.start}, {result.end}) with version {result.model_version} into {result.table}")
+            print(
+                f"scored {result.rows:,} series-weeks [{result.start}, {result.end}) with version {result.model_version} into {result.table}"
+            )
         elif arguments.step == "run-all":
             lake = data_product.ManyModelsLake(settings.data_root)
             timings: dict[str, float] = {}
@@ -131,9 +135,11 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _training_line(result) -> str:
+    from .promote import percent
+
     return (
         f"trained {result.series_trained:,} series ({result.series_skipped:,} too short) in {result.training_seconds:.1f} s: "
-        f"mean accuracy {result.mean_accuracy:.3f}, {result.passing_fraction:.1%} above the rule; "
+        f"mean accuracy {result.mean_accuracy:.3f}, {percent(result.passing_fraction)} above the rule; "
         f"registered {result.model_name} version {result.model_version} in {result.registration_seconds:.1f} s"
     )
 

@@ -32,6 +32,10 @@ PASSED = "passed"
 FLAGGED = "flagged"
 
 
+def percent(fraction: float, digits: int = 1) -> str:
+    return f"{100 * fraction:.{digits}f} percent"
+
+
 class PromotionRefused(RuntimeError):
     """The bundle did not meet the rule; the champion is unchanged."""
 
@@ -55,7 +59,7 @@ class PromotionReport:
     def text(self) -> str:
         lines = [
             f"{self.model_name} version {self.challenger_version} against champion {self.previous_champion or '(none)'}:",
-            f"  series {self.series:,}, passing the rule {self.passing:,} ({self.passing / max(self.series, 1):.1%}), "
+            f"  series {self.series:,}, passing the rule {self.passing:,} ({percent(self.passing / max(self.series, 1))}), "
             f"regressed {self.regressed:,}",
         ]
         if self.promoted:
@@ -80,7 +84,9 @@ def _version(client: MlflowClient, name: str, version: str | None) -> ModelVersi
         raise SettingsError(f"model '{name}' has no version '{version}'; see `summary` for the registered versions") from None
 
 
-def evaluate(settings: ManyModelsSettings, challenger: BundleReader, champion: BundleReader | None) -> tuple[dict[SeriesKey, bool], int, int]:
+def evaluate(
+    settings: ManyModelsSettings, challenger: BundleReader, champion: BundleReader | None
+) -> tuple[dict[SeriesKey, bool], int, int]:
     """Per series: whether it fails (rule or regression); plus the passing and regressed counts."""
     rule = settings.config.promotion
     failing: dict[SeriesKey, bool] = {}
@@ -123,11 +129,13 @@ def promote(settings: ManyModelsSettings, version: str | None = None) -> Promoti
         rule = settings.config.promotion
         report = PromotionReport(name, candidate.version, current.version if current else None, len(failing), passing, regressed)
         if passing / max(len(failing), 1) < rule.min_passing_fraction:
-            report.reasons.append(f"{passing / max(len(failing), 1):.1%} of series pass; promotion.min_passing_fraction is {rule.min_passing_fraction:.1%}")
+            report.reasons.append(
+                f"{percent(passing / max(len(failing), 1))} of series pass; promotion.min_passing_fraction is {percent(rule.min_passing_fraction)}"
+            )
         if regressed / max(len(failing), 1) > rule.max_regressed_fraction:
             report.reasons.append(
-                f"{regressed:,} series lose over {rule.regression_tolerance:.0%} accuracy against the champion; "
-                f"promotion.max_regressed_fraction is {rule.max_regressed_fraction:.1%}"
+                f"{regressed:,} series lose over {percent(rule.regression_tolerance, 0)} accuracy against the champion; "
+                f"promotion.max_regressed_fraction is {percent(rule.max_regressed_fraction)}"
             )
         if report.reasons:
             client.set_model_version_tag(name, candidate.version, "promotion", "refused: " + "; ".join(report.reasons))

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.models.signature import ModelSignature
-from mlflow.types.schema import ColSpec, Schema
 from mlflow.tracking import MlflowClient
+from mlflow.types.schema import ColSpec, Schema
 
 from ..tracking import CHALLENGER
 from .bundle import BundleReader, SeriesKey

@@ -90,7 +90,9 @@ def score(spark: SparkSession, settings: ManyModelsSettings, start: date | None 
     scorer = partial(score_series, folder=folder, model_uri=model_uri, version=str(champion.version), lags=lags, start=start, end=end)
     predicate = f"WeekStarting >= '{start:%Y-%m-%d}' AND WeekStarting < '{end:%Y-%m-%d}'"
     with parallel_by_series(spark, sales, settings) as grouped:
-        lake.replace_where(grouped.applyInPandas(scorer, schema=FORECAST_SCHEMA), "sales_forecasts", predicate, partition_by=["WeekStarting"])
+        lake.replace_where(
+            grouped.applyInPandas(scorer, schema=FORECAST_SCHEMA), "sales_forecasts", predicate, partition_by=["WeekStarting"]
+        )
     return ScoringResult(
         rows=lake.count_where(spark, "sales_forecasts", predicate),
         model_version=str(champion.version),

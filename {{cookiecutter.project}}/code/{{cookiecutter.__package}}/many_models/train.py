@@ -148,8 +148,12 @@ def train(spark: SparkSession, settings: ManyModelsSettings) -> TrainingResult:
     with mlflow.start_run(run_name=f"many-models-{settings.size}") as run:
         mlflow.set_tags({"sample": "many_models", "git_commit": git_commit()})
         mlflow.log_params(
-            {"size": settings.size, "model_type": "LinearRegression", "partitions": partition_count(spark, settings),
-             **settings.config.training.model_dump(exclude={"partitions"})}  # fmt: skip
+            {
+                "size": settings.size,
+                "model_type": "LinearRegression",
+                "partitions": partition_count(spark, settings),
+                **settings.config.training.model_dump(exclude={"partitions"}),
+            }  # fmt: skip
         )
         mlflow.log_metrics({**metrics, "training_seconds": training_seconds})
         with tempfile.TemporaryDirectory() as scratch:
