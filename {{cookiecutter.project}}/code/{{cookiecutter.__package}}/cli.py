@@ -67,11 +67,11 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.step != "check-env":
         try:
             from . import data_product, features, ingest, pipeline, score, train, validate
-        except ModuleNotFoundError as missing:
+        except ImportError:
             # The project was generated with the many-models sample alone (template answer `sample`).
             raise SettingsError(
-                f"step '{arguments.step}' belongs to the batch-scoring sample, which this project was generated without "
-                f"({missing.name} is absent); the many-models steps are `python -m {{ cookiecutter.__package }}.many_models --help`"
+                f"step '{arguments.step}' belongs to the batch-scoring sample, which this project was generated without; "
+                "the many-models steps are `python -m {{ cookiecutter.__package }}.many_models --help`"
             ) from None
     if arguments.step == "promote":
         version = validate.promote(settings, arguments.version)
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
     try:
         from .validate import PromotionRefused, ValidationFailed
-    except ModuleNotFoundError:  # generated with the many-models sample alone: these are never raised
+    except ImportError:  # generated with the many-models sample alone: these are never raised
         PromotionRefused = ValidationFailed = type("NotGenerated", (Exception,), {})
 
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import mlflow
 import pandas as pd
 import pytest
@@ -63,3 +65,14 @@ def test_bad_input_exits_with_a_message(spark_session, settings, monkeypatch, ca
     assert main(arguments) == EXIT_INVALID_INPUT
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("{{ cookiecutter.__package }}.train") is not None, reason="the batch-scoring sample is generated too"
+)
+def test_main_cli_points_at_the_many_models_steps_when_generated_alone(capsys):
+    from {{ cookiecutter.__package }}.cli import main as main_cli
+
+    assert main_cli(["ingest", "--size", "tiny"]) == EXIT_INVALID_INPUT
+    error = capsys.readouterr().err
+    assert "belongs to the batch-scoring sample" in error and "many_models --help" in error
