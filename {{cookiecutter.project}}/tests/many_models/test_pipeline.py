@@ -48,6 +48,16 @@ def test_train_promote_and_score_on_spark(spark_session, settings):
     assert error.mean() < 0.2, "batch forecasts match the holdout accuracy training reported"
 
 
+@pytest.mark.parametrize("grouping", ["series", "buckets"])
+def test_both_groupings_fit_exactly_what_one_process_fits(spark_session, settings, grouping):
+    settings = settings.with_config(training=settings.config.training.model_copy(update={"grouping": grouping}))
+    sales = data_product.sales_frame(spark_session, settings)
+    on_spark = train.train_all_series(spark_session, sales, settings).sort_values(["Store", "Brand"], ignore_index=True)
+    in_process = train.fit_in_process(simulate_sales(settings), settings).sort_values(["Store", "Brand"], ignore_index=True)
+    assert len(on_spark) == 36
+    pd.testing.assert_frame_equal(on_spark.drop(columns=["model"]), in_process.drop(columns=["model"]), check_dtype=False)
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

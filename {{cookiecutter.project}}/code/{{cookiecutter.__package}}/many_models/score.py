@@ -43,18 +43,19 @@ def reader_for(folder: str, model_uri: str) -> BundleReader:
 
 
 def score_series(series: pd.DataFrame, *, folder: str, model_uri: str, version: str, lags: int, start: date, end: date) -> pd.DataFrame:
+    """Forecast one series' weeks in [start, end), each from the actual quantities of its previous `lags` weeks."""
     series = series.sort_values("WeekStarting")
     weeks = list(series["WeekStarting"])
+    in_range = np.array([start <= week < end for week in weeks[lags:]], dtype=bool)
+    if not in_range.any():  # also a series shorter than its lags
+        return pd.DataFrame(columns=["WeekStarting", "Store", "Brand", "Quantity", "Prediction", "series_status", "model_version"])
     quantity = series["Quantity"].to_numpy(dtype=float)
     features = series_features(quantity, weeks, series["Price"].to_numpy(float), series["Advert"].to_numpy(float), lags)
-    scored = series.iloc[lags:][[start <= week < end for week in weeks[lags:]]]
-    if scored.empty:
-        return pd.DataFrame(columns=["WeekStarting", "Store", "Brand", "Quantity", "Prediction", "series_status", "model_version"])
-    selected = features[[start <= week < end for week in weeks[lags:]]]
+    scored = series.iloc[lags:][in_range]
     reader = reader_for(folder, model_uri)
     key = (int(series["Store"].iloc[0]), str(series["Brand"].iloc[0]))
     if key in reader:
-        prediction, status = reader.predict_series(key, selected), reader.entry(key).status
+        prediction, status = reader.predict_series(key, features[in_range]), reader.entry(key).status
     else:
         prediction, status = np.full(len(scored), np.nan), NO_MODEL
     return scored[["WeekStarting", "Store", "Brand", "Quantity"]].assign(Prediction=prediction, series_status=status, model_version=version)
@@ -89,10 +90,8 @@ def score(spark: SparkSession, settings: ManyModelsSettings, start: date | None 
     sales = lake.read(spark, "sales").where((F.col("WeekStarting") >= F.lit(history_start)) & (F.col("WeekStarting") < F.lit(end)))
     scorer = partial(score_series, folder=folder, model_uri=model_uri, version=str(champion.version), lags=lags, start=start, end=end)
     predicate = f"WeekStarting >= '{start:%Y-%m-%d}' AND WeekStarting < '{end:%Y-%m-%d}'"
-    with parallel_by_series(spark, sales, settings) as grouped:
-        lake.replace_where(
-            grouped.applyInPandas(scorer, schema=FORECAST_SCHEMA), "sales_forecasts", predicate, partition_by=["WeekStarting"]
-        )
+    with parallel_by_series(spark, sales, settings) as apply:
+        lake.replace_where(apply(scorer, FORECAST_SCHEMA), "sales_forecasts", predicate, partition_by=["WeekStarting"])
     return ScoringResult(
         rows=lake.count_where(spark, "sales_forecasts", predicate),
         model_version=str(champion.version),

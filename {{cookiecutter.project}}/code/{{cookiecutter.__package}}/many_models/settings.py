@@ -49,6 +49,7 @@ class TrainingSettings(_Strict):
     holdout_weeks: int = Field(gt=0, le=104)
     min_training_weeks: int = Field(gt=0)
     partitions: int = Field(ge=0, le=100_000)
+    grouping: Literal["series", "buckets"]
 
 
 class RegistrySettings(_Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +21,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, GroupedData, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sklearn.linear_model import LinearRegression
 
@@ -69,21 +69,47 @@ def partition_count(spark: SparkSession, settings: ManyModelsSettings) -> int:
     return settings.config.training.partitions or 2 * spark.sparkContext.defaultParallelism
 
 
+BUCKET = "_series_bucket"
+PerSeries = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def each_series(per_series: PerSeries, bucket: pd.DataFrame) -> pd.DataFrame:
+    """Run the per-series function over every whole series of one bucket, as one Python call."""
+    results = [per_series(series) for _, series in bucket.drop(columns=[BUCKET]).groupby(SERIES_KEYS, sort=False)]
+    return pd.concat(results, ignore_index=True) if results else per_series(bucket.drop(columns=[BUCKET]).head(0))
+
+
 @contextmanager
-def parallel_by_series(spark: SparkSession, frame: DataFrame, settings: ManyModelsSettings) -> Iterator[GroupedData]:
-    """The frame grouped by series over deliberate partitions, with coalescing off until the block's action ends."""
+def parallel_by_series(
+    spark: SparkSession, frame: DataFrame, settings: ManyModelsSettings
+) -> Iterator[Callable[[PerSeries, str], DataFrame]]:
+    """A function applying a per-series function to every series in parallel, with coalescing off until the block's action ends.
+
+    `training.grouping: series` is `groupBy(Store, Brand).applyInPandas`: one Python call per
+    series. `buckets` hashes the series into a few groups per task and runs the same per-series
+    function over each bucket's series in one call, which saves Spark's per-group cost (Arrow
+    batch, pandas frame, result batch); each series is still whole inside one bucket.
+    """
     previous = spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled", "true")
     spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    partitions = partition_count(spark, settings)
+
+    def apply(per_series: PerSeries, schema: str) -> DataFrame:
+        if settings.config.training.grouping == "series":
+            return frame.repartition(partitions, *SERIES_KEYS).groupBy(*SERIES_KEYS).applyInPandas(per_series, schema=schema)
+        bucketed = frame.withColumn(BUCKET, F.pmod(F.hash(*SERIES_KEYS), F.lit(partitions)))
+        return bucketed.repartition(partitions, BUCKET).groupBy(BUCKET).applyInPandas(partial(each_series, per_series), schema=schema)
+
     try:
-        yield frame.repartition(partition_count(spark, settings), *SERIES_KEYS).groupBy(*SERIES_KEYS)
+        yield apply
     finally:
         spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", previous)
 
 
 def train_all_series(spark: SparkSession, sales: DataFrame, settings: ManyModelsSettings) -> pd.DataFrame:
     """Every series' fit, metrics and pickled model, collected on the driver (about 1 KB per series)."""
-    with parallel_by_series(spark, sales, settings) as grouped:
-        return grouped.applyInPandas(series_fitter(settings), schema=TRAINING_SCHEMA).toPandas()
+    with parallel_by_series(spark, sales, settings) as apply:
+        return apply(series_fitter(settings), TRAINING_SCHEMA).toPandas()
 
 
 def fit_in_process(sales: pd.DataFrame, settings: ManyModelsSettings) -> pd.DataFrame:
