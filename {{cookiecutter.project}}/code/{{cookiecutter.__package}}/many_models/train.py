@@ -25,10 +25,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sklearn.linear_model import LinearRegression
 
+from ..settings import SettingsError
 from ..tracking import configure_tracking, git_commit
 from .bundle import write_bundle
 from .data_product import ManyModelsLake
 from .features import series_features
+from .register import register_bundle
 from .settings import SERIES_KEYS, ManyModelsSettings
 
 TRAINING_SCHEMA = (
@@ -157,15 +159,11 @@ def aggregate_metrics(fits: pd.DataFrame, min_accuracy: float) -> dict[str, floa
 
 def train(spark: SparkSession, settings: ManyModelsSettings) -> TrainingResult:
     """Train every series, log one MLflow run with aggregate and per-series metrics, register one bundle version."""
-    from .register import register_bundle
-
     sales = ManyModelsLake(settings.data_root).read(spark, "sales")
     started = time.perf_counter()
     fits = train_all_series(spark, sales, settings)
     training_seconds = time.perf_counter() - started
     if fits.empty:
-        from ..settings import SettingsError
-
         raise SettingsError(f"the sales table at {settings.data_root} has no rows; run `generate` first")
     metrics = aggregate_metrics(fits, settings.config.promotion.min_accuracy)
     weeks = sales.agg(F.min("WeekStarting"), F.max("WeekStarting")).first()
