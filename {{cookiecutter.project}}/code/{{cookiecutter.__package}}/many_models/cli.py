@@ -73,7 +73,7 @@ def summary(spark, settings: ManyModelsSettings) -> str:
             f"  {settings.model_name}@{alias} = version {version.version}: {version.tags.get('series_count', '?')} series "
             f"keyed by {version.tags.get('partition_columns', '?')}, weeks {version.tags.get('data_start')} .. {version.tags.get('data_end')}"
             + (f", mean accuracy {metrics['mean_accuracy']:.3f}" if "mean_accuracy" in metrics else "")
-            + (f" ({version.tags['composed_from']} composite)" if "composed_from" in version.tags else "")
+            + (f", composed at promotion from versions {version.tags['composed_from']}" if "composed_from" in version.tags else "")
         )
     return "\n".join(lines)
 

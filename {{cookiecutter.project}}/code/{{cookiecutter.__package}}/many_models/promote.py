@@ -166,5 +166,6 @@ def _register_composite(
     with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"many-models-promotion-v{candidate.version}") as run:
         folder = Path(scratch) / "bundle"
         write_bundle(folder, records, {**challenger.metadata, "composed_from": candidate.version})
-        tags = {"composed_from": f"{candidate.version}+{current.version if current else '-'}", "promotion": "composite"}
+        composed_from = f"{candidate.version}+{current.version}" if current else str(candidate.version)
+        tags = {"composed_from": composed_from, "promotion": "composite"}
         return register_bundle(settings, folder, run.info.run_id, extra_tags=tags, alias=CHAMPION)

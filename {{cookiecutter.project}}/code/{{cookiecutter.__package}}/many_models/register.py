@@ -9,6 +9,7 @@ version can be understood without downloading it.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import pickle
 import shutil
 import tempfile
@@ -106,6 +107,8 @@ def register_bundle(
 
 
 def _log_bundle_model(folder: Path, lags: int, registered_name: str):
+    # MLflow warns that a Python object is pickled with cloudpickle; ours is an importable class of this package.
+    logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
     return mlflow.pyfunc.log_model(
         name="many_models_bundle",
         python_model=ManyModelsPyfunc(),
