@@ -26,7 +26,14 @@ MANY_MODELS_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "many_models.yml", "promote.py",
     "register.py", "score.py", "serve.py", "settings.py", "train.py",
 ]  # fmt: skip
-MANY_MODELS_TEST_FILES = ["conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_pipeline.py", "test_serving.py"]
+MANY_MODELS_TEST_FILES = [
+    "__init__.py",
+    "conftest.py",
+    "test_bundle_and_promotion.py",
+    "test_deployment_files.py",
+    "test_pipeline.py",
+    "test_serving.py",
+]
 COMMON_FILES = {
     ".gitignore", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
