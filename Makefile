@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := build/demo
 DEMO_SIZE ?= small
+# The many-models sample's demo size: small is 200 stores x 3 brands = 600 series.
+DEMO_MANY_MODELS_SIZE ?= small
 # The generated projects' Makefiles find uv here and install with it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -28,14 +30,16 @@ $(ACTIONLINT): ci/install_actionlint.sh
 setup: $(STAMP) $(ACTIONLINT)
 	$(MAKE) -C infra setup
 
-# Generate a project with default answers, set it up, run its whole pipeline, print the summary.
+# Generate a project with default answers, set it up, run each sample's pipeline, print their summaries.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
 	project=$$(ls -d $(DEMO_DIR)/*/) && \
 	$(MAKE) --no-print-directory -C $$project setup PYTHON=$(PYTHON) && \
-	$(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE) && \
-	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make test' runs its tests)"
+	if [ -e $$project/code/*/train.py ]; then $(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE); fi && \
+	if [ -d $$project/code/*/many_models ]; then echo "" && echo "== Many-models sample ==" && \
+	$(MAKE) --no-print-directory -C $$project many-models SIZE=$(DEMO_MANY_MODELS_SIZE); fi && \
+	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make serve' serves the many-models champion, 'make test' runs its tests)"
 
 test: lint test-template test-infra
 

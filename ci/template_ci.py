@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
-from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS  # noqa: E402
+from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS, SAMPLE_PARTS  # noqa: E402
 
 DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 # The answers that change which files exist, each with every allowed value. A new answer
@@ -47,40 +47,56 @@ PAIR_ANSWERS = ("cicd", "compute", "python_version")
 PROJECT_TEST_VENV = REPO_ROOT / "build" / "generated-venv"
 
 PACKAGE = "predictive_maintenance"
-PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py",
-    "metrics.py", "monitor.py", "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "spark.py", "tracking.py",
-    "train.py", "validate.py",
+# Kept whatever the sample: the CLI, settings and the Spark, lake and MLflow helpers.
+PACKAGE_FILES = ["__init__.py", "__main__.py", "cli.py", "lake.py", "pipeline.yml", "settings.py", "spark.py", "tracking.py"]
+BATCH_SCORING_PACKAGE_FILES = [
+    "azureml_job.py", "data_product.py", "features.py", "ingest.py", "metrics.py", "monitor.py", "online_scoring.py",
+    "pipeline.py", "score.py", "train.py", "validate.py",
 ]  # fmt: skip
-TEST_FILES = [
+BATCH_SCORING_TEST_FILES = [
     "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py", "test_end_to_end.py",
     "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py", "test_settings.py",
+]  # fmt: skip
+MANY_MODELS_PACKAGE_FILES = [
+    "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "many_models.yml", "promote.py",
+    "register.py", "score.py", "serve.py", "settings.py", "train.py",
+]  # fmt: skip
+MANY_MODELS_TEST_FILES = [
+    "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_pipeline.py", "test_serving.py",
 ]  # fmt: skip
 COMMON_FILES = {
     ".cruft.json", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
-    "docs/index.md", "docs/local.md", "docs/data-contracts.md", "docs/deployment.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
+    "docs/index.md", "docs/local.md", "docs/deployment.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
-    "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
-    "notebooks/examples/03_submit_training_job.ipynb",
     *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
-    *(f"tests/{name}" for name in TEST_FILES),
 }  # fmt: skip
-AZUREML_STEPS = ("ingest", "features", "train", "validate", "promote", "score")
+AZUREML_STEPS = ("ingest", "features", "train", "validate", "promote", "score", "monitor")
 # Files that exist when every condition holds. A condition is (answer, option); for
-# compute, an option holds when the answer includes it ("both" includes both).
+# compute and sample, an option holds when the answer includes it ("both" includes both).
 CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("cicd", "azure_devops")}): {".ado/pr.yml"},
     frozenset({("cicd", "github")}): {".github/CODEOWNERS", ".github/workflows/pr.yml"},
-    frozenset({("compute", "databricks")}): {
-        "databricks.yml", "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml",
-        "pipelines/databricks/monitoring.yml", "pipelines/databricks/run_step.py", ".cloud/databricks/README.md",
-    },
+    frozenset({("compute", "databricks")}): {"databricks.yml", ".cloud/databricks/README.md"},
     frozenset({("compute", "azureml")}): {
         ".cloud/azureml/README.md", ".cloud/azureml/environment.yml", ".cloud/azureml/conda.yml",
         ".cloud/azureml/compute/cpu-cluster.yml", ".cloud/azureml/compute/aks-scoring.yml",
+    },
+    frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks-cli.yml"},
+    frozenset({("sample", "batch_scoring")}): {
+        "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
+        "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
+        "notebooks/examples/03_submit_training_job.ipynb",
+        *(f"code/{PACKAGE}/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
+        *(f"tests/{name}" for name in BATCH_SCORING_TEST_FILES),
+    },
+    frozenset({("sample", "batch_scoring"), ("compute", "databricks")}): {
+        "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml", "pipelines/databricks/monitoring.yml",
+        "pipelines/databricks/run_step.py",
+    },
+    frozenset({("sample", "batch_scoring"), ("compute", "azureml")}): {
         *(f".cloud/azureml/components/{step}.yml" for step in AZUREML_STEPS),
-        ".cloud/azureml/components/score_pipeline.yml", ".cloud/azureml/components/monitor.yml",
+        ".cloud/azureml/components/score_pipeline.yml",
         ".cloud/azureml/endpoints/batch/endpoint.yml", ".cloud/azureml/endpoints/batch/deployment.yml",
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
         ".cloud/azureml/endpoints/online/kubernetes/endpoint.yml", ".cloud/azureml/endpoints/online/kubernetes/deployment.yml",
@@ -88,10 +104,21 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
         "pipelines/azureml/training.yml", "pipelines/azureml/deploy.sh",
         "pipelines/azureml/monitoring.yml", "pipelines/azureml/monitoring-schedule.yml",
     },
-    frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks.yml", ".ado/databricks-cli.yml"},
-    frozenset({("cicd", "azure_devops"), ("compute", "azureml")}): {".ado/azureml.yml", ".ado/azureml-deploy.yml"},
-    frozenset({("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
-    frozenset({("cicd", "github"), ("compute", "azureml")}): {".github/workflows/azureml.yml"},
+    frozenset({("sample", "batch_scoring"), ("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks.yml"},
+    frozenset({("sample", "batch_scoring"), ("cicd", "azure_devops"), ("compute", "azureml")}): {
+        ".ado/azureml.yml", ".ado/azureml-deploy.yml",
+    },
+    frozenset({("sample", "batch_scoring"), ("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
+    frozenset({("sample", "batch_scoring"), ("cicd", "github"), ("compute", "azureml")}): {".github/workflows/azureml.yml"},
+    frozenset({("sample", "many_models")}): {
+        "docs/many-models.md", "benchmarks/many_models.py",
+        ".cloud/docker/many-models.Dockerfile", ".cloud/kubernetes/many-models-serving.yml",
+        *(f"code/{PACKAGE}/many_models/{name}" for name in MANY_MODELS_PACKAGE_FILES),
+        *(f"tests/many_models/{name}" for name in MANY_MODELS_TEST_FILES),
+    },
+    frozenset({("sample", "many_models"), ("compute", "azureml")}): {
+        ".cloud/azureml/endpoints/many-models/endpoint.yml", ".cloud/azureml/endpoints/many-models/deployment.yml",
+    },
 }  # fmt: skip
 
 
@@ -99,6 +126,8 @@ def _holds(condition: tuple[str, str], answers: Mapping[str, str]) -> bool:
     answer, option = condition
     if answer == "compute":
         return option in COMPUTE_PARTS[answers["compute"]]
+    if answer == "sample":
+        return option in SAMPLE_PARTS[answers.get("sample", DEFAULTS["sample"])]
     return answers.get(answer, DEFAULTS.get(answer)) == option
 
 
@@ -202,10 +231,10 @@ def run_fast_project_tests(project: Path, python: Path) -> list[str]:
 
 
 def pair_representatives(matrix: list[dict[str, str]]) -> list[dict[str, str]]:
-    """One combination per (cicd x compute) pair: the first in matrix order."""
-    chosen: dict[tuple[str, str], dict[str, str]] = {}
+    """One combination per (cicd x compute) pair and sample (the samples' tests differ): the first in matrix order."""
+    chosen: dict[tuple[str, ...], dict[str, str]] = {}
     for answers in matrix:
-        chosen.setdefault((answers["cicd"], answers["compute"]), answers)
+        chosen.setdefault((answers["cicd"], answers["compute"], answers.get("sample", DEFAULTS["sample"])), answers)
     return list(chosen.values())
 
 

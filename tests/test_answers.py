@@ -119,6 +119,18 @@ def test_pruning_follows_the_answers(cicd, compute, pruned):
     assert paths_to_prune({"cicd": cicd, "compute": compute}) == pruned
 
 
+def test_each_sample_prunes_the_others_files_and_keeps_the_shared_ones():
+    answers = {"cicd": "github", "compute": "both", "project": "sales-forecast"}
+    batch_only = paths_to_prune(answers | {"sample": "batch_scoring"})
+    many_only = paths_to_prune(answers | {"sample": "many_models"})
+    assert "code/sales_forecast/many_models" in batch_only and "tests/many_models" in batch_only
+    assert "code/sales_forecast/train.py" in many_only and "tests/conftest.py" in many_only
+    assert not set(batch_only) & set(many_only) - {".ado"}
+    shared = {f"code/sales_forecast/{name}.py" for name in ("cli", "settings", "spark", "lake", "tracking")}
+    assert not shared & set(batch_only + many_only)
+    assert paths_to_prune(answers | {"sample": "both"}) == [".ado"]
+
+
 @pytest.mark.parametrize(("text", "folder"), [("Jane.Doe+ml@example.com", "jane.doe.ml"), ("42team@x.io", "u42team"), ("", "analyst")])
 def test_person_folder_is_always_a_valid_folder(text, folder):
     assert person_folder(text) == folder

@@ -17,6 +17,7 @@ BAD_ANSWERS = [
     ({"owner_email": "data-science"}, "owner_email: 'data-science' is not an e-mail address"),
     ({"cicd": "jenkins"}, "cicd: 'jenkins' is not allowed; use one of: azure_devops, github"),
     ({"compute": "kubernetes"}, "compute: 'kubernetes' is not allowed; use one of: databricks, azureml, both"),
+    ({"sample": "forecasting"}, "sample: 'forecasting' is not allowed; use one of: batch_scoring, many_models, both"),
     ({"python_version": "2.7"}, "python_version: '2.7' is not allowed; use one of: 3.11, 3.12"),
     ({"azure_location": "West Europe"}, "azure_location: 'West Europe' is not a supported Azure region name (did you mean 'westeurope'?)"),
     ({"cost_center": "CC&42"}, "cost_center: contains &"),

@@ -36,7 +36,8 @@ def run_make(project: Path, target: str) -> subprocess.CompletedProcess:
     return subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True, timeout=1800, check=False)
 
 
-@pytest.mark.parametrize("answers", [{}, UNUSUAL_ANSWERS], ids=["defaults", "unusual"])
+# The many-models sample alone proves the shared modules stand without the batch-scoring ones.
+@pytest.mark.parametrize("answers", [{}, UNUSUAL_ANSWERS, {"sample": "many_models"}], ids=["defaults", "unusual", "many-models-only"])
 def test_generated_project_passes_its_own_make_test(tmp_path, answers):
     project = generate(tmp_path, **answers)
     if answers:

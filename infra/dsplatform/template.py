@@ -25,6 +25,7 @@ from dsplatform.naming import (
 CHOICES: dict[str, tuple[str, ...]] = {
     "cicd": ("azure_devops", "github"),
     "compute": ("databricks", "azureml", "both"),
+    "sample": ("batch_scoring", "many_models", "both"),
     "python_version": ("3.11", "3.12"),
     "data_classification": ("public", "internal", "confidential", "restricted"),
 }
@@ -103,9 +104,50 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/azureml.yml",
         ),
     },
-}
+    "sample": {
+        # The predictive-maintenance steps; settings.py, spark.py, lake.py, tracking.py
+        # and cli.py are shared by both samples and always kept.
+        "batch_scoring": (
+            *(f"code/{{package}}/{step}.py" for step in (
+                "azureml_job", "data_product", "features", "ingest", "metrics", "pipeline", "score", "train", "validate")),
+            "docs/data-contracts.md",
+            "docs/steps-on-databricks-and-azureml.md",
+            "notebooks/examples",
+            *(f"tests/{name}" for name in (
+                "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_end_to_end.py",
+                "test_features.py", "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py")),
+            # Its monitoring and its deployment definitions: jobs, components, pipelines,
+            # endpoints and the CI/CD that deploys them all run the steps above.
+            "code/{package}/monitor.py",
+            "code/{package}/online_scoring.py",
+            "tests/test_monitor.py",
+            "tests/test_deployment_files.py",
+            "docs/monitoring.md",
+            "pipelines/databricks",
+            "pipelines/azureml",
+            ".cloud/azureml/components",
+            ".cloud/azureml/endpoints/batch",
+            ".cloud/azureml/endpoints/online",
+            ".ado/databricks.yml",
+            ".ado/azureml.yml",
+            ".ado/azureml-deploy.yml",
+            ".github/workflows/databricks.yml",
+            ".github/workflows/azureml.yml",
+        ),
+        "many_models": (
+            "code/{package}/many_models",
+            "tests/many_models",
+            "docs/many-models.md",
+            "benchmarks/many_models.py",
+            ".cloud/docker/many-models.Dockerfile",
+            ".cloud/kubernetes/many-models-serving.yml",
+            ".cloud/azureml/endpoints/many-models",
+        ),
+    },
+}  # fmt: skip
 # "both" selects the union of its parts.
 COMPUTE_PARTS = {"databricks": ("databricks",), "azureml": ("azureml",), "both": ("databricks", "azureml")}
+SAMPLE_PARTS = {"batch_scoring": ("batch_scoring",), "many_models": ("many_models",), "both": ("batch_scoring", "many_models")}
 
 
 def person_folder(text: str) -> str:
@@ -207,9 +249,11 @@ def paths_to_prune(answers: Mapping[str, object]) -> list[str]:
     selected = {
         "cicd": {str(answers["cicd"])},
         "compute": set(COMPUTE_PARTS[str(answers["compute"])]),
+        "sample": set(SAMPLE_PARTS[str(answers.get("sample", "both"))]),
     }
+    package = package_name(str(answers.get("project", "")))
     return sorted(
-        path
+        path.format(package=package)
         for answer, options in OPTIONAL_PATHS.items()
         for option, paths in options.items()
         if option not in selected[answer]

@@ -125,11 +125,19 @@ def _monitor(spark, settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from . import data_product, features, ingest, pipeline, score, train, validate
     from .lake import MissingTableError
     from .spark import get_spark
 
     settings = _with_drift(load_settings(arguments.config, size=arguments.size, data_root=arguments.data_root), arguments)
+    if arguments.step != "check-env":
+        try:
+            from . import data_product, features, ingest, monitor, pipeline, score, train, validate  # noqa: F401
+        except ImportError:
+            # The project was generated with the many-models sample alone (template answer `sample`).
+            raise SettingsError(
+                f"step '{arguments.step}' belongs to the batch-scoring sample, which this project was generated without; "
+                "the many-models steps are `python -m {{ cookiecutter.__package }}.many_models --help`"
+            ) from None
     if arguments.step == "promote":
         version = validate.promote(settings, arguments.version)
         print(f"{settings.model_name} version {version} is now champion")
@@ -189,7 +197,10 @@ def _quiet_libraries() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     _quiet_libraries()
-    from .validate import PromotionRefused, ValidationFailed
+    try:
+        from .validate import PromotionRefused, ValidationFailed
+    except ImportError:  # generated with the many-models sample alone: these are never raised
+        PromotionRefused = ValidationFailed = type("NotGenerated", (Exception,), {})
 
     try:
         return run(arguments)

@@ -1,0 +1,153 @@
+"""Typed settings of the many-models sample, read from `many_models.yml`.
+
+They are separate from the batch-scoring `pipeline.yml` so either sample can be generated
+alone; the parsing, error formatting and state locations are the shared ones in `..settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..settings import SettingsError, _format_validation_error, find_project_root
+
+DEFAULT_CONFIG = Path(__file__).with_name("many_models.yml")
+SERIES_KEYS = ["Store", "Brand"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SizeSpec(_Strict):
+    stores: int = Field(gt=0, le=100_000)
+    weeks: int = Field(gt=0, le=1_000)
+
+
+class DataSettings(_Strict):
+    seed: int
+    first_week: date
+    brands: list[str] = Field(min_length=1)
+    sizes: dict[str, SizeSpec]
+
+    @field_validator("brands")
+    @classmethod
+    def _distinct(cls, brands: list[str]) -> list[str]:
+        if len(set(brands)) != len(brands) or any(not brand.strip() for brand in brands):
+            raise ValueError("brands must be distinct, non-empty names")
+        return brands
+
+
+class TrainingSettings(_Strict):
+    lags: int = Field(gt=0, le=52)
+    holdout_weeks: int = Field(gt=0, le=104)
+    min_training_weeks: int = Field(gt=0)
+    partitions: int = Field(ge=0, le=100_000)
+    grouping: Literal["series", "buckets"]
+
+
+class RegistrySettings(_Strict):
+    name: str = Field(min_length=1)
+
+
+class PromotionSettings(_Strict):
+    min_accuracy: float = Field(ge=0, le=1)
+    min_passing_fraction: float = Field(ge=0, le=1)
+    regression_tolerance: float = Field(ge=0, le=1)
+    max_regressed_fraction: float = Field(ge=0, le=1)
+    failing_series: Literal["champion", "flag"]
+
+
+class ServingSettings(_Strict):
+    cache_max_bytes: int = Field(gt=0)
+
+
+class TrackingSettings(_Strict):
+    experiment: str = Field(min_length=1)
+
+
+class ManyModelsConfig(_Strict):
+    data: DataSettings
+    training: TrainingSettings
+    registry: RegistrySettings
+    promotion: PromotionSettings
+    serving: ServingSettings
+    tracking: TrackingSettings
+
+
+@dataclass(frozen=True)
+class ManyModelsSettings:
+    """The validated config plus where this run reads and writes (same shape as `..settings.Settings`)."""
+
+    config: ManyModelsConfig
+    size: str
+    data_root: str
+    state_dir: Path
+
+    @property
+    def size_spec(self) -> SizeSpec:
+        return self.config.data.sizes[self.size]
+
+    @property
+    def model_name(self) -> str:
+        return os.environ.get("MANY_MODELS_MODEL_NAME") or self.config.registry.name
+
+    @property
+    def series_count(self) -> int:
+        return self.size_spec.stores * len(self.config.data.brands)
+
+    def weeks(self) -> list[date]:
+        return [self.config.data.first_week + timedelta(weeks=week) for week in range(self.size_spec.weeks)]
+
+    def holdout_start(self) -> date:
+        """First week whose rows are held out for metrics and scored in batch."""
+        return self.weeks()[-self.config.training.holdout_weeks]
+
+    def with_config(self, **sections: BaseModel) -> ManyModelsSettings:
+        return replace(self, config=self.config.model_copy(update=sections))
+
+    def validate_shape(self) -> None:
+        training = self.config.training
+        training_weeks = self.size_spec.weeks - training.holdout_weeks
+        if training_weeks - training.lags < training.min_training_weeks:
+            raise SettingsError(
+                f"size '{self.size}': {self.size_spec.weeks} weeks leave {training_weeks - training.lags} training rows per series "
+                f"after {training.holdout_weeks} holdout weeks and {training.lags} lags; training.min_training_weeks is "
+                f"{training.min_training_weeks}. Use more weeks or fewer holdout weeks."
+            )
+
+
+def load_many_models_settings(
+    config_path: str | Path | None = None,
+    *,
+    size: str | None = None,
+    data_root: str | None = None,
+    state_dir: str | Path | None = None,
+) -> ManyModelsSettings:
+    """Arguments win over the environment (MANY_MODELS_CONFIG, MANY_MODELS_SIZE, DATA_ROOT,
+    PIPELINE_STATE_DIR), which wins over the packaged file."""
+    source = Path(config_path or os.environ.get("MANY_MODELS_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"config file {source} does not exist; pass --config with an existing file") from None
+    except yaml.YAMLError as error:
+        raise SettingsError(f"{source}: not valid YAML ({error})") from None
+    try:
+        config = ManyModelsConfig.model_validate(raw)
+    except ValidationError as error:
+        raise SettingsError(_format_validation_error(error, source)) from None
+    chosen = size or os.environ.get("MANY_MODELS_SIZE") or "small"
+    if chosen not in config.data.sizes:
+        raise SettingsError(f"size: '{chosen}' is not defined; use one of: {', '.join(config.data.sizes)}")
+    state = Path(state_dir or os.environ.get("PIPELINE_STATE_DIR") or find_project_root() / ".local")
+    lake = data_root or os.environ.get("DATA_ROOT") or str(state / "lake")
+    settings = ManyModelsSettings(config=config, size=chosen, data_root=lake.rstrip("/"), state_dir=state)
+    settings.validate_shape()
+    return settings
