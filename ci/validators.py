@@ -230,6 +230,37 @@ def validate_yaml(path: Path, root: Path) -> list[str]:
     return [problem] if problem else []
 
 
+def validate_kubernetes(path: Path, root: Path) -> list[str]:
+    """Every document of a manifest is a named Kubernetes object, and every workload pins
+    its image and limits its resources.
+
+    No official schema is reachable offline (kubeconform fetches them from GitHub), so this
+    checks what `kubectl apply` would reject first and what a cluster policy would.
+    """
+    where = relative(path, root)
+    try:
+        documents = [document for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document is not None]
+    except yaml.YAMLError as error:
+        return [f"{where}: not valid YAML: {_first_line(error)}"]
+    problems = []
+    for number, document in enumerate(documents, start=1):
+        if not isinstance(document, dict) or not all(document.get(key) for key in ("apiVersion", "kind", "metadata")):
+            problems.append(f"{where}: document {number} is not a Kubernetes object (apiVersion, kind and metadata are required)")
+            continue
+        if not (document["metadata"] or {}).get("name"):
+            problems.append(f"{where}: {document['kind']} (document {number}) has no metadata.name")
+        template = (document.get("spec") or {}).get("template")
+        for container in ((template or {}).get("spec") or {}).get("containers", []) if template else []:
+            name = f"{document['kind']}/{document['metadata'].get('name')} container {container.get('name')}"
+            if not container.get("image"):
+                problems.append(f"{where}: {name} has no image")
+            if not (container.get("resources") or {}).get("limits"):
+                problems.append(f"{where}: {name} sets no resources.limits")
+    if not documents:
+        problems.append(f"{where}: no Kubernetes objects")
+    return problems
+
+
 def validate_notebook(path: Path, root: Path) -> list[str]:
     """A valid nbformat 4 notebook, stored without outputs (the pre-commit stripper's promise)."""
     try:
@@ -293,6 +324,8 @@ def yaml_kind(path: Path, project: Path) -> str:
         return "azure-pipelines"
     if parts[:2] == (".github", "workflows"):
         return "github-workflow"
+    if parts[:2] == (".cloud", "kubernetes"):
+        return "kubernetes"
     in_azureml_folder = parts[:2] in ((".cloud", "azureml"), ("pipelines", "azureml"))
     if in_azureml_folder and not AZUREML_PLAIN_FILES.search(path.name):
         return "azureml"
@@ -304,7 +337,7 @@ def yaml_kind(path: Path, project: Path) -> str:
     return "yaml"
 
 
-KINDS = ("bundle", "azureml", "azure-pipelines", "github-workflow", "yaml", "notebook", "shell", "python", "other")
+KINDS = ("bundle", "azureml", "azure-pipelines", "github-workflow", "kubernetes", "yaml", "notebook", "shell", "python", "other")
 
 
 def file_kind(path: Path, project: Path) -> str:
@@ -333,6 +366,8 @@ def validate_files(project: Path, paths: Iterable[Path]) -> list[str]:
         problems += validate_azureml(path, project)
     problems += validate_azure_pipelines(kinds["azure-pipelines"], project)
     problems += validate_github_workflows(kinds["github-workflow"], project)
+    for path in kinds["kubernetes"]:
+        problems += validate_kubernetes(path, project)
     for path in kinds["yaml"]:
         problems += validate_yaml(path, project)
     for path in kinds["notebook"]:

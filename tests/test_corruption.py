@@ -104,6 +104,7 @@ CORRUPTIONS = {
     "python (ruff)": ("python", "azure_devops", _append("code/predictive_maintenance/score.py", "\nimport os\n")),
     "leftover jinja": ("other", "azure_devops", _append("README.md", "\nOwner: {{ cookiecutter.owner }}\n")),
     "plain yaml": ("yaml", "azure_devops", _append(".cloud/azureml/conda.yml", "\n  - [unclosed\n")),
+    "kubernetes manifest": ("kubernetes", "azure_devops", _append(".cloud/kubernetes/many-models-serving.yml", "\n---\nkind: Service\n")),
     "shell script": ("shell", "azure_devops", _append("pipelines/azureml/deploy.sh", "\nif then fi\n")),
 }  # fmt: skip
 
