@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -258,6 +258,23 @@ def _next_midnight(moment: datetime) -> datetime:
     return midnight if midnight == moment else midnight + timedelta(days=1)
 
 
+ConfigModel = TypeVar("ConfigModel", bound=BaseModel)
+
+
+def read_config(source: Path, schema: type[ConfigModel]) -> ConfigModel:
+    """Read a settings file into its schema; every sample's settings fail the same readable way."""
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"config file {source} does not exist; pass --config with an existing file") from None
+    except yaml.YAMLError as error:
+        raise SettingsError(f"{source}: not valid YAML ({error})") from None
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as error:
+        raise SettingsError(_format_validation_error(error, source)) from None
+
+
 def load_settings(
     config_path: str | Path | None = None,
     *,
@@ -271,17 +288,7 @@ def load_settings(
     abfss://lake@account.dfs.core.windows.net/{{ cookiecutter.project }}) and PIPELINE_STATE_DIR.
     """
     source = Path(config_path or os.environ.get("PIPELINE_CONFIG") or DEFAULT_CONFIG)
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"config file {source} does not exist; pass --config with an existing file") from None
-    except yaml.YAMLError as error:
-        raise SettingsError(f"{source}: not valid YAML ({error})") from None
-    try:
-        config = PipelineConfig.model_validate(raw)
-    except ValidationError as error:
-        raise SettingsError(_format_validation_error(error, source)) from None
-
+    config = read_config(source, PipelineConfig)
     chosen_size = size or os.environ.get("PIPELINE_SIZE") or "small"
     if chosen_size not in config.data.sizes:
         raise SettingsError(f"size: '{chosen_size}' is not defined; use one of: {', '.join(config.data.sizes)}")

@@ -12,10 +12,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..settings import SettingsError, _format_validation_error, find_project_root
+from ..settings import SettingsError, find_project_root, read_config
 
 DEFAULT_CONFIG = Path(__file__).with_name("many_models.yml")
 SERIES_KEYS = ["Store", "Brand"]
@@ -133,16 +132,7 @@ def load_many_models_settings(
     """Arguments win over the environment (MANY_MODELS_CONFIG, MANY_MODELS_SIZE, DATA_ROOT,
     PIPELINE_STATE_DIR), which wins over the packaged file."""
     source = Path(config_path or os.environ.get("MANY_MODELS_CONFIG") or DEFAULT_CONFIG)
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"config file {source} does not exist; pass --config with an existing file") from None
-    except yaml.YAMLError as error:
-        raise SettingsError(f"{source}: not valid YAML ({error})") from None
-    try:
-        config = ManyModelsConfig.model_validate(raw)
-    except ValidationError as error:
-        raise SettingsError(_format_validation_error(error, source)) from None
+    config = read_config(source, ManyModelsConfig)
     chosen = size or os.environ.get("MANY_MODELS_SIZE") or "small"
     if chosen not in config.data.sizes:
         raise SettingsError(f"size: '{chosen}' is not defined; use one of: {', '.join(config.data.sizes)}")
