@@ -85,7 +85,13 @@ def run(arguments: argparse.Namespace) -> int:
 
         os.environ.setdefault("MANY_MODELS_SIZE", settings.size)
         os.environ.setdefault("DATA_ROOT", settings.data_root)
-        uvicorn.run("{{ cookiecutter.__package }}.many_models.serve:app_from_environment", factory=True, host=arguments.host, port=arguments.port)
+        # One argument a line (trailing comma): the line's length must not depend on the package name's.
+        uvicorn.run(
+            "{{ cookiecutter.__package }}.many_models.serve:app_from_environment",
+            factory=True,
+            host=arguments.host,
+            port=arguments.port,
+        )
         return 0
     if arguments.step == "promote":
         from .promote import promote
