@@ -401,6 +401,7 @@ class Request(_Strict):
     owners: list[str] = Field(min_length=1, description="a non-empty list of the accountable people's e-mail addresses")
     cicd: str = Field(default="azure_devops", description=f"one of {', '.join(CHOICES['cicd'])}")
     python_version: str = Field(default="3.11", description=f"one of {', '.join(CHOICES['python_version'])}")
+    sample: str = Field(default="both", description=f"the sample pipelines to start from: one of {', '.join(CHOICES['sample'])}")
 
     @field_validator("contact_email")
     @classmethod
@@ -416,7 +417,7 @@ class Request(_Strict):
             raise ValueError("lists an owner twice; give each person once")
         return values
 
-    @field_validator("cicd", "python_version")
+    @field_validator("cicd", "python_version", "sample")
     @classmethod
     def _choice(cls, value: str, info) -> str:
         allowed = CHOICES[info.field_name]

@@ -362,7 +362,7 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
     request = project_file.request
     if request is None:
         raise RequestError(
-            [f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version)"]
+            [f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"]
         )
     features = resolve_environment(project_file, environment, source).features if environment else project_file.features
     if features.databricks and features.azureml:
@@ -383,6 +383,7 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
         "cicd": request.cicd,
         "compute": compute,
         "python_version": request.python_version,
+        "sample": request.sample,
         "azure_location": project_file.location,
         "notebook_authors": ", ".join(authors),
     }

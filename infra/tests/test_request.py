@@ -225,6 +225,16 @@ def test_scaffold_generates_the_repository_with_the_requests_names(tmp_path):
     assert code == 2 and "already exists" in err
 
 
+def test_scaffold_answers_every_question_the_template_asks():
+    """A new template answer must reach the request too, or scaffolding would leave it empty."""
+    from dsplatform.config import load_project_file
+    from dsplatform.request import scaffold_answers
+
+    template_answers = json.loads((INFRA.parent / "cookiecutter.json").read_text(encoding="utf-8"))
+    asked = {name for name in template_answers if not name.startswith("_")}
+    assert set(scaffold_answers(load_project_file(EXAMPLE))) == asked
+
+
 def test_scaffold_refuses_bad_answers_without_writing(tmp_path):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["features"] = {"databricks": False, "azureml": False, "aks": True}
