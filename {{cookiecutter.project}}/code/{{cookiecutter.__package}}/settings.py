@@ -275,6 +275,15 @@ def read_config(source: Path, schema: type[ConfigModel]) -> ConfigModel:
         raise SettingsError(_format_validation_error(error, source)) from None
 
 
+def storage_roots(data_root: str | None, state_dir: str | Path | None) -> tuple[str, Path]:
+    """Where a run reads and writes: the one thing that differs between a laptop and a cluster,
+    so every sample resolves it the same way (argument, then DATA_ROOT / PIPELINE_STATE_DIR,
+    then the project's .local folder)."""
+    state = Path(state_dir or os.environ.get("PIPELINE_STATE_DIR") or find_project_root() / ".local")
+    lake = data_root or os.environ.get("DATA_ROOT") or str(state / "lake")
+    return lake.rstrip("/"), state
+
+
 def load_settings(
     config_path: str | Path | None = None,
     *,
@@ -292,7 +301,5 @@ def load_settings(
     chosen_size = size or os.environ.get("PIPELINE_SIZE") or "small"
     if chosen_size not in config.data.sizes:
         raise SettingsError(f"size: '{chosen_size}' is not defined; use one of: {', '.join(config.data.sizes)}")
-    root = find_project_root()
-    state = Path(state_dir or os.environ.get("PIPELINE_STATE_DIR") or root / ".local")
-    lake = data_root or os.environ.get("DATA_ROOT") or str(state / "lake")
-    return Settings(config=config, size=chosen_size, data_root=lake.rstrip("/"), state_dir=state)
+    lake, state = storage_roots(data_root, state_dir)
+    return Settings(config=config, size=chosen_size, data_root=lake, state_dir=state)

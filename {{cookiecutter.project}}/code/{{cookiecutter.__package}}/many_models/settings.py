@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..settings import SettingsError, find_project_root, read_config
+from ..settings import SettingsError, read_config, storage_roots
 
 DEFAULT_CONFIG = Path(__file__).with_name("many_models.yml")
 SERIES_KEYS = ["Store", "Brand"]
@@ -136,8 +136,7 @@ def load_many_models_settings(
     chosen = size or os.environ.get("MANY_MODELS_SIZE") or "small"
     if chosen not in config.data.sizes:
         raise SettingsError(f"size: '{chosen}' is not defined; use one of: {', '.join(config.data.sizes)}")
-    state = Path(state_dir or os.environ.get("PIPELINE_STATE_DIR") or find_project_root() / ".local")
-    lake = data_root or os.environ.get("DATA_ROOT") or str(state / "lake")
-    settings = ManyModelsSettings(config=config, size=chosen, data_root=lake.rstrip("/"), state_dir=state)
+    lake, state = storage_roots(data_root, state_dir)
+    settings = ManyModelsSettings(config=config, size=chosen, data_root=lake, state_dir=state)
     settings.validate_shape()
     return settings
