@@ -10,6 +10,15 @@ DEMO_SIZE ?= small
 DEMO_MANY_MODELS_SIZE ?= small
 # The generated projects' Makefiles find uv here and install with it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# pyspark ships only as a 450 MB sdist. A registry that sends no cache headers makes uv fetch,
+# unpack and build it again on every install, and keep each copy (1.4 GB) in its cache: the dozen
+# installs of one `make test` would fill a CI disk. So it is built once into a wheelhouse that
+# every install under this Makefile (the generated projects' too) finds first.
+WHEELHOUSE := build/wheels
+PYSPARK_PIN := $(shell grep -o 'pyspark==[0-9.]*' '{{cookiecutter.project}}/pyproject.toml')
+PYSPARK_WHEEL := $(WHEELHOUSE)/$(subst ==,-,$(PYSPARK_PIN))-py2.py3-none-any.whl
+export UV_FIND_LINKS := $(CURDIR)/$(WHEELHOUSE)
+export PIP_FIND_LINKS := $(CURDIR)/$(WHEELHOUSE)
 
 ACTIONLINT := build/bin/actionlint
 
@@ -23,15 +32,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r pyproject.toml
 	touch $(STAMP)
 
+$(PYSPARK_WHEEL): {{cookiecutter.project}}/pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir $(WHEELHOUSE) '$(PYSPARK_PIN)'
+
 # actionlint from the Go module proxy (a Go toolchain is fetched from it too when Go is missing).
 $(ACTIONLINT): ci/install_actionlint.sh
 	ci/install_actionlint.sh
 
-setup: $(STAMP) $(ACTIONLINT)
+setup: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT)
 	$(MAKE) -C infra setup
 
 # Generate a project with default answers, set it up, run each sample's pipeline, print their summaries.
-demo: $(STAMP)
+demo: $(STAMP) $(PYSPARK_WHEEL)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
 	project=$$(ls -d $(DEMO_DIR)/*/) && \
@@ -45,11 +57,11 @@ test: lint test-template test-infra
 
 # The template CI command: every option combination against the official validators, and the
 # generated repositories' own fast tests per (cicd x compute) pair; then the template tests.
-test-template: $(STAMP) $(ACTIONLINT)
+test-template: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT)
 	$(BIN)/python -m ci.template_ci
 	$(BIN)/python -m pytest tests
 
-test-infra:
+test-infra: $(PYSPARK_WHEEL)
 	$(MAKE) -C infra test
 
 lint: $(STAMP)
