@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, or run with PYTHON=/path/to/python3.11"; exit 2; }
 	@command -v java >/dev/null 2>&1 || { echo "java not found: Spark 4 needs Java 17 on PATH"; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	mkdir -p $(WHEELHOUSE)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r pyproject.toml
 	touch $(STAMP)
