@@ -32,7 +32,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
-from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS, SAMPLE_PARTS  # noqa: E402
+from dsplatform.template import (  # noqa: E402
+    BATCH_SCORING_COMPONENTS,
+    CHOICES,
+    COMPUTE_PARTS,
+    MANY_MODELS_COMPONENTS,
+    OPTIONAL_PATHS,
+    SAMPLE_PARTS,
+)
 
 DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 # The answers that change which files exist, each with every allowed value. A new answer
@@ -69,20 +76,23 @@ COMMON_FILES = {
     ".cloud/README.md", "pipelines/README.md",
     "docs/index.md", "docs/local.md", "docs/deployment.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
+    "tests/test_job_definitions.py",
     *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
 }  # fmt: skip
-AZUREML_STEPS = ("ingest", "features", "train", "validate", "promote", "score", "monitor")
 # Files that exist when every condition holds. A condition is (answer, option); for
 # compute and sample, an option holds when the answer includes it ("both" includes both).
 CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("cicd", "azure_devops")}): {".ado/pr.yml"},
     frozenset({("cicd", "github")}): {".github/CODEOWNERS", ".github/workflows/pr.yml"},
-    frozenset({("compute", "databricks")}): {"databricks.yml", ".cloud/databricks/README.md"},
     frozenset({("compute", "azureml")}): {
         ".cloud/azureml/README.md", ".cloud/azureml/environment.yml", ".cloud/azureml/conda.yml",
         ".cloud/azureml/compute/cpu-cluster.yml", ".cloud/azureml/compute/aks-scoring.yml",
     },
-    frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks-cli.yml"},
+    frozenset({("compute", "databricks")}): {
+        "databricks.yml", ".cloud/databricks/README.md", "pipelines/databricks/run_step.py", "pipelines/databricks/integration_test.sh",
+    },
+    frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks-cli.yml", ".ado/databricks.yml"},
+    frozenset({("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
     frozenset({("sample", "batch_scoring")}): {
         "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
         "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
@@ -92,11 +102,9 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     },
     frozenset({("sample", "batch_scoring"), ("compute", "databricks")}): {
         "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml", "pipelines/databricks/monitoring.yml",
-        "pipelines/databricks/run_step.py",
     },
     frozenset({("sample", "batch_scoring"), ("compute", "azureml")}): {
-        *(f".cloud/azureml/components/{step}.yml" for step in AZUREML_STEPS),
-        ".cloud/azureml/components/score_pipeline.yml",
+        *(f".cloud/azureml/components/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
         ".cloud/azureml/endpoints/batch/endpoint.yml", ".cloud/azureml/endpoints/batch/deployment.yml",
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
         ".cloud/azureml/endpoints/online/kubernetes/endpoint.yml", ".cloud/azureml/endpoints/online/kubernetes/deployment.yml",
@@ -104,11 +112,9 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
         "pipelines/azureml/training.yml", "pipelines/azureml/deploy.sh",
         "pipelines/azureml/monitoring.yml", "pipelines/azureml/monitoring-schedule.yml",
     },
-    frozenset({("sample", "batch_scoring"), ("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks.yml"},
     frozenset({("sample", "batch_scoring"), ("cicd", "azure_devops"), ("compute", "azureml")}): {
         ".ado/azureml.yml", ".ado/azureml-deploy.yml",
     },
-    frozenset({("sample", "batch_scoring"), ("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
     frozenset({("sample", "batch_scoring"), ("cicd", "github"), ("compute", "azureml")}): {".github/workflows/azureml.yml"},
     frozenset({("sample", "many_models")}): {
         "docs/many-models.md", "benchmarks/many_models.py",
@@ -116,8 +122,11 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
         *(f"code/{PACKAGE}/many_models/{name}" for name in MANY_MODELS_PACKAGE_FILES),
         *(f"tests/many_models/{name}" for name in MANY_MODELS_TEST_FILES),
     },
+    frozenset({("sample", "many_models"), ("compute", "databricks")}): {"pipelines/databricks/many_models.yml"},
     frozenset({("sample", "many_models"), ("compute", "azureml")}): {
         ".cloud/azureml/endpoints/many-models/endpoint.yml", ".cloud/azureml/endpoints/many-models/deployment.yml",
+        "pipelines/azureml/many_models.yml",
+        *(f".cloud/azureml/components/many_models_{step}.yml" for step in MANY_MODELS_COMPONENTS),
     },
 }  # fmt: skip
 

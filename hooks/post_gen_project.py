@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
-from dsplatform.template import create_notebook_folders, initialise_git, prune
+from dsplatform.template import create_notebook_folders, first_run_command, initialise_git, prune
 from dsplatform.template_update import record_template_source
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
@@ -21,4 +21,4 @@ prune(project_dir, ANSWERS)
 create_notebook_folders(project_dir, ANSWERS)
 record_template_source(project_dir, ANSWERS)
 git_status = initialise_git(project_dir, ANSWERS)
-print(f"Generated {project_dir.name}: {git_status}. Next: cd {project_dir.name} && make setup && make pipeline")
+print(f"Generated {project_dir.name}: {git_status}. Next: cd {project_dir.name} && make setup && {first_run_command(ANSWERS)}")

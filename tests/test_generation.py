@@ -11,7 +11,7 @@ import itertools
 import subprocess
 
 from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, expected_files
-from dsplatform.template import CHOICES, OPTIONAL_PATHS, paths_to_prune
+from dsplatform.template import CHOICES, OPTIONAL_PATHS, first_run_command, paths_to_prune
 
 from conftest import DEFAULTS, generate
 
@@ -61,3 +61,13 @@ def test_answers_reach_the_files(tmp_path):
     deploy = (project / "pipelines" / "azureml" / "deploy.sh").read_text(encoding="utf-8")
     assert 'workspace="mlw-prevision-des-ventes-ete-prd"' in deploy
     assert "python -m prevision_des_ventes_ete train" in (project / ".cloud" / "azureml" / "components" / "train.yml").read_text()
+
+
+def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
+    """The hint printed after generation must work: a many-models-only project has no batch-scoring pipeline."""
+    for sample, target in (("both", "pipeline"), ("batch_scoring", "pipeline"), ("many_models", "many-models")):
+        assert first_run_command({"sample": sample}) == f"make {target}"
+    project = generate(tmp_path, sample="many_models")
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    assert "\nmany-models:" in makefile and (project / "code" / project.name.replace("-", "_") / "many_models").is_dir()
+    assert not (project / "code" / project.name.replace("-", "_") / "pipeline.py").exists()

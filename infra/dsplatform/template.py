@@ -82,6 +82,9 @@ TEMPLATE_SYNTAX = ("{{", "{%", "{#")
 
 # Paths (relative to the generated repository) that exist only for some answers.
 # The post-generation hook deletes the ones the answers did not select.
+# One Azure ML command component per CLI step (plus the scoring pipeline component).
+BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
+MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
 OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     "cicd": {
         "azure_devops": (".ado",),
@@ -123,15 +126,13 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             "tests/test_monitor.py",
             "tests/test_deployment_files.py",
             "docs/monitoring.md",
-            "pipelines/databricks",
-            "pipelines/azureml",
-            ".cloud/azureml/components",
+            *(f"pipelines/databricks/{job}.yml" for job in ("training", "batch_scoring", "monitoring")),
+            *(f"pipelines/azureml/{name}" for name in ("training.yml", "monitoring.yml", "monitoring-schedule.yml", "deploy.sh")),
+            *(f".cloud/azureml/components/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
             ".cloud/azureml/endpoints/batch",
             ".cloud/azureml/endpoints/online",
-            ".ado/databricks.yml",
             ".ado/azureml.yml",
             ".ado/azureml-deploy.yml",
-            ".github/workflows/databricks.yml",
             ".github/workflows/azureml.yml",
         ),
         "many_models": (
@@ -142,6 +143,10 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".cloud/docker/many-models.Dockerfile",
             ".cloud/kubernetes/many-models-serving.yml",
             ".cloud/azureml/endpoints/many-models",
+            # Its jobs: the bundle's many_models job and the Azure ML pipeline with its components.
+            "pipelines/databricks/many_models.yml",
+            "pipelines/azureml/many_models.yml",
+            *(f".cloud/azureml/components/many_models_{step}.yml" for step in MANY_MODELS_COMPONENTS),
         ),
     },
 }  # fmt: skip
@@ -272,6 +277,12 @@ def prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
             target.unlink()
             removed.append(relative)
     return removed
+
+
+def first_run_command(answers: Mapping[str, object]) -> str:
+    """The make target that runs the generated project's sample end to end, for the hook's hint."""
+    samples = SAMPLE_PARTS[str(answers.get("sample", "both"))]
+    return "make pipeline" if "batch_scoring" in samples else "make many-models"
 
 
 def create_notebook_folders(project_dir: Path, answers: Mapping[str, object]) -> None:
