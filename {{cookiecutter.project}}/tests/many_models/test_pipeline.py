@@ -8,6 +8,7 @@ import mlflow
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+from pyspark.sql import functions as F
 
 from {{ cookiecutter.__package }}.cli import EXIT_INVALID_INPUT
 from {{ cookiecutter.__package }}.many_models import data_product, promote, score, train
@@ -56,6 +57,18 @@ def test_both_groupings_fit_exactly_what_one_process_fits(spark_session, setting
     in_process = train.fit_in_process(simulate_sales(settings), settings).sort_values(["Store", "Brand"], ignore_index=True)
     assert len(on_spark) == 36
     pd.testing.assert_frame_equal(on_spark.drop(columns=["model"]), in_process.drop(columns=["model"]), check_dtype=False)
+
+
+def test_buckets_give_every_task_an_equal_share_of_whole_series(spark_session):
+    """Hash-partitioning a few bucket ids collides and leaves a core idle; range partitioning must not."""
+    # 3,000 series (1,500 stores x 2 brands) of 3 rows each.
+    rows = spark_session.range(9000).selectExpr("CAST(id % 1500 AS INT) AS Store", "IF(id % 3000 < 1500, 'a', 'b') AS Brand")
+    placed = train.series_buckets(rows, 4).withColumn("task", F.spark_partition_id())
+    per_task = placed.groupBy("task").agg(F.countDistinct("Store", "Brand").alias("series")).toPandas()
+    assert len(per_task) == 4 and per_task["series"].sum() == 3000, per_task
+    assert per_task["series"].max() <= 1.25 * per_task["series"].min(), per_task
+    split = placed.groupBy("Store", "Brand").agg(F.countDistinct("task").alias("tasks")).where("tasks > 1")
+    assert split.count() == 0, "a series is never split across tasks"
 
 
 @pytest.mark.parametrize(
