@@ -27,6 +27,9 @@ UNUSUAL_ANSWERS = {
     "cicd": "github",
     "compute": "azureml",
     "azure_location": "swedencentral",
+    # The many-models sample alone: the odd names go through its whole Spark path, and the
+    # shared modules must stand without the batch-scoring ones. The defaults run both samples.
+    "sample": "many_models",
 }
 
 
@@ -36,8 +39,7 @@ def run_make(project: Path, target: str) -> subprocess.CompletedProcess:
     return subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True, timeout=1800, check=False)
 
 
-# The many-models sample alone proves the shared modules stand without the batch-scoring ones.
-@pytest.mark.parametrize("answers", [{}, UNUSUAL_ANSWERS, {"sample": "many_models"}], ids=["defaults", "unusual", "many-models-only"])
+@pytest.mark.parametrize("answers", [{}, UNUSUAL_ANSWERS], ids=["defaults", "unusual-many-models-only"])
 def test_generated_project_passes_its_own_make_test(tmp_path, answers):
     project = generate(tmp_path, **answers)
     if answers is UNUSUAL_ANSWERS:
