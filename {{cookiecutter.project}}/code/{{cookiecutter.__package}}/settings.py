@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -205,26 +205,36 @@ def find_project_root(start: Path | None = None) -> Path:
     return here
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything a step needs: the validated config plus where this run reads and writes."""
+ConfigModel = TypeVar("ConfigModel", bound=BaseModel)
 
-    config: PipelineConfig
+
+@dataclass(frozen=True)
+class RunSettings(Generic[ConfigModel]):
+    """A sample's validated config plus where this run reads and writes: the shape every sample's
+    settings share, so the tracking and storage helpers serve them all."""
+
+    config: ConfigModel
     size: str
     data_root: str
     state_dir: Path
 
     @property
-    def size_spec(self) -> SizeSpec:
+    def size_spec(self) -> Any:
+        """The chosen size's entry of `data.sizes`; each sample's config types its own."""
         return self.config.data.sizes[self.size]
+
+    def with_config(self, **sections: BaseModel) -> Self:
+        """The same run with some config sections replaced, for runs that vary one setting."""
+        return replace(self, config=self.config.model_copy(update=sections))
+
+
+@dataclass(frozen=True)
+class Settings(RunSettings[PipelineConfig]):
+    """Everything a batch-scoring step needs."""
 
     @property
     def model_name(self) -> str:
         return self.config.model.name
-
-    def with_config(self, **sections: BaseModel) -> Settings:
-        """The same run with some config sections replaced, for runs that vary one setting."""
-        return replace(self, config=self.config.model_copy(update=sections))
 
     def model_params(self) -> dict[str, int]:
         params = {"num_trees": self.config.model.num_trees, "max_depth": self.config.model.max_depth}
@@ -256,9 +266,6 @@ def _next_midnight(moment: datetime) -> datetime:
     """Ingest works on whole days; a span ending at 01:00 still needs that day's files."""
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight if midnight == moment else midnight + timedelta(days=1)
-
-
-ConfigModel = TypeVar("ConfigModel", bound=BaseModel)
 
 
 def read_config(source: Path, schema: type[ConfigModel]) -> ConfigModel:

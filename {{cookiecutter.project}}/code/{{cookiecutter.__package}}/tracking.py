@@ -18,17 +18,17 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from .settings import Settings, find_project_root
+from .settings import RunSettings, Settings, find_project_root
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
 
-def local_tracking_uri(settings: Settings) -> str:
+def local_tracking_uri(settings: RunSettings) -> str:
     return f"sqlite:///{(settings.state_dir / 'mlflow.db').resolve()}"
 
 
-def configure_tracking(settings: Settings) -> str:
+def configure_tracking(settings: RunSettings) -> str:
     """Point MLflow at the configured server and experiment; return the tracking URI."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)

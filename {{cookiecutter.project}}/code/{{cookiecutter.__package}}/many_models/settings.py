@@ -7,14 +7,14 @@ alone; the parsing, error formatting and state locations are the shared ones in 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..settings import SettingsError, read_config, storage_roots
+from ..settings import RunSettings, SettingsError, read_config, storage_roots
 
 DEFAULT_CONFIG = Path(__file__).with_name("many_models.yml")
 SERIES_KEYS = ["Store", "Brand"]
@@ -81,17 +81,8 @@ class ManyModelsConfig(_Strict):
 
 
 @dataclass(frozen=True)
-class ManyModelsSettings:
-    """The validated config plus where this run reads and writes (same shape as `..settings.Settings`)."""
-
-    config: ManyModelsConfig
-    size: str
-    data_root: str
-    state_dir: Path
-
-    @property
-    def size_spec(self) -> SizeSpec:
-        return self.config.data.sizes[self.size]
+class ManyModelsSettings(RunSettings[ManyModelsConfig]):
+    """Everything a many-models step needs."""
 
     @property
     def model_name(self) -> str:
@@ -107,9 +98,6 @@ class ManyModelsSettings:
     def holdout_start(self) -> date:
         """First week whose rows are held out for metrics and scored in batch."""
         return self.weeks()[-self.config.training.holdout_weeks]
-
-    def with_config(self, **sections: BaseModel) -> ManyModelsSettings:
-        return replace(self, config=self.config.model_copy(update=sections))
 
     def validate_shape(self) -> None:
         training = self.config.training
