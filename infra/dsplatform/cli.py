@@ -12,12 +12,9 @@ import argparse
 import sys
 import time
 
-from dsplatform.naming import ENVIRONMENTS
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
 
 FORMATS = ("table", "json", "markdown", "mermaid")
-EXIT_OK = 0
-EXIT_INVALID = 2
-EXIT_POLICY_VIOLATION = 3
 
 
 def _parser() -> argparse.ArgumentParser:

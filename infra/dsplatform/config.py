@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dsplatform.guardrails import RULE_IDS, WaiverTerms
 from dsplatform.naming import (
-    ENVIRONMENTS,
     NAME_SUFFIX_FORM,
     PROJECT_SLUG_FORM,
     ResourceNames,
@@ -34,14 +33,18 @@ from dsplatform.naming import (
     project_slug_problems,
     resource_names,
 )
+from dsplatform.vocabulary import (
+    CHOICES,
+    DATA_CLASSIFICATIONS,
+    ENVIRONMENTS,
+    REQUIRED_ENVIRONMENTS,
+    email_problems,
+    location_problems,
+    tag_value_problems,
+)
 
-# One list of supported regions for template answers and project files.
-from dsplatform.template import AZURE_LOCATIONS, CHOICES, EMAIL_PATTERN
-
-REQUIRED_ENVIRONMENTS = ("dev", "prod")
 GUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 GUID_FORM = "a GUID such as 00000000-0000-0000-0000-000000000000"
-TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
 # The Azure Databricks first-party application. Its service principal's object id differs
 # per tenant, so the project file must give it (see docs/infra.md).
 AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
@@ -74,13 +77,9 @@ def _guid(value: str) -> str:
 
 
 def _tag_value(value: str) -> str:
-    if not value.strip():
-        raise ValueError("is empty; give a value (it becomes an Azure tag)")
-    if len(value) > 256:
-        raise ValueError(f"is {len(value)} characters; Azure tag values allow at most 256")
-    bad = sorted(TAG_FORBIDDEN_CHARACTERS.intersection(value))
-    if bad:
-        raise ValueError(f"contains {' '.join(bad)}; Azure tag values may not contain < > % & \\ ? /")
+    problems = tag_value_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
     return value
 
 
@@ -89,9 +88,7 @@ class Tags(_Strict):
 
     owner: str = Field(description="the owning team or person, as an Azure tag value")
     cost_center: str = Field(description="the cost center, as an Azure tag value")
-    data_classification: Literal["public", "internal", "confidential", "restricted"] = Field(
-        description="one of public, internal, confidential, restricted"
-    )
+    data_classification: Literal[DATA_CLASSIFICATIONS] = Field(description=f"one of {', '.join(DATA_CLASSIFICATIONS)}")
 
     @field_validator("owner", "cost_center")
     @classmethod
@@ -352,8 +349,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def _email(value: str) -> str:
-    if not EMAIL_PATTERN.match(value):
-        raise ValueError(f"'{value}' is not an e-mail address")
+    problems = email_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
     return value
 
 
@@ -366,7 +364,7 @@ class Waiver(_Strict):
     approver: str = Field(description="the approver's e-mail address, e.g. security@example.com")
     expires: date = Field(description="the last day the waiver applies, as YYYY-MM-DD")
     resource: str | None = Field(default=None, description="the Azure name of the one resource it covers, or omit for every resource")
-    environments: list[Literal["dev", "staging", "prod"]] | None = Field(
+    environments: list[Literal[ENVIRONMENTS]] | None = Field(
         default=None, min_length=1, description="a list of dev, staging, prod, or omit for every environment"
     )
 
@@ -451,10 +449,9 @@ class ProjectFile(_Strict):
     @field_validator("location")
     @classmethod
     def _location(cls, value: str) -> str:
-        if value not in AZURE_LOCATIONS:
-            hint = value.lower().replace(" ", "")
-            suggestion = f" (did you mean '{hint}'?)" if hint in AZURE_LOCATIONS else ""
-            raise ValueError(f"'{value}' is not a supported Azure region{suggestion}")
+        problems = location_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
     @field_validator("environments")
@@ -475,7 +472,7 @@ class StackSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     project: str
-    environment: Literal["dev", "staging", "prod"]
+    environment: Literal[ENVIRONMENTS]
     location: str
     tags: Tags
     principals: Principals

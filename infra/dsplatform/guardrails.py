@@ -23,9 +23,10 @@ from datetime import date
 from typing import Any, Literal
 
 from dsplatform.roles import PRIVILEGED_ROLES, ROLE_NAMES_BY_ID, is_human_write
+from dsplatform.vocabulary import DATA_CLASSIFICATIONS, SENSITIVE_CLASSIFICATIONS
+from dsplatform.vocabulary import ENVIRONMENTS as ALL_ENVIRONMENTS
 
 Severity = Literal["mandatory", "advisory"]
-ALL_ENVIRONMENTS = ("dev", "staging", "prod")
 PROD = ("prod",)
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
@@ -69,7 +70,6 @@ TAGGED_TYPES = frozenset(
     }
 )
 REQUIRED_TAGS = ("owner", "cost-center", "data-classification", "project", "environment", "managed-by")
-DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 # Services whose logs must reach Log Analytics, with the ARM path segment that names them.
 DIAGNOSED_TYPES = {
     LOG_ANALYTICS: "Microsoft.OperationalInsights/workspaces",
@@ -252,7 +252,7 @@ def _scales_to_zero(properties: Mapping[str, Any], environment: str) -> list[str
 
 def _hbi_for_sensitive_data(properties: Mapping[str, Any], environment: str) -> list[str]:
     classification = value(properties, "tags.data-classification")
-    if classification in ("confidential", "restricted") and value(properties, "hbiWorkspace") is not True:
+    if classification in SENSITIVE_CLASSIFICATIONS and value(properties, "hbiWorkspace") is not True:
         return [f"the workspace holds {classification} data but hbiWorkspace is not true"]
     return []
 

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
+from dsplatform.vocabulary import ENVIRONMENTS
+
 PROJECT_SLUG_MIN_LENGTH = 3
 # The binding limit is the ML workspace (33 characters): "mlw-" + slug + "-" + a
 # three-letter environment code leaves 25; 24 keeps one character of headroom. The
@@ -87,9 +89,7 @@ def slug_from_name(name: str, max_length: int = PROJECT_SLUG_MAX_LENGTH) -> str:
 # Azure resource names
 # --------------------------------------------------------------------------------------
 
-# Environments a project may have. dev and prod are required by the project file;
-# staging is optional. The three-letter codes keep the 24-character names short.
-ENVIRONMENTS = ("dev", "staging", "prod")
+# The three-letter environment codes keep the 24-character names short.
 ENVIRONMENT_CODES = {"dev": "dev", "staging": "stg", "prod": "prd"}
 
 # The suffix of the globally unique, soft-deletable names (storage account, Key Vault,

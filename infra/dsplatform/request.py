@@ -41,11 +41,8 @@ from dsplatform.config import (
     request_json_schema,
     resolve_environment,
 )
-from dsplatform.naming import ENVIRONMENTS
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
 
-EXIT_OK = 0
-EXIT_INVALID = 2
-EXIT_POLICY_VIOLATION = 3
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRECTORY = INFRA_DIRECTORY.parent
 SCHEMA_PATH = INFRA_DIRECTORY / "projects" / "request.schema.json"

@@ -14,71 +14,23 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dsplatform.naming import (
-    ENVIRONMENTS,
     KUBERNETES_COMPUTE_NAME,
     SCORING_NAMESPACE,
     project_slug_problems,
     resource_names,
     slug_from_name,
 )
-
-CHOICES: dict[str, tuple[str, ...]] = {
-    "cicd": ("azure_devops", "github"),
-    "compute": ("databricks", "azureml", "both"),
-    "sample": ("batch_scoring", "many_models", "both"),
-    "python_version": ("3.11", "3.12"),
-    "data_classification": ("public", "internal", "confidential", "restricted"),
-}
-
-# Regions that host Azure Databricks, Azure ML and AKS together. A typo here would
-# otherwise surface only at `pulumi up`, long after the repository was generated.
-AZURE_LOCATIONS = frozenset(
-    {
-        "australiaeast",
-        "brazilsouth",
-        "canadacentral",
-        "canadaeast",
-        "centralindia",
-        "centralus",
-        "eastasia",
-        "eastus",
-        "eastus2",
-        "francecentral",
-        "germanywestcentral",
-        "italynorth",
-        "japaneast",
-        "japanwest",
-        "koreacentral",
-        "mexicocentral",
-        "northcentralus",
-        "northeurope",
-        "norwayeast",
-        "polandcentral",
-        "qatarcentral",
-        "southafricanorth",
-        "southcentralus",
-        "southeastasia",
-        "spaincentral",
-        "swedencentral",
-        "switzerlandnorth",
-        "uaenorth",
-        "uksouth",
-        "ukwest",
-        "westcentralus",
-        "westeurope",
-        "westus",
-        "westus2",
-        "westus3",
-    }
+from dsplatform.vocabulary import (
+    CHOICES,
+    ENVIRONMENTS,
+    TEMPLATE_SYNTAX,
+    email_problems,
+    location_problems,
+    single_line_problems,
+    tag_value_problems,
 )
 
-EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
-# Azure tag values may not contain these characters, and the answers become tags.
-TAG_FORBIDDEN_CHARACTERS = set("<>%&\\?/")
-TAG_VALUE_MAX_LENGTH = 256
-# Answers are rendered by Jinja; template syntax in an answer would be executed, not kept.
-TEMPLATE_SYNTAX = ("{{", "{%", "{#")
 
 # Paths (relative to the generated repository) that exist only for some answers.
 # The post-generation hook deletes the ones the answers did not select.
@@ -170,18 +122,7 @@ def notebook_authors(answer: str) -> list[str]:
 
 
 def _tag_value_problems(field: str, value: object, *, required: bool = True) -> list[str]:
-    text = str(value)
-    if required and not text.strip():
-        return [f"{field}: is empty; give a value (it becomes an Azure tag)"]
-    problems = []
-    if len(text) > TAG_VALUE_MAX_LENGTH:
-        problems.append(f"{field}: is {len(text)} characters; Azure tag values allow at most {TAG_VALUE_MAX_LENGTH}")
-    bad = sorted(TAG_FORBIDDEN_CHARACTERS.intersection(text))
-    if bad:
-        problems.append(f"{field}: contains {' '.join(bad)}; Azure tag values may not contain any of < > % & \\ ? /")
-    if "\n" in text or "\r" in text:
-        problems.append(f"{field}: contains a line break; use a single line")
-    return problems
+    return [f"{field}: {problem}" for problem in tag_value_problems(value, required=required)]
 
 
 def answer_problems(answers: Mapping[str, object]) -> list[str]:
@@ -193,35 +134,24 @@ def answer_problems(answers: Mapping[str, object]) -> list[str]:
     project_name = str(answers.get("project_name", ""))
     if not project_name.strip():
         problems.append("project_name: is empty; give the project's human name, for example 'Predictive Maintenance'")
-    elif len(project_name) > 80 or "\n" in project_name:
-        problems.append("project_name: use a single line of at most 80 characters")
+    else:
+        problems += [f"project_name: {problem}" for problem in single_line_problems(project_name, 80)]
 
     problems += [f"project: {problem}" for problem in project_slug_problems(str(answers.get("project", "")))]
 
-    description = str(answers.get("description", ""))
-    if "\n" in description or len(description) > 300:
-        problems.append("description: use a single line of at most 300 characters")
+    problems += [f"description: {problem}" for problem in single_line_problems(str(answers.get("description", "")), 300)]
 
     problems += _tag_value_problems("owner", answers.get("owner", ""))
     problems += _tag_value_problems("cost_center", answers.get("cost_center", ""))
 
-    email = str(answers.get("owner_email", ""))
-    if not EMAIL_PATTERN.match(email):
-        problems.append(f"owner_email: '{email}' is not an e-mail address; use the form name@example.com")
+    problems += [f"owner_email: {problem}" for problem in email_problems(answers.get("owner_email", ""))]
 
     for answer, allowed in CHOICES.items():
         value = str(answers.get(answer, ""))
         if value not in allowed:
             problems.append(f"{answer}: '{value}' is not allowed; use one of: {', '.join(allowed)}")
 
-    location = str(answers.get("azure_location", ""))
-    if location not in AZURE_LOCATIONS:
-        hint = location.lower().replace(" ", "")
-        suggestion = f" (did you mean '{hint}'?)" if hint in AZURE_LOCATIONS else ""
-        problems.append(
-            f"azure_location: '{location}' is not a supported Azure region name{suggestion}; "
-            "use the lowercase programmatic name, for example westeurope or eastus2"
-        )
+    problems += [f"azure_location: {problem}" for problem in location_problems(str(answers.get("azure_location", "")))]
 
     authors = notebook_authors(str(answers.get("notebook_authors", "")))
     if not authors:

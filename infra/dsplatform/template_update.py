@@ -29,11 +29,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsplatform.vocabulary import EXIT_CONFLICTS
+from dsplatform.vocabulary import EXIT_INVALID as EXIT_INVALID_INPUT
+
 RECORD_FILE = ".cruft.json"
 # Never merged: git's own state, and the record, which the update rewrites itself.
 SKIPPED_PARTS = {".git"}
-EXIT_CONFLICTS = 1
-EXIT_INVALID_INPUT = 2
 
 
 class UpdateError(RuntimeError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from dsplatform.vocabulary import ENVIRONMENTS
 from dsplatform.naming import (
-    ENVIRONMENTS,
     NAME_RULES,
     PROJECT_SLUG_MAX_LENGTH,
     PROJECT_SLUG_PATTERN,

@@ -13,6 +13,7 @@ from dsplatform.components.foundation import Foundation
 from dsplatform.components.key_vault import KeyVault
 from dsplatform.components.network import Network
 from dsplatform.config import StackSettings
+from dsplatform.vocabulary import SENSITIVE_CLASSIFICATIONS
 
 machine_learning = azure_native.machinelearningservices
 
@@ -68,7 +69,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             public_network_access="Disabled" if private else "Enabled",
             managed_network={"isolation_mode": "AllowInternetOutbound"} if private else None,
             # High business impact: less diagnostic data collected, scratch disks encrypted.
-            hbi_workspace=settings.tags.data_classification in ("confidential", "restricted"),
+            hbi_workspace=settings.tags.data_classification in SENSITIVE_CLASSIFICATIONS,
             v1_legacy_mode=False,
             tags=settings.resource_tags(),
             opts=child(self),
