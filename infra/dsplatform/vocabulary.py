@@ -130,3 +130,6 @@ EXIT_CONFLICTS = 1
 EXIT_INVALID = 2
 # A mandatory guardrail finding that no waiver covers.
 EXIT_POLICY_VIOLATION = 3
+# A documented Azure service constraint is broken: Azure would refuse the deployment, or
+# accept one that cannot work. No waiver covers it.
+EXIT_CONSTRAINT_VIOLATION = 4
