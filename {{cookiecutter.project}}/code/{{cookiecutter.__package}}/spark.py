@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import shutil
+import string
 import subprocess
 import sys
 import urllib.parse
@@ -29,21 +30,21 @@ RESOLVED_MARKER = "resolved"
 LOG4J_TEMPLATE = """\
 # Spark prints its "Setting default log level" banner when the level of the logger it starts
 # from (configured here through `org`) differs from the root's, so both get the same level.
-rootLogger.level = {level}
+rootLogger.level = $level
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
 appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n%ex
 logger.org.name = org
-logger.org.level = {level}
+logger.org.level = $level
 logger.io.name = io
-logger.io.level = {level}
+logger.io.level = $level
 logger.com.name = com
-logger.com.level = {level}
+logger.com.level = $level
 logger.py4j.name = py4j
-logger.py4j.level = {level}
+logger.py4j.level = $level
 """
 
 
@@ -62,7 +63,8 @@ def resolved_delta_jars() -> list[str]:
 
 def _log4j_options(state: Path) -> str:
     config = state / "log4j2.properties"
-    config.write_text(LOG4J_TEMPLATE.format(level=os.environ.get("SPARK_LOG_LEVEL", "ERROR").lower()), encoding="utf-8")
+    level = os.environ.get("SPARK_LOG_LEVEL", "ERROR").lower()
+    config.write_text(string.Template(LOG4J_TEMPLATE).substitute(level=level), encoding="utf-8")
     return f"-Dlog4j2.configurationFile={config.as_uri()}"
 
 
