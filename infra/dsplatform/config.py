@@ -21,7 +21,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dsplatform.guardrails import RULE_IDS, WaiverTerms
@@ -33,6 +32,7 @@ from dsplatform.naming import (
     project_slug_problems,
     resource_names,
 )
+from dsplatform.safe_yaml import Document, DocumentError, ProjectFileLoader, load_document  # noqa: F401 (re-exported)
 from dsplatform.vocabulary import (
     CHOICES,
     DATA_CLASSIFICATIONS,
@@ -48,21 +48,6 @@ GUID_FORM = "a GUID such as 00000000-0000-0000-0000-000000000000"
 # The Azure Databricks first-party application. Its service principal's object id differs
 # per tenant, so the project file must give it (see docs/infra.md).
 AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
-
-
-class ProjectFileLoader(yaml.SafeLoader):
-    """Safe YAML, but dates stay text until the schema reads them: PyYAML would raise a bare
-    ValueError on a date such as 2026-13-01 instead of letting the field report it."""
-
-
-ProjectFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def read_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=ProjectFileLoader)
 
 
 class _Strict(BaseModel):
@@ -218,7 +203,9 @@ class NodePool(_Strict):
 
 
 class AksSettings(_Strict):
-    kubernetes_version: str | None = Field(default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default")
+    kubernetes_version: str | None = Field(
+        default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default"
+    )
     system_pool: NodePool = Field(description="the system node pool")
     user_pool: NodePool = Field(description="the scoring node pool")
 
@@ -242,7 +229,9 @@ class EnvironmentSettings(_Strict):
 
     features: Features = Field(default_factory=Features, description="databricks, azureml and aks switches")
     private_networking: bool = Field(description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)")
-    allowed_ip_ranges: list[str] = Field(default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints")
+    allowed_ip_ranges: list[str] = Field(
+        default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints"
+    )
     name_suffix: str | None = Field(default=None, description=f"{NAME_SUFFIX_FORM}, or omit for the derived suffix")
     network: NetworkSettings
     azureml: AzureMLSettings
@@ -384,7 +373,11 @@ class Waiver(_Strict):
 
     def terms(self) -> WaiverTerms:
         return WaiverTerms(
-            self.rule, self.reason, self.approver, self.expires, self.resource,
+            self.rule,
+            self.reason,
+            self.approver,
+            self.expires,
+            self.resource,
             tuple(self.environments) if self.environments is not None else None,
         )
 
@@ -524,9 +517,12 @@ class Problem(str):
 class ProjectFileError(Exception):
     """Raised with every problem of a project file, one `field: message` line each."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[str], lines: list[str] | None = None):
         self.source = source
         self.problems = problems
+        # What a command prints: one line per problem, `file:line:column: field: message`
+        # when the file was read (load_located), else `source: field: message`.
+        self.lines = list(lines) if lines is not None else [f"{source}: {problem}" for problem in problems]
         super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {problem}" for problem in problems))
 
 
@@ -560,10 +556,15 @@ def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, 
     location = tuple(error["loc"])
     full_location = (*prefix, *location)
     # A key that is blank, padded or holds control characters or dots is shown quoted, so the line still names it.
-    path = ".".join(
-        json.dumps(part) if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part) else str(part)
-        for part in full_location
-    ) or "(file)"
+    path = (
+        ".".join(
+            json.dumps(part)
+            if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part)
+            else str(part)
+            for part in full_location
+        )
+        or "(file)"
+    )
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "is not a known setting (check the spelling)"
@@ -583,7 +584,12 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     if environment not in project_file.environments:
         raise ProjectFileError(
             source,
-            [Problem(f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}", ("environments",))],
+            [
+                Problem(
+                    f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}",
+                    ("environments",),
+                )
+            ],
         )
     merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
     merged = _deep_merge(merged, project_file.environments[environment] or {})
@@ -630,7 +636,7 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def parse_project(data: Any, source: str = "project file") -> ProjectFile:
+def parse_project(data: Any, source: str = "project file", today: date | None = None) -> ProjectFile:
     """Validate a project file's content and every environment in it, so that a bad prod
     override fails the dev plan too instead of waiting for the prod deployment."""
     if not isinstance(data, dict):
@@ -651,17 +657,34 @@ def parse_project(data: Any, source: str = "project file") -> ProjectFile:
     return project_file
 
 
-def load_project_file(path: str | Path) -> ProjectFile:
-    path = Path(path)
+def _one_line(text: str) -> str:
+    """Values quoted in a message may hold line breaks or control characters; escape them
+    so each problem stays one `file:line:column:` line."""
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
+
+
+def located_lines(document: Document, problems: list[str]) -> list[str]:
+    """`file:line:column: field: message` for each problem, in file order; a problem about
+    a key that is not in the file points at the closest key that is."""
+    located = sorted((document.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(problems))
+    return [f"{document.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]
+
+
+def load_located(path: str | Path, today: date | None = None) -> tuple[Document, ProjectFile]:
+    """The one way every command reads a project file: the bounded safe loader
+    (dsplatform.safe_yaml), then the schema; every problem is a located line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ProjectFileError(str(path), [f"(file): cannot be read ({error.strerror})"]) from None
+        document = load_document(path)
+    except DocumentError as error:
+        raise ProjectFileError(str(path), list(error.lines), lines=error.lines) from None
     try:
-        data = read_yaml(text)
-    except yaml.YAMLError as error:
-        raise ProjectFileError(str(path), [f"(file): is not valid YAML ({str(error).splitlines()[0]})"]) from None
-    return parse_project(data, str(path))
+        return document, parse_project(document.data, str(document.path), today)
+    except ProjectFileError as error:
+        raise ProjectFileError(error.source, error.problems, lines=located_lines(document, error.problems)) from None
+
+
+def load_project_file(path: str | Path, today: date | None = None) -> ProjectFile:
+    return load_located(path, today)[1]
 
 
 def load_stack_settings(path: str | Path, environment: str) -> StackSettings:
@@ -698,7 +721,9 @@ def request_json_schema() -> dict[str, Any]:
     schema["properties"]["environments"] = {
         "description": schema["properties"]["environments"].get("description", ""),
         "type": "object",
-        "properties": {environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS},
+        "properties": {
+            environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS
+        },
         "required": list(REQUIRED_ENVIRONMENTS),
         "additionalProperties": False,
     }

@@ -34,13 +34,12 @@ import yaml
 from dsplatform.config import (
     ProjectFile,
     ProjectFileError,
-    ProjectFileLoader,
     StackSettings,
-    parse_project,
-    read_yaml,
+    load_located,
     request_json_schema,
     resolve_environment,
 )
+from dsplatform.safe_yaml import Document
 from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
 
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
@@ -59,90 +58,17 @@ class RequestError(Exception):
         super().__init__("\n".join(self.lines))
 
 
-# ----------------------------------------------------------------------------- reading with positions
-
-Position = tuple[int, int]  # 1-based line and column
+# ----------------------------------------------------------------------------- reading
 
 
-@dataclass
-class LoadedRequest:
-    path: Path
-    data: Any
-    positions: dict[tuple[Any, ...], Position]
-
-    def position_of(self, location: Sequence[Any]) -> Position:
-        """The closest node that exists in the file: a missing key points at its parent."""
-        location = tuple(location)
-        while location and location not in self.positions:
-            location = location[:-1]
-        return self.positions.get(location, (1, 1))
-
-
-def _positions(node: yaml.Node, path: tuple[Any, ...], positions: dict, duplicates: list[tuple[tuple, Position]]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if key in seen:
-                duplicates.append(((*path, key), where))
-            seen.add(key)
-            positions[(*path, key)] = where
-            _positions(value_node, (*path, key), positions, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            positions[(*path, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            _positions(item, (*path, index), positions, duplicates)
-
-
-def load_request(path: str | Path) -> LoadedRequest:
-    """Read a request file keeping each key's line and column. YAML errors and duplicate
-    keys (which plain YAML loading silently resolves to the last one) are problems too."""
-    path = Path(path)
+def validate_request(path: str | Path) -> tuple[Document, ProjectFile]:
+    """Every problem of a request file at once, each as `file:line:column: field: message`.
+    Reading goes through the same bounded loader as every other command
+    (dsplatform.safe_yaml via config.load_located)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-        raise RequestError([f"{path}:1:1: (file): cannot be read ({reason})"]) from None
-    try:
-        node = yaml.compose(text, Loader=ProjectFileLoader)
-        data = read_yaml(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise RequestError([f"{path}:{line}:{column}: (file): is not valid YAML ({reason}); fix the syntax at this position"]) from None
-    positions: dict[tuple[Any, ...], Position] = {(): (1, 1)}
-    duplicates: list[tuple[tuple, Position]] = []
-    if node is not None:
-        _positions(node, (), positions, duplicates)
-    if duplicates:
-        raise RequestError(
-            [
-                f"{path}:{line}:{column}: {'.'.join(str(part) for part in location)}: appears twice; keep one (YAML would silently use the last)"
-                for location, (line, column) in duplicates
-            ]
-        )
-    return LoadedRequest(path, data, positions)
-
-
-def _one_line(text: str) -> str:
-    """Values quoted from the file may hold line breaks or control characters; escape them
-    so each problem stays one `file:line:column:` line."""
-    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
-
-
-def validate_request(path: str | Path) -> tuple[LoadedRequest, ProjectFile]:
-    """Every problem of a request file at once, each as `file:line:column: field: message`."""
-    loaded = load_request(path)
-    try:
-        project_file = parse_project(loaded.data, str(loaded.path))
+        return load_located(path)
     except ProjectFileError as error:
-        located = sorted(
-            (loaded.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(error.problems)
-        )
-        raise RequestError([f"{loaded.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]) from None
-    return loaded, project_file
+        raise RequestError(error.lines) from None
 
 
 def environments_of(project_file: ProjectFile) -> list[str]:
@@ -233,26 +159,42 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
             status = finding.status
             if finding.waiver is not None:
                 status += f", approved by {finding.waiver.approver}: {finding.waiver.reason}"
-            finding_rows.append([plan.settings.environment, violation.severity, f"`{violation.rule}`", violation.resource_name, violation.message, status])
-    lines += _table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows, markdown=True) if finding_rows else [
-        "None: every resource meets every rule."
-    ]
+            finding_rows.append(
+                [plan.settings.environment, violation.severity, f"`{violation.rule}`", violation.resource_name, violation.message, status]
+            )
+    lines += (
+        _table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows, markdown=True)
+        if finding_rows
+        else ["None: every resource meets every rule."]
+    )
 
     lines += ["", "### Settings that differ between environments", ""]
     flat = {plan.settings.environment: _flatten(plan.settings.settings.model_dump()) for plan in plans}
     keys = sorted({key for values in flat.values() for key in values})
     different = [key for key in keys if len({json.dumps(flat[environment].get(key), sort_keys=True) for environment in environments}) > 1]
-    lines += _table(["setting", *environments], [[f"`{key}`", *(_cell(flat[env].get(key)) for env in environments)] for key in different], markdown=True) if different else [
-        "None."
-    ]
+    lines += (
+        _table(
+            ["setting", *environments],
+            [[f"`{key}`", *(_cell(flat[env].get(key)) for env in environments)] for key in different],
+            markdown=True,
+        )
+        if different
+        else ["None."]
+    )
 
     lines += ["", "### Role assignments (principal -> role -> scope)", ""]
     for plan in plans:
-        lines += [f"<details><summary>{plan.settings.environment}: {len(plan.role_assignments)} assignments, "
-                  f"{len(plan.human_write_assignments)} human write</summary>", ""]
+        lines += [
+            f"<details><summary>{plan.settings.environment}: {len(plan.role_assignments)} assignments, "
+            f"{len(plan.human_write_assignments)} human write</summary>",
+            "",
+        ]
         lines += _table(
             ["principal", "type", "role", "scope", "access"],
-            [[row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"] for row in plan.role_assignments],
+            [
+                [row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"]
+                for row in plan.role_assignments
+            ],
             markdown=True,
         )
         lines += ["", "</details>", ""]
@@ -359,7 +301,9 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
     request = project_file.request
     if request is None:
         raise RequestError(
-            [f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"]
+            [
+                f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"
+            ]
         )
     features = resolve_environment(project_file, environment, source).features if environment else project_file.features
     if features.databricks and features.azureml:
@@ -518,7 +462,9 @@ def _run(arguments: argparse.Namespace) -> int:
     if arguments.action == "stacks":
         stacks_directory = Path(arguments.stacks_dir) if arguments.stacks_dir else path.resolve().parent.parent
         if not (stacks_directory / "Pulumi.yaml").is_file():
-            raise RequestError([f"error: {stacks_directory} has no Pulumi.yaml; pass --stacks-dir with the folder of the Pulumi project (infra/)"])
+            raise RequestError(
+                [f"error: {stacks_directory} has no Pulumi.yaml; pass --stacks-dir with the folder of the Pulumi project (infra/)"]
+            )
         changes = plan_stack_files(project_file, path, stacks_directory, force=arguments.force)
         write_stack_files(changes)
         for change in changes:
