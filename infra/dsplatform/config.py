@@ -17,7 +17,7 @@ import difflib
 import ipaddress
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from dsplatform.naming import (
     project_slug_problems,
     resource_names,
 )
+from dsplatform.platform_policy import POLICY_PATH, PlatformPolicyError, platform_policy
 from dsplatform.safe_yaml import Document, DocumentError, ProjectFileLoader, load_document  # noqa: F401 (re-exported)
 from dsplatform.vocabulary import (
     CHOICES,
@@ -40,6 +41,7 @@ from dsplatform.vocabulary import (
     REQUIRED_ENVIRONMENTS,
     email_problems,
     location_problems,
+    single_line_problems,
     tag_value_problems,
 )
 
@@ -59,6 +61,15 @@ def _guid(value: str) -> str:
     if not GUID_PATTERN.match(value):
         raise ValueError(f"'{value}' is not {GUID_FORM}")
     return value.lower()
+
+
+def _single_line(value: str, max_length: int) -> str:
+    """Names and free text are shown in review comments and logs: a line break, a bidi
+    override or a zero-width character there could hide or move what a reviewer reads."""
+    problems = single_line_problems(value, max_length)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
 
 
 def _tag_value(value: str) -> str:
@@ -92,6 +103,11 @@ class Principal(_Strict):
     @classmethod
     def _object_id(cls, value: str) -> str:
         return _guid(value)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return _single_line(value, 256)
 
 
 class ServicePrincipal(Principal):
@@ -141,6 +157,11 @@ def _network(value: str) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:
         raise ValueError(f"'{value}' is not an IPv4 CIDR block such as 10.10.0.0/16 ({error})") from None
+
+
+def allowlist_size(networks: list[ipaddress.IPv4Network]) -> int:
+    """Distinct addresses the ranges admit together (overlaps counted once)."""
+    return sum(block.num_addresses for block in ipaddress.collapse_addresses(networks))
 
 
 class NetworkSettings(_Strict):
@@ -242,10 +263,28 @@ class EnvironmentSettings(_Strict):
     @field_validator("allowed_ip_ranges")
     @classmethod
     def _ip_ranges(cls, values: list[str]) -> list[str]:
+        """Each entry public and no broader than the platform's prefix, and all together no
+        more addresses than its limit: `[0.0.0.0/1, 128.0.0.0/1]` is the whole internet in
+        two entries that each look like a range (infra/platform.yaml)."""
+        policy = platform_policy()
+        networks = []
         for value in values:
             network = _network(value if "/" in value else f"{value}/32")
             if any(network.subnet_of(blocked) for blocked in _NON_PUBLIC_RANGES):
                 raise ValueError(f"'{value}' is a private range; Azure firewalls take public addresses only")
+            if network.prefixlen < policy.allowlist_max_prefix:
+                raise ValueError(
+                    f"'{value}' admits {network.num_addresses:,} addresses, broader than /{policy.allowlist_max_prefix}; "
+                    f"list the offices' own ranges, each /{policy.allowlist_max_prefix} or narrower "
+                    "(allowlist_max_prefix in infra/platform.yaml)"
+                )
+            networks.append(network)
+        total = allowlist_size(networks)
+        if total > policy.allowlist_max_addresses:
+            raise ValueError(
+                f"admits {total:,} addresses together, more than the platform's {policy.allowlist_max_addresses:,}; "
+                "list fewer or narrower ranges (allowlist_max_addresses in infra/platform.yaml)"
+            )
         return values
 
     @field_validator("name_suffix")
@@ -371,6 +410,16 @@ class Waiver(_Strict):
     def _approver(cls, value: str) -> str:
         return _email(value)
 
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        return _single_line(value, 500)
+
+    @field_validator("resource")
+    @classmethod
+    def _resource(cls, value: str | None) -> str | None:
+        return None if value is None else _single_line(value, 128)
+
     def terms(self) -> WaiverTerms:
         return WaiverTerms(
             self.rule,
@@ -398,6 +447,16 @@ class Request(_Strict):
     @classmethod
     def _contact(cls, value: str) -> str:
         return _email(value)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return _single_line(value, 80)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return _single_line(value, 300)
 
     @field_validator("owners")
     @classmethod
@@ -636,9 +695,50 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def requester_emails(project_file: ProjectFile) -> set[str]:
+    """Everyone the request speaks for, lowercased: its contact, its owners, and the owner
+    tag when it is an e-mail address. None of them may approve the request's waivers."""
+    emails = {project_file.tags.owner} if not email_problems(project_file.tags.owner) else set()
+    if project_file.request is not None:
+        emails |= {project_file.request.contact_email, *project_file.request.owners}
+    return {email.strip().lower() for email in emails}
+
+
+def waiver_limit_problems(project_file: ProjectFile, today: date, max_days: int) -> list[Problem]:
+    """A waiver is someone else's decision, for a bounded time: the approver is not one of
+    the requesters (compared case-insensitively), and the expiry is at most `max_days`
+    (waiver_max_days in infra/platform.yaml) after the plan date."""
+    problems = []
+    requesters = requester_emails(project_file)
+    latest = today + timedelta(days=max_days)
+    for index, waiver in enumerate(project_file.waivers):
+        if waiver.approver.strip().lower() in requesters:
+            problems.append(
+                Problem(
+                    f"waivers.{index}.approver: '{waiver.approver}' is an owner or the contact of this request; "
+                    "a waiver needs an approver outside the team (expected another person's e-mail, e.g. security@example.com)",
+                    ("waivers", index, "approver"),
+                )
+            )
+        if waiver.expires > latest:
+            problems.append(
+                Problem(
+                    f"waivers.{index}.expires: {waiver.expires.isoformat()} is more than {max_days} days after "
+                    f"{today.isoformat()}; end it by {latest.isoformat()} and renew it then "
+                    "(waiver_max_days in infra/platform.yaml)",
+                    ("waivers", index, "expires"),
+                )
+            )
+    return problems
+
+
 def parse_project(data: Any, source: str = "project file", today: date | None = None) -> ProjectFile:
     """Validate a project file's content and every environment in it, so that a bad prod
     override fails the dev plan too instead of waiting for the prod deployment."""
+    try:
+        policy = platform_policy()
+    except PlatformPolicyError as error:
+        raise ProjectFileError(str(POLICY_PATH), error.lines, lines=error.lines) from None
     if not isinstance(data, dict):
         raise ProjectFileError(source, [Problem("(file): expected a YAML mapping with project, location, tags, principals, environments")])
     try:
@@ -646,7 +746,7 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
     except ValidationError as error:
         # Report the environments' problems too, so one run shows everything to fix.
         raise ProjectFileError(source, _problems(error, ProjectFile) + _raw_environment_problems(data)) from None
-    problems = []
+    problems = waiver_limit_problems(project_file, today or date.today(), policy.waiver_max_days)
     for environment in project_file.environments:
         try:
             resolve_environment(project_file, environment, source)
