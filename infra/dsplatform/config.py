@@ -695,35 +695,48 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def requester_emails(project_file: ProjectFile) -> set[str]:
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def requester_emails(data: dict[str, Any]) -> set[str]:
     """Everyone the request speaks for, lowercased: its contact, its owners, and the owner
-    tag when it is an e-mail address. None of them may approve the request's waivers."""
-    emails = {project_file.tags.owner} if not email_problems(project_file.tags.owner) else set()
-    if project_file.request is not None:
-        emails |= {project_file.request.contact_email, *project_file.request.owners}
-    return {email.strip().lower() for email in emails}
+    tag when it is an e-mail address. None of them may approve the request's waivers.
+    Read from the raw file, so these problems show even when others are in the file too."""
+    request, tags = _mapping(data.get("request")), _mapping(data.get("tags"))
+    owners = request.get("owners") if isinstance(request.get("owners"), list) else []
+    candidates = [tags.get("owner"), request.get("contact_email"), *owners]
+    return {str(email).strip().lower() for email in candidates if isinstance(email, str) and not email_problems(email)}
 
 
-def waiver_limit_problems(project_file: ProjectFile, today: date, max_days: int) -> list[Problem]:
+def waiver_limit_problems(data: dict[str, Any], today: date, max_days: int) -> list[Problem]:
     """A waiver is someone else's decision, for a bounded time: the approver is not one of
     the requesters (compared case-insensitively), and the expiry is at most `max_days`
-    (waiver_max_days in infra/platform.yaml) after the plan date."""
+    (waiver_max_days in infra/platform.yaml) after the plan date. Values the schema
+    refuses anyway (not an e-mail, not a date) are left to its own message."""
     problems = []
-    requesters = requester_emails(project_file)
+    requesters = requester_emails(data)
     latest = today + timedelta(days=max_days)
-    for index, waiver in enumerate(project_file.waivers):
-        if waiver.approver.strip().lower() in requesters:
+    waivers = data.get("waivers") if isinstance(data.get("waivers"), list) else []
+    for index, item in enumerate(waivers):
+        waiver = _mapping(item)
+        approver = waiver.get("approver")
+        if isinstance(approver, str) and approver.strip().lower() in requesters:
             problems.append(
                 Problem(
-                    f"waivers.{index}.approver: '{waiver.approver}' is an owner or the contact of this request; "
+                    f"waivers.{index}.approver: '{approver}' is an owner or the contact of this request; "
                     "a waiver needs an approver outside the team (expected another person's e-mail, e.g. security@example.com)",
                     ("waivers", index, "approver"),
                 )
             )
-        if waiver.expires > latest:
+        try:
+            expires = date.fromisoformat(str(waiver.get("expires")))
+        except ValueError:
+            continue
+        if expires > latest:
             problems.append(
                 Problem(
-                    f"waivers.{index}.expires: {waiver.expires.isoformat()} is more than {max_days} days after "
+                    f"waivers.{index}.expires: {expires.isoformat()} is more than {max_days} days after "
                     f"{today.isoformat()}; end it by {latest.isoformat()} and renew it then "
                     "(waiver_max_days in infra/platform.yaml)",
                     ("waivers", index, "expires"),
@@ -741,12 +754,13 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
         raise ProjectFileError(str(POLICY_PATH), error.lines, lines=error.lines) from None
     if not isinstance(data, dict):
         raise ProjectFileError(source, [Problem("(file): expected a YAML mapping with project, location, tags, principals, environments")])
+    limits = waiver_limit_problems(data, today or date.today(), policy.waiver_max_days)
     try:
         project_file = ProjectFile.model_validate(data)
     except ValidationError as error:
-        # Report the environments' problems too, so one run shows everything to fix.
-        raise ProjectFileError(source, _problems(error, ProjectFile) + _raw_environment_problems(data)) from None
-    problems = waiver_limit_problems(project_file, today or date.today(), policy.waiver_max_days)
+        # Report the environments' and waivers' problems too, so one run shows everything to fix.
+        raise ProjectFileError(source, _problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
+    problems = list(limits)
     for environment in project_file.environments:
         try:
             resolve_environment(project_file, environment, source)

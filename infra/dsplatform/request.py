@@ -40,7 +40,7 @@ from dsplatform.config import (
     resolve_environment,
 )
 from dsplatform.safe_yaml import Document
-from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION, markdown_text
 
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRECTORY = INFRA_DIRECTORY.parent
@@ -99,44 +99,98 @@ def _cell(value: Any) -> str:
     return "(default)" if value is None else str(value)
 
 
-def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str:
-    """The pull-request comment: verdict, counts by type per environment, role
-    assignments, guardrail findings and waivers, and what differs between environments."""
-    from dsplatform.plan import _table
+class Markup(str):
+    """Text this module wrote itself (a code span of our own identifiers); every other
+    cell is escaped by `markdown_text`."""
 
+
+def _code(text: str) -> Markup:
+    """A code span around one of our own identifiers (slugs, types, rule ids, setting keys),
+    which never hold a backtick; anything else would be escaped instead."""
+    return Markup(f"`{text}`") if "`" not in str(text) and "\n" not in str(text) else Markup(markdown_text(text))
+
+
+def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    def cell(value: Any) -> str:
+        return value if isinstance(value, Markup) else markdown_text(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return lines + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+
+
+def verdict_line(plans: list) -> str:
+    """The first line of the summary, from the plans alone: no request text reaches it."""
+    environments = ", ".join(plan.settings.environment for plan in plans)
+    blocked = [plan for plan in plans if not plan.policy.passed]
+    if not blocked:
+        return f"**Guardrails passed** for {environments}: no mandatory violation without a valid waiver."
+    counts = "; ".join(f"{plan.settings.environment}: {plan.policy.mandatory_count} mandatory violation(s)" for plan in blocked)
+    return f"**Guardrails FAILED** for {environments} ({counts}). This request cannot be deployed as it is."
+
+
+def waivers_table(project_file: ProjectFile) -> list[str]:
+    """Every waiver the request declares, whether or not a finding uses it, so a reviewer
+    sees each accepted exception with its approver and end date."""
+    waivers = project_file.waivers
+    if not waivers:
+        return ["### Waivers: none declared", ""]
+    rows = [
+        [
+            _code(waiver.rule),
+            ", ".join(waiver.environments) if waiver.environments else "all",
+            waiver.resource or "all",
+            waiver.approver,
+            waiver.expires.isoformat(),
+            waiver.reason,
+        ]
+        for waiver in waivers
+    ]
+    return [
+        f"### Waivers: {len(waivers)} declared",
+        "",
+        *_markdown_table(["rule", "environments", "resource", "approver", "expires", "reason"], rows),
+        "",
+    ]
+
+
+def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str:
+    """The pull-request comment. Its first line is the verdict and the waivers table comes
+    next, both built from the plans and the validated waivers only, at fixed positions.
+    Everything a request supplies is escaped with `markdown_text`, so no value can add a
+    heading, close a table, open an HTML comment or `<details>`, or move those two."""
     environments = [plan.settings.environment for plan in plans]
     request = project_file.request
-    passed = all(plan.policy.passed for plan in plans)
     title = request.display_name if request else project_file.project
-    lines = [
-        f"## Platform request: {title} (`{project_file.project}`)",
+    lines = [verdict_line(plans), "", *waivers_table(project_file)]
+    lines += [
+        f"### Platform request: {markdown_text(title)} ({_code(project_file.project)})",
         "",
-        f"**Guardrails {'passed' if passed else 'FAILED'}** for {', '.join(environments)} "
-        f"(offline plan of `{source}`; nothing was sent to Azure).",
+        f"Offline plan of {_code(source)}; nothing was sent to Azure.",
         "",
-        f"- Owner: {project_file.tags.owner}" + (f" ({request.contact_email})" if request else ""),
-        f"- Cost center: {project_file.tags.cost_center}; data classification: {project_file.tags.data_classification}",
-        f"- Location: {project_file.location}",
+        f"- Owner: {markdown_text(project_file.tags.owner)}" + (f" ({markdown_text(request.contact_email)})" if request else ""),
+        f"- Cost center: {markdown_text(project_file.tags.cost_center)}; data classification: {project_file.tags.data_classification}",
+        f"- Location: {markdown_text(project_file.location)}",
     ]
     if request:
-        lines.append(f"- Accountable: {', '.join(request.owners)}; repository CI/CD: {request.cicd}")
+        lines.append(f"- Accountable: {markdown_text(', '.join(request.owners))}; repository CI/CD: {request.cicd}")
+        if request.description:
+            lines.append(f"- Description: {markdown_text(request.description)}")
     lines += ["", "### Per environment", ""]
-    lines += _table(
+    lines += _markdown_table(
         ["environment", "stack", "resources", "role assignments", "human write roles", "mandatory", "advisory", "waived"],
         [
             [
                 plan.settings.environment,
-                f"`{plan.settings.stack_name}`",
-                str(len(plan.resources)),
-                str(len(plan.role_assignments)),
-                str(len(plan.human_write_assignments)),
-                str(plan.policy.mandatory_count),
-                str(plan.policy.advisory_count),
-                str(len(plan.policy.waived)),
+                _code(plan.settings.stack_name),
+                len(plan.resources),
+                len(plan.role_assignments),
+                len(plan.human_write_assignments),
+                plan.policy.mandatory_count,
+                plan.policy.advisory_count,
+                len(plan.policy.waived),
             ]
             for plan in plans
         ],
-        markdown=True,
     )
     counts = {plan.settings.environment: {} for plan in plans}
     for plan in plans:
@@ -148,22 +202,22 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
     for kind in types:
         values = [counts[environment].get(kind, 0) for environment in environments]
         marker = " (differs)" if len(set(values)) > 1 else ""
-        rows.append([f"`{kind}`{marker}", *(str(count) for count in values)])
-    lines += _table(["type", *environments], rows, markdown=True)
+        rows.append([Markup(_code(kind) + marker), *values])
+    lines += _markdown_table(["type", *environments], rows)
 
-    lines += ["", "### Guardrail findings and waivers", ""]
+    lines += ["", "### Guardrail findings", ""]
     finding_rows = []
     for plan in plans:
         for finding in plan.policy.findings:
             violation = finding.violation
             status = finding.status
             if finding.waiver is not None:
-                status += f", approved by {finding.waiver.approver}: {finding.waiver.reason}"
+                status += f", approved by {finding.waiver.approver}"
             finding_rows.append(
-                [plan.settings.environment, violation.severity, f"`{violation.rule}`", violation.resource_name, violation.message, status]
+                [plan.settings.environment, violation.severity, _code(violation.rule), violation.resource_name, violation.message, status]
             )
     lines += (
-        _table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows, markdown=True)
+        _markdown_table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows)
         if finding_rows
         else ["None: every resource meets every rule."]
     )
@@ -173,10 +227,8 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
     keys = sorted({key for values in flat.values() for key in values})
     different = [key for key in keys if len({json.dumps(flat[environment].get(key), sort_keys=True) for environment in environments}) > 1]
     lines += (
-        _table(
-            ["setting", *environments],
-            [[f"`{key}`", *(_cell(flat[env].get(key)) for env in environments)] for key in different],
-            markdown=True,
+        _markdown_table(
+            ["setting", *environments], [[_code(key), *(_cell(flat[env].get(key)) for env in environments)] for key in different]
         )
         if different
         else ["None."]
@@ -189,13 +241,12 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
             f"{len(plan.human_write_assignments)} human write</summary>",
             "",
         ]
-        lines += _table(
+        lines += _markdown_table(
             ["principal", "type", "role", "scope", "access"],
             [
                 [row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"]
                 for row in plan.role_assignments
             ],
-            markdown=True,
         )
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

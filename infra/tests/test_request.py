@@ -131,7 +131,7 @@ def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
     ]
     summary = (tmp_path / "summary.md").read_text()
     assert summary == out
-    for heading in ("### Per environment", "### Resources by type", "### Guardrail findings and waivers",
+    for heading in ("### Waivers: none declared", "### Per environment", "### Resources by type", "### Guardrail findings",
                     "### Settings that differ between environments", "### Role assignments"):
         assert heading in summary
     assert "**Guardrails passed**" in summary
