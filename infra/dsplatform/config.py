@@ -760,7 +760,9 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
     except ValidationError as error:
         # Report the environments' and waivers' problems too, so one run shows everything to fix.
         raise ProjectFileError(source, _problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
-    problems = list(limits)
+    from dsplatform.request import template_answer_problems  # the template's rules; imported late (it imports this module)
+
+    problems = list(limits) + template_answer_problems(project_file)
     for environment in project_file.environments:
         try:
             resolve_environment(project_file, environment, source)

@@ -381,6 +381,48 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
     }
 
 
+# Which request field each template answer comes from, so the template's own rules can
+# report at the request's line and column.
+ANSWER_FIELDS: dict[str, tuple[str, ...]] = {
+    "project_name": ("request", "display_name"),
+    "project": ("project",),
+    "description": ("request", "description"),
+    "owner": ("tags", "owner"),
+    "owner_email": ("request", "contact_email"),
+    "cost_center": ("tags", "cost_center"),
+    "data_classification": ("tags", "data_classification"),
+    "cicd": ("request", "cicd"),
+    "compute": ("features",),
+    "python_version": ("request", "python_version"),
+    "sample": ("request", "sample"),
+    "azure_location": ("location",),
+    "notebook_authors": ("request", "owners"),
+}
+
+
+def template_answer_problems(project_file: ProjectFile) -> list:
+    """The template's answer rules (dsplatform.template.answer_problems) applied to the
+    answers this request implies, reported at the request's own fields. `request validate`
+    runs them, so a request it accepts is never refused later by `request scaffold`,
+    whatever the template decides to allow."""
+    from dsplatform.config import Problem
+    from dsplatform.template import answer_problems
+
+    if project_file.request is None:
+        return []
+    try:
+        answers = scaffold_answers(project_file)
+    except RequestError:
+        return []  # no compute target: scaffold says so itself; the infrastructure is still valid
+    problems = []
+    for problem in answer_problems(answers):
+        answer, _, message = problem.partition(": ")
+        location = ANSWER_FIELDS.get(answer, ("request",))
+        field = ".".join(location)
+        problems.append(Problem(f"{field}: {message} (the repository's {answer} answer)", location))
+    return problems
+
+
 def scaffold(answers: dict[str, str], output: Path, source: str = "request", template: Path = TEMPLATE_DIRECTORY) -> Path:
     """Render the template into a temporary folder next to the target and move it into
     place only when complete: a failure leaves nothing behind (mlops-v2 #106)."""
