@@ -38,7 +38,7 @@ for request in "${changed[@]}"; do
     continue
   fi
   code=0
-  "$dsplatform" request plan "$request" --output "$out/$name" >> "$comment" || code=$?
+  "$dsplatform" request plan "$request" --output "$out/$name" --markdown >> "$comment" || code=$?
   echo >> "$comment"
   if [ "$code" -ne 0 ] && [ "$status" -eq 0 ]; then
     status=$code

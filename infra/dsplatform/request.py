@@ -39,7 +39,7 @@ from dsplatform.config import (
     request_json_schema,
     resolve_environment,
 )
-from dsplatform.safe_yaml import Document
+from dsplatform.safe_yaml import Document, DocumentError, load_document
 from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION, markdown_text
 
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
@@ -252,6 +252,40 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def terminal_summary(project_file: ProjectFile, plans: list, written: Sequence[Path]) -> str:
+    """What a person at a terminal reads: the verdict, one line per environment, the
+    findings that block or are waived, and where each file went. The Markdown comment is
+    for the pull request (`--markdown` prints it)."""
+    lines = [verdict_line(plans).replace("**", ""), ""]
+    width = max(len(plan.settings.stack_name) for plan in plans)
+    for plan in plans:
+        policy = plan.policy
+        lines.append(
+            f"  {plan.settings.stack_name.ljust(width)}  {len(plan.resources):>3} resources, {len(plan.role_assignments):>2} role assignments "
+            f"({len(plan.human_write_assignments)} human write); {policy.mandatory_count} mandatory, "
+            f"{policy.advisory_count} advisory, {len(policy.waived)} waived"
+        )
+    findings = [(plan.settings.environment, finding) for plan in plans for finding in plan.policy.findings]
+    if findings:
+        lines += ["", "Findings:"]
+        for environment, finding in findings:
+            violation = finding.violation
+            lines.append(
+                f"  {environment} {violation.severity} {violation.rule} {violation.resource_name}: {_one_line(violation.message)} [{finding.status}]"
+            )
+    lines.append("")
+    if written:
+        lines += [f"Wrote {path}" for path in written]
+        lines.append(f"Next: post {written[-1]} as the pull-request comment (the platform pipelines do).")
+    else:
+        lines.append("Next: add --output DIR to write the plans and the pull-request comment (summary.md), or --markdown to print it.")
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
+
+
 # ----------------------------------------------------------------------------- stack settings
 
 
@@ -287,11 +321,11 @@ def plan_stack_files(project_file: ProjectFile, request_path: Path, stacks_direc
         document: dict[str, Any] = {"config": {}}
         if path.exists():
             try:
-                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
+                loaded = load_document(path).data or {}
+            except DocumentError as error:  # the same bounded loader as for requests
                 loaded = None
                 if not force:
-                    refusals.append(f"{path}: cannot be read ({str(error).splitlines()[0]}); fix it, or pass --force to replace it")
+                    refusals.append(f"{error.lines[0]}; fix it, or pass --force to replace it")
                     continue
             if isinstance(loaded, dict):
                 document = loaded
@@ -480,6 +514,7 @@ def add_request_commands(commands: argparse._SubParsersAction) -> None:
     plan = actions.add_parser("plan", help="offline plan and guardrail report of every environment, and a PR-comment summary")
     plan.add_argument("request_file")
     plan.add_argument("--output", metavar="DIR", help="write <stack>.plan.json, <stack>.policy.json and summary.md to DIR")
+    plan.add_argument("--markdown", action="store_true", help="print the pull-request comment (Markdown) instead of the terminal summary")
     stacks = actions.add_parser("stacks", help="write or update each environment's Pulumi.<stack>.yaml (idempotent)")
     stacks.add_argument("request_file")
     stacks.add_argument("--stacks-dir", metavar="DIR", help="folder holding Pulumi.yaml (default: the request's ../)")
@@ -546,7 +581,11 @@ def _run(arguments: argparse.Namespace) -> int:
                 (output / "summary.md").write_text(summary, encoding="utf-8")
             except OSError as error:
                 raise RequestError([f"error: cannot write to {output} ({error.strerror})"]) from None
-        sys.stdout.write(summary)
+        written = []
+        if arguments.output:
+            written = [output / f"{plan.settings.stack_name}.{kind}.json" for plan in plans for kind in ("plan", "policy")]
+            written.append(output / "summary.md")
+        sys.stdout.write(summary if arguments.markdown else terminal_summary(project_file, plans, written))
         blocked = [plan.settings.stack_name for plan in plans if not plan.policy.passed]
         if blocked:
             _print([f"error: mandatory guardrail violations in {', '.join(blocked)}; fix them or declare waivers in {path}"])
