@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from dsplatform.guardrails import RULE_IDS, WaiverTerms
 from dsplatform.naming import (
@@ -140,9 +140,10 @@ class Principals(_Strict):
 class Features(_Strict):
     """Which services a project environment gets."""
 
-    databricks: bool = Field(default=True, description="true or false")
-    azureml: bool = Field(default=True, description="true or false")
-    aks: bool = Field(default=True, description="true or false")
+    # Strict: "no" in quotes is text, not false (mlops-v2 read its config booleans as strings).
+    databricks: StrictBool = Field(default=True, description="true or false")
+    azureml: StrictBool = Field(default=True, description="true or false")
+    aks: StrictBool = Field(default=True, description="true or false")
 
 
 # RFC 1918, loopback, link-local and carrier-grade NAT: never seen by an Azure firewall.
@@ -249,7 +250,9 @@ class EnvironmentSettings(_Strict):
     """Everything that may differ between environments, fully resolved."""
 
     features: Features = Field(default_factory=Features, description="databricks, azureml and aks switches")
-    private_networking: bool = Field(description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)")
+    private_networking: StrictBool = Field(
+        description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)"
+    )
     allowed_ip_ranges: list[str] = Field(
         default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints"
     )
@@ -625,14 +628,57 @@ def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, 
         or "(file)"
     )
     message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
     if error["type"] == "extra_forbidden":
-        message = "is not a known setting (check the spelling)"
+        message = _unknown_key_message(model, location)
     elif error["type"] == "missing":
         message = "is required"
+    elif error["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        message = f'YAML read {value!r} as a number; put the value in quotes as you mean it, e.g. {location[-1]}: "{value}"'
+    elif error["type"] == "bool_type" and isinstance(value, str):
+        message = f"'{value}' is text, not a boolean; write true or false without quotes"
     form = _field_form(model, location)
     if form and form not in message:
         message = f"{message} (expected {form})"
     return Problem(f"{path}: {message}", full_location)
+
+
+def _model_at(model: type[BaseModel] | None, location: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model whose fields sit at `location` (list indexes skipped), or None."""
+    for part in location:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+def _unknown_key_message(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """ "Did you mean" for a misspelt key (cost_centre -> cost_center), as regions have."""
+    parent = _model_at(model, location[:-1])
+    known = sorted(parent.model_fields) if parent is not None else []
+    close = difflib.get_close_matches(str(location[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"is not a known setting (did you mean '{close[0]}'?)"
+    if known:
+        return f"is not a known setting; use one of {', '.join(known)}"
+    return "is not a known setting (check the spelling)"
+
+
+def _only_keys_in_the_file(problems: list[Problem], overrides: dict[str, Any] | None) -> list[Problem]:
+    """An environment's settings merge the defaults, the top-level `features` and the
+    environment's overrides. A bad top-level feature is reported once, at `features`,
+    where it is written, not again at `environments.<env>.features` which the file
+    does not have."""
+    overrides = overrides or {}
+    return [
+        problem
+        for problem in problems
+        if not (len(problem.location) > 2 and problem.location[2] == "features" and "features" not in overrides)
+    ]
 
 
 def _problems(error: ValidationError, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
@@ -655,7 +701,8 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     try:
         settings = EnvironmentSettings.model_validate(merged)
     except ValidationError as error:
-        raise ProjectFileError(source, _problems(error, EnvironmentSettings, ("environments", environment))) from None
+        problems = _problems(error, EnvironmentSettings, ("environments", environment))
+        raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
     if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
         raise ProjectFileError(
             source,
@@ -691,7 +738,7 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
         try:
             EnvironmentSettings.model_validate(merged)
         except ValidationError as error:
-            problems += _problems(error, EnvironmentSettings, ("environments", environment))
+            problems += _only_keys_in_the_file(_problems(error, EnvironmentSettings, ("environments", environment)), overrides)
     return problems
 
 
@@ -804,7 +851,12 @@ def load_project_file(path: str | Path, today: date | None = None) -> ProjectFil
 
 
 def load_stack_settings(path: str | Path, environment: str) -> StackSettings:
-    return resolve_environment(load_project_file(path), environment, str(path))
+    """One environment's settings; every problem located like `request validate`'s."""
+    document, project_file = load_located(path)
+    try:
+        return resolve_environment(project_file, environment, str(path))
+    except ProjectFileError as error:
+        raise ProjectFileError(error.source, error.problems, lines=located_lines(document, error.problems)) from None
 
 
 def _without_required(schema: Any) -> Any:

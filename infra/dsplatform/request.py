@@ -35,6 +35,7 @@ from dsplatform.config import (
     ProjectFile,
     ProjectFileError,
     StackSettings,
+    _one_line,
     load_located,
     request_json_schema,
     resolve_environment,
@@ -280,10 +281,6 @@ def terminal_summary(project_file: ProjectFile, plans: list, written: Sequence[P
     else:
         lines.append("Next: add --output DIR to write the plans and the pull-request comment (summary.md), or --markdown to print it.")
     return "\n".join(lines) + "\n"
-
-
-def _one_line(text: str) -> str:
-    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
 
 
 # ----------------------------------------------------------------------------- stack settings
