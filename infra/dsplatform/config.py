@@ -254,7 +254,9 @@ class EnvironmentSettings(_Strict):
         description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)"
     )
     allowed_ip_ranges: list[str] = Field(
-        default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints"
+        default_factory=list,
+        description="a list of public IPv4 addresses or CIDR blocks allowed to reach public endpoints, "
+        "each no broader than allowlist_max_prefix (/16, infra/platform.yaml)",
     )
     name_suffix: str | None = Field(default=None, description=f"{NAME_SUFFIX_FORM}, or omit for the derived suffix")
     network: NetworkSettings
@@ -392,8 +394,12 @@ class Waiver(_Strict):
 
     rule: str = Field(description="the id of a guardrail rule, e.g. acr-admin-user-disabled (catalogue: docs/guardrails.md)")
     reason: str = Field(min_length=10, max_length=500, description="why the exception is needed, in 10 to 500 characters")
-    approver: str = Field(description="the approver's e-mail address, e.g. security@example.com")
-    expires: date = Field(description="the last day the waiver applies, as YYYY-MM-DD")
+    approver: str = Field(
+        description="the e-mail address of an approver outside the team (not the contact or an owner), e.g. security@example.com"
+    )
+    expires: date = Field(
+        description="the last day the waiver applies, as YYYY-MM-DD, at most waiver_max_days (infra/platform.yaml) after the plan date"
+    )
     resource: str | None = Field(default=None, description="the Azure name of the one resource it covers, or omit for every resource")
     environments: list[Literal[ENVIRONMENTS]] | None = Field(
         default=None, min_length=1, description="a list of dev, staging, prod, or omit for every environment"
