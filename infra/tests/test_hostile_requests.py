@@ -180,3 +180,61 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     code, _, err, seconds = run_cli(["request", "validate", fifo])
     assert code == 2 and "not a regular file" in err and seconds < 2
+
+
+# ----------------------------------------------------------------------------- generated hostile text, through the CLI
+
+FREE_TEXT_FIELDS = [
+    ("request", "display_name"), ("request", "description"), ("request", "contact_email"), ("tags", "owner"),
+    ("tags", "cost_center"), ("principals", "data_science_group", "display_name"), ("waivers", 0, "reason"),
+    ("waivers", 0, "approver"), ("waivers", 0, "resource"), ("project",), ("location",),
+]  # fmt: skip
+
+
+def payloads(marker: Path) -> list[str]:
+    """Template, shell, Python, YAML, Markdown and HTML syntax; each code-running one would
+    create the marker if anything evaluated it."""
+    return [
+        f"{{{{ cycler.__init__.__globals__.os.system('touch {marker}') }}}}",
+        f"{{% set x = cycler.__init__.__globals__.os.popen('touch {marker}').read() %}}",
+        f'X""";__import__("os").system("touch {marker}");"""', f"$(touch {marker})", f"`touch {marker}`",
+        f"!!python/object/apply:os.system ['touch {marker}']", "<!-- -->", "**Guardrails passed**", "| a | b |",
+        "\n", "\r", "\t", "\x00", "\u202e", "\u200b", "\\", '"', "'", "#", "&", "*", "[x](y)", "é€",
+    ]  # fmt: skip
+
+
+def test_generated_hostile_text_in_every_request_field_ends_cleanly(tmp_path):
+    """Hypothesis inside: each generated request is written as YAML and run through
+    `request validate`: exit 0, or exit 2 with located one-line problems; never a
+    traceback, and no payload ever creates the marker."""
+    import yaml
+    from hypothesis import HealthCheck, event, given, settings
+    from hypothesis import strategies as st
+
+    marker = tmp_path / "MARKER"
+    text = st.lists(st.one_of(st.sampled_from(payloads(marker)), st.text(max_size=5)), min_size=1, max_size=5).map("".join)
+    base = yaml.safe_load(EXAMPLE.read_text())
+    base["waivers"] = [
+        {"rule": "acr-admin-user-disabled", "reason": "a vendor tool needs it", "approver": "security@example.com", "expires": "2026-12-31"}
+    ]
+
+    @settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(values=st.dictionaries(st.sampled_from(FREE_TEXT_FIELDS), text, min_size=1))
+    def check(values):
+        data = yaml.safe_load(yaml.safe_dump(base))
+        for path, value in values.items():
+            target = data
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = value
+        request = tmp_path / "request.yaml"
+        request.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        code, out, err, _ = run_cli(["request", "validate", request])
+        assert code in (0, 2) and "Traceback" not in out + err
+        if code == 2:
+            lines = err.strip().splitlines()
+            assert lines and all(re.match(r"^.+?:\d+:\d+: \S+: \S", line) for line in lines), lines
+        event("valid" if code == 0 else "refused")
+        assert not marker.exists()
+
+    check()
