@@ -23,7 +23,7 @@ from dsplatform import cli
 from dsplatform.policy_pack import waivers_for
 from dsplatform.safe_yaml import MAX_BYTES, DocumentError, load_document
 
-from .conftest import EXAMPLE, INFRA
+from .conftest import EXAMPLE
 
 LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<field>\S+): (?P<message>\S.*)$")
 
@@ -66,7 +66,7 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
 COMMANDS = {
     "request validate": lambda path, out: ["request", "validate", path],
     "request plan": lambda path, out: ["request", "plan", path, "--output", out / "plan"],
-    "request stacks": lambda path, out: ["request", "stacks", path, "--stacks-dir", INFRA],
+    "request stacks": lambda path, out: ["request", "stacks", path, "--stacks-dir", out / "stacks"],
     "request scaffold": lambda path, out: ["request", "scaffold", path, "--output", out / "scaffold"],
     "plan": lambda path, out: ["plan", path, "--env", "dev"],
 }
