@@ -23,6 +23,14 @@ fi
 
 status=0
 for request in "${changed[@]}"; do
+  # The file name reaches the comment too: anything but a slug (a backtick, `<!--`) could
+  # break its Markdown, so such a name is refused and shown only inside a code block.
+  if [[ ! "$request" =~ ^infra/projects/[a-z][a-z0-9-]*\.yaml$ ]]; then
+    status=2
+    printf '## A request file has a name that is not a project slug\n\n```\n%s\n```\n\nRename it to infra/projects/PROJECT.yaml, PROJECT being the slug in the file.\n\n' "$request" >> "$comment"
+    echo "error: $request: the file name must be infra/projects/<project>.yaml with a lowercase slug" >&2
+    continue
+  fi
   name="$(basename "$request" .yaml)"
   if ! "$dsplatform" request validate "$request" 2> "$out/$name.errors.txt"; then
     status=2
@@ -38,7 +46,7 @@ for request in "${changed[@]}"; do
     continue
   fi
   code=0
-  "$dsplatform" request plan "$request" --output "$out/$name" >> "$comment" || code=$?
+  "$dsplatform" request plan "$request" --output "$out/$name" --markdown >> "$comment" || code=$?
   echo >> "$comment"
   if [ "$code" -ne 0 ] && [ "$status" -eq 0 ]; then
     status=$code

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_stack_settings(arguments.project_file, arguments.env)
     except ProjectFileError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in error.lines:
+            print(line, file=sys.stderr)
         return EXIT_INVALID
     from dsplatform.plan import RENDERERS, run_plan
 

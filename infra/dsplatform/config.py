@@ -17,12 +17,11 @@ import difflib
 import ipaddress
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from dsplatform.guardrails import RULE_IDS, WaiverTerms
 from dsplatform.naming import (
@@ -33,6 +32,8 @@ from dsplatform.naming import (
     project_slug_problems,
     resource_names,
 )
+from dsplatform.platform_policy import POLICY_PATH, PlatformPolicyError, platform_policy
+from dsplatform.safe_yaml import Document, DocumentError, ProjectFileLoader, load_document  # noqa: F401 (re-exported)
 from dsplatform.vocabulary import (
     CHOICES,
     DATA_CLASSIFICATIONS,
@@ -40,6 +41,7 @@ from dsplatform.vocabulary import (
     REQUIRED_ENVIRONMENTS,
     email_problems,
     location_problems,
+    single_line_problems,
     tag_value_problems,
 )
 
@@ -48,21 +50,6 @@ GUID_FORM = "a GUID such as 00000000-0000-0000-0000-000000000000"
 # The Azure Databricks first-party application. Its service principal's object id differs
 # per tenant, so the project file must give it (see docs/infra.md).
 AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
-
-
-class ProjectFileLoader(yaml.SafeLoader):
-    """Safe YAML, but dates stay text until the schema reads them: PyYAML would raise a bare
-    ValueError on a date such as 2026-13-01 instead of letting the field report it."""
-
-
-ProjectFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def read_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=ProjectFileLoader)
 
 
 class _Strict(BaseModel):
@@ -74,6 +61,15 @@ def _guid(value: str) -> str:
     if not GUID_PATTERN.match(value):
         raise ValueError(f"'{value}' is not {GUID_FORM}")
     return value.lower()
+
+
+def _single_line(value: str, max_length: int) -> str:
+    """Names and free text are shown in review comments and logs: a line break, a bidi
+    override or a zero-width character there could hide or move what a reviewer reads."""
+    problems = single_line_problems(value, max_length)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
 
 
 def _tag_value(value: str) -> str:
@@ -108,6 +104,11 @@ class Principal(_Strict):
     def _object_id(cls, value: str) -> str:
         return _guid(value)
 
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return _single_line(value, 256)
+
 
 class ServicePrincipal(Principal):
     client_id: str = Field(description=f"the application (client) id, {GUID_FORM}")
@@ -139,9 +140,10 @@ class Principals(_Strict):
 class Features(_Strict):
     """Which services a project environment gets."""
 
-    databricks: bool = Field(default=True, description="true or false")
-    azureml: bool = Field(default=True, description="true or false")
-    aks: bool = Field(default=True, description="true or false")
+    # Strict: "no" in quotes is text, not false (mlops-v2 read its config booleans as strings).
+    databricks: StrictBool = Field(default=True, description="true or false")
+    azureml: StrictBool = Field(default=True, description="true or false")
+    aks: StrictBool = Field(default=True, description="true or false")
 
 
 # RFC 1918, loopback, link-local and carrier-grade NAT: never seen by an Azure firewall.
@@ -156,6 +158,11 @@ def _network(value: str) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:
         raise ValueError(f"'{value}' is not an IPv4 CIDR block such as 10.10.0.0/16 ({error})") from None
+
+
+def allowlist_size(networks: list[ipaddress.IPv4Network]) -> int:
+    """Distinct addresses the ranges admit together (overlaps counted once)."""
+    return sum(block.num_addresses for block in ipaddress.collapse_addresses(networks))
 
 
 class NetworkSettings(_Strict):
@@ -218,7 +225,9 @@ class NodePool(_Strict):
 
 
 class AksSettings(_Strict):
-    kubernetes_version: str | None = Field(default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default")
+    kubernetes_version: str | None = Field(
+        default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default"
+    )
     system_pool: NodePool = Field(description="the system node pool")
     user_pool: NodePool = Field(description="the scoring node pool")
 
@@ -241,8 +250,14 @@ class EnvironmentSettings(_Strict):
     """Everything that may differ between environments, fully resolved."""
 
     features: Features = Field(default_factory=Features, description="databricks, azureml and aks switches")
-    private_networking: bool = Field(description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)")
-    allowed_ip_ranges: list[str] = Field(default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints")
+    private_networking: StrictBool = Field(
+        description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)"
+    )
+    allowed_ip_ranges: list[str] = Field(
+        default_factory=list,
+        description="a list of public IPv4 addresses or CIDR blocks allowed to reach public endpoints, "
+        "each no broader than allowlist_max_prefix (/16, infra/platform.yaml)",
+    )
     name_suffix: str | None = Field(default=None, description=f"{NAME_SUFFIX_FORM}, or omit for the derived suffix")
     network: NetworkSettings
     azureml: AzureMLSettings
@@ -253,10 +268,28 @@ class EnvironmentSettings(_Strict):
     @field_validator("allowed_ip_ranges")
     @classmethod
     def _ip_ranges(cls, values: list[str]) -> list[str]:
+        """Each entry public and no broader than the platform's prefix, and all together no
+        more addresses than its limit: `[0.0.0.0/1, 128.0.0.0/1]` is the whole internet in
+        two entries that each look like a range (infra/platform.yaml)."""
+        policy = platform_policy()
+        networks = []
         for value in values:
             network = _network(value if "/" in value else f"{value}/32")
             if any(network.subnet_of(blocked) for blocked in _NON_PUBLIC_RANGES):
                 raise ValueError(f"'{value}' is a private range; Azure firewalls take public addresses only")
+            if network.prefixlen < policy.allowlist_max_prefix:
+                raise ValueError(
+                    f"'{value}' admits {network.num_addresses:,} addresses, broader than /{policy.allowlist_max_prefix}; "
+                    f"list the offices' own ranges, each /{policy.allowlist_max_prefix} or narrower "
+                    "(allowlist_max_prefix in infra/platform.yaml)"
+                )
+            networks.append(network)
+        total = allowlist_size(networks)
+        if total > policy.allowlist_max_addresses:
+            raise ValueError(
+                f"admits {total:,} addresses together, more than the platform's {policy.allowlist_max_addresses:,}; "
+                "list fewer or narrower ranges (allowlist_max_addresses in infra/platform.yaml)"
+            )
         return values
 
     @field_validator("name_suffix")
@@ -361,8 +394,12 @@ class Waiver(_Strict):
 
     rule: str = Field(description="the id of a guardrail rule, e.g. acr-admin-user-disabled (catalogue: docs/guardrails.md)")
     reason: str = Field(min_length=10, max_length=500, description="why the exception is needed, in 10 to 500 characters")
-    approver: str = Field(description="the approver's e-mail address, e.g. security@example.com")
-    expires: date = Field(description="the last day the waiver applies, as YYYY-MM-DD")
+    approver: str = Field(
+        description="the e-mail address of an approver outside the team (not the contact or an owner), e.g. security@example.com"
+    )
+    expires: date = Field(
+        description="the last day the waiver applies, as YYYY-MM-DD, at most waiver_max_days (infra/platform.yaml) after the plan date"
+    )
     resource: str | None = Field(default=None, description="the Azure name of the one resource it covers, or omit for every resource")
     environments: list[Literal[ENVIRONMENTS]] | None = Field(
         default=None, min_length=1, description="a list of dev, staging, prod, or omit for every environment"
@@ -382,9 +419,23 @@ class Waiver(_Strict):
     def _approver(cls, value: str) -> str:
         return _email(value)
 
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        return _single_line(value, 500)
+
+    @field_validator("resource")
+    @classmethod
+    def _resource(cls, value: str | None) -> str | None:
+        return None if value is None else _single_line(value, 128)
+
     def terms(self) -> WaiverTerms:
         return WaiverTerms(
-            self.rule, self.reason, self.approver, self.expires, self.resource,
+            self.rule,
+            self.reason,
+            self.approver,
+            self.expires,
+            self.resource,
             tuple(self.environments) if self.environments is not None else None,
         )
 
@@ -405,6 +456,16 @@ class Request(_Strict):
     @classmethod
     def _contact(cls, value: str) -> str:
         return _email(value)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return _single_line(value, 80)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return _single_line(value, 300)
 
     @field_validator("owners")
     @classmethod
@@ -524,9 +585,12 @@ class Problem(str):
 class ProjectFileError(Exception):
     """Raised with every problem of a project file, one `field: message` line each."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[str], lines: list[str] | None = None):
         self.source = source
         self.problems = problems
+        # What a command prints: one line per problem, `file:line:column: field: message`
+        # when the file was read (load_located), else `source: field: message`.
+        self.lines = list(lines) if lines is not None else [f"{source}: {problem}" for problem in problems]
         super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {problem}" for problem in problems))
 
 
@@ -560,19 +624,67 @@ def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, 
     location = tuple(error["loc"])
     full_location = (*prefix, *location)
     # A key that is blank, padded or holds control characters or dots is shown quoted, so the line still names it.
-    path = ".".join(
-        json.dumps(part) if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part) else str(part)
-        for part in full_location
-    ) or "(file)"
+    path = (
+        ".".join(
+            json.dumps(part)
+            if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part)
+            else str(part)
+            for part in full_location
+        )
+        or "(file)"
+    )
     message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
     if error["type"] == "extra_forbidden":
-        message = "is not a known setting (check the spelling)"
+        message = _unknown_key_message(model, location)
     elif error["type"] == "missing":
         message = "is required"
+    elif error["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        message = f'YAML read {value!r} as a number; put the value in quotes as you mean it, e.g. {location[-1]}: "{value}"'
+    elif error["type"] == "bool_type" and isinstance(value, str):
+        message = f"'{value}' is text, not a boolean; write true or false without quotes"
     form = _field_form(model, location)
     if form and form not in message:
         message = f"{message} (expected {form})"
     return Problem(f"{path}: {message}", full_location)
+
+
+def _model_at(model: type[BaseModel] | None, location: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model whose fields sit at `location` (list indexes skipped), or None."""
+    for part in location:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+def _unknown_key_message(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """ "Did you mean" for a misspelt key (cost_centre -> cost_center), as regions have."""
+    parent = _model_at(model, location[:-1])
+    known = sorted(parent.model_fields) if parent is not None else []
+    close = difflib.get_close_matches(str(location[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"is not a known setting (did you mean '{close[0]}'?)"
+    if known:
+        return f"is not a known setting; use one of {', '.join(known)}"
+    return "is not a known setting (check the spelling)"
+
+
+def _only_keys_in_the_file(problems: list[Problem], overrides: dict[str, Any] | None) -> list[Problem]:
+    """An environment's settings merge the defaults, the top-level `features` and the
+    environment's overrides. A bad top-level feature is reported once, at `features`,
+    where it is written, not again at `environments.<env>.features` which the file
+    does not have."""
+    overrides = overrides or {}
+    return [
+        problem
+        for problem in problems
+        if not (len(problem.location) > 2 and problem.location[2] == "features" and "features" not in overrides)
+    ]
 
 
 def _problems(error: ValidationError, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
@@ -583,14 +695,20 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     if environment not in project_file.environments:
         raise ProjectFileError(
             source,
-            [Problem(f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}", ("environments",))],
+            [
+                Problem(
+                    f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}",
+                    ("environments",),
+                )
+            ],
         )
     merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
     merged = _deep_merge(merged, project_file.environments[environment] or {})
     try:
         settings = EnvironmentSettings.model_validate(merged)
     except ValidationError as error:
-        raise ProjectFileError(source, _problems(error, EnvironmentSettings, ("environments", environment))) from None
+        problems = _problems(error, EnvironmentSettings, ("environments", environment))
+        raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
     if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
         raise ProjectFileError(
             source,
@@ -626,21 +744,78 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
         try:
             EnvironmentSettings.model_validate(merged)
         except ValidationError as error:
-            problems += _problems(error, EnvironmentSettings, ("environments", environment))
+            problems += _only_keys_in_the_file(_problems(error, EnvironmentSettings, ("environments", environment)), overrides)
     return problems
 
 
-def parse_project(data: Any, source: str = "project file") -> ProjectFile:
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def requester_emails(data: dict[str, Any]) -> set[str]:
+    """Everyone the request speaks for, lowercased: its contact, its owners, and the owner
+    tag when it is an e-mail address. None of them may approve the request's waivers.
+    Read from the raw file, so these problems show even when others are in the file too."""
+    request, tags = _mapping(data.get("request")), _mapping(data.get("tags"))
+    owners = request.get("owners") if isinstance(request.get("owners"), list) else []
+    candidates = [tags.get("owner"), request.get("contact_email"), *owners]
+    return {str(email).strip().lower() for email in candidates if isinstance(email, str) and not email_problems(email)}
+
+
+def waiver_limit_problems(data: dict[str, Any], today: date, max_days: int) -> list[Problem]:
+    """A waiver is someone else's decision, for a bounded time: the approver is not one of
+    the requesters (compared case-insensitively), and the expiry is at most `max_days`
+    (waiver_max_days in infra/platform.yaml) after the plan date. Values the schema
+    refuses anyway (not an e-mail, not a date) are left to its own message."""
+    problems = []
+    requesters = requester_emails(data)
+    latest = today + timedelta(days=max_days)
+    waivers = data.get("waivers") if isinstance(data.get("waivers"), list) else []
+    for index, item in enumerate(waivers):
+        waiver = _mapping(item)
+        approver = waiver.get("approver")
+        if isinstance(approver, str) and approver.strip().lower() in requesters:
+            problems.append(
+                Problem(
+                    f"waivers.{index}.approver: '{approver}' is an owner or the contact of this request; "
+                    "a waiver needs an approver outside the team (expected another person's e-mail, e.g. security@example.com)",
+                    ("waivers", index, "approver"),
+                )
+            )
+        try:
+            expires = date.fromisoformat(str(waiver.get("expires")))
+        except ValueError:
+            continue
+        if expires > latest:
+            problems.append(
+                Problem(
+                    f"waivers.{index}.expires: {expires.isoformat()} is more than {max_days} days after "
+                    f"{today.isoformat()}; end it by {latest.isoformat()} and renew it then "
+                    "(waiver_max_days in infra/platform.yaml)",
+                    ("waivers", index, "expires"),
+                )
+            )
+    return problems
+
+
+def parse_project(data: Any, source: str = "project file", today: date | None = None) -> ProjectFile:
     """Validate a project file's content and every environment in it, so that a bad prod
     override fails the dev plan too instead of waiting for the prod deployment."""
+    try:
+        policy = platform_policy()
+    except PlatformPolicyError as error:
+        raise ProjectFileError(str(POLICY_PATH), error.lines, lines=error.lines) from None
     if not isinstance(data, dict):
         raise ProjectFileError(source, [Problem("(file): expected a YAML mapping with project, location, tags, principals, environments")])
+    limits = waiver_limit_problems(data, today or date.today(), policy.waiver_max_days)
     try:
         project_file = ProjectFile.model_validate(data)
     except ValidationError as error:
-        # Report the environments' problems too, so one run shows everything to fix.
-        raise ProjectFileError(source, _problems(error, ProjectFile) + _raw_environment_problems(data)) from None
-    problems = []
+        # Report the environments' and waivers' problems too, so one run shows everything to fix.
+        raise ProjectFileError(source, _problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
+    from dsplatform.request import template_answer_problems  # the template's rules; imported late (it imports this module)
+
+    problems = list(limits) + template_answer_problems(project_file)
     for environment in project_file.environments:
         try:
             resolve_environment(project_file, environment, source)
@@ -651,21 +826,43 @@ def parse_project(data: Any, source: str = "project file") -> ProjectFile:
     return project_file
 
 
-def load_project_file(path: str | Path) -> ProjectFile:
-    path = Path(path)
+def _one_line(text: str) -> str:
+    """Values quoted in a message may hold line breaks or control characters; escape them
+    so each problem stays one `file:line:column:` line."""
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
+
+
+def located_lines(document: Document, problems: list[str]) -> list[str]:
+    """`file:line:column: field: message` for each problem, in file order; a problem about
+    a key that is not in the file points at the closest key that is."""
+    located = sorted((document.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(problems))
+    return [f"{document.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]
+
+
+def load_located(path: str | Path, today: date | None = None) -> tuple[Document, ProjectFile]:
+    """The one way every command reads a project file: the bounded safe loader
+    (dsplatform.safe_yaml), then the schema; every problem is a located line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ProjectFileError(str(path), [f"(file): cannot be read ({error.strerror})"]) from None
+        document = load_document(path)
+    except DocumentError as error:
+        raise ProjectFileError(str(path), list(error.lines), lines=error.lines) from None
     try:
-        data = read_yaml(text)
-    except yaml.YAMLError as error:
-        raise ProjectFileError(str(path), [f"(file): is not valid YAML ({str(error).splitlines()[0]})"]) from None
-    return parse_project(data, str(path))
+        return document, parse_project(document.data, str(document.path), today)
+    except ProjectFileError as error:
+        raise ProjectFileError(error.source, error.problems, lines=located_lines(document, error.problems)) from None
+
+
+def load_project_file(path: str | Path, today: date | None = None) -> ProjectFile:
+    return load_located(path, today)[1]
 
 
 def load_stack_settings(path: str | Path, environment: str) -> StackSettings:
-    return resolve_environment(load_project_file(path), environment, str(path))
+    """One environment's settings; every problem located like `request validate`'s."""
+    document, project_file = load_located(path)
+    try:
+        return resolve_environment(project_file, environment, str(path))
+    except ProjectFileError as error:
+        raise ProjectFileError(error.source, error.problems, lines=located_lines(document, error.problems)) from None
 
 
 def _without_required(schema: Any) -> Any:
@@ -698,7 +895,9 @@ def request_json_schema() -> dict[str, Any]:
     schema["properties"]["environments"] = {
         "description": schema["properties"]["environments"].get("description", ""),
         "type": "object",
-        "properties": {environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS},
+        "properties": {
+            environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS
+        },
         "required": list(REQUIRED_ENVIRONMENTS),
         "additionalProperties": False,
     }

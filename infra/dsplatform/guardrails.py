@@ -16,6 +16,7 @@ expiry date; after that the violation counts again and the report says the waive
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ APPLICATION_INSIGHTS = "azure-native:applicationinsights:Component"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 SUBNET = "azure-native:network:Subnet"
+DATABRICKS_IP_ACCESS_LIST = "databricks:index/ipAccessList:IpAccessList"
 
 # Resource types that carry Azure tags (cost reports and ownership read them).
 TAGGED_TYPES = frozenset(
@@ -388,6 +390,72 @@ def _blob_diagnostics(resources: Sequence[Resource], environment: str) -> list[t
     return problems
 
 
+# Where each service keeps its public-access allowlist (camelCase, as the plan and the pack see it).
+ALLOWLIST_PATHS: dict[str, tuple[str, str | None]] = {
+    STORAGE_ACCOUNT: ("networkRuleSet.ipRules", "iPAddressOrRange"),
+    REGISTRY: ("networkRuleSet.ipRules", "iPAddressOrRange"),
+    KEY_VAULT: ("properties.networkAcls.ipRules", "value"),
+    AKS_CLUSTER: ("apiServerAccessProfile.authorizedIPRanges", None),
+    DATABRICKS_IP_ACCESS_LIST: ("ipAddresses", None),
+}
+
+
+def allowlist_entries(resource: Resource) -> list[str]:
+    """The address ranges one resource admits from the internet, as written."""
+    path, key = ALLOWLIST_PATHS.get(resource.type, (None, None))
+    if path is None:
+        return []
+    if resource.type == DATABRICKS_IP_ACCESS_LIST and value(resource.properties, "listType") not in (None, "ALLOW"):
+        return []
+    items = value(resource.properties, path) or []
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        return [str(items)]
+    return [str(value(item, key, "") if key else item).strip() for item in items]
+
+
+def _allowlist_limits() -> tuple[int, int]:
+    """The platform's limits (infra/platform.yaml), read lazily so this module stays light."""
+    from dsplatform.platform_policy import platform_policy
+
+    policy = platform_policy()
+    return policy.allowlist_max_prefix, policy.allowlist_max_addresses
+
+
+def _as_network(entry: str) -> ipaddress.IPv4Network | None:
+    if entry in ("*", "Internet", "any"):
+        return ipaddress.IPv4Network("0.0.0.0/0")
+    try:
+        return ipaddress.IPv4Network(entry if "/" in entry else f"{entry}/32", strict=False)
+    except ValueError:
+        return None
+
+
+def _allowlists_bounded(resources: Sequence[Resource], environment: str) -> list[tuple[Resource | None, str]]:
+    """Judge what the allowlists admit together, not entry by entry: `0.0.0.0/1` and
+    `128.0.0.0/1` are the whole internet although neither is `0.0.0.0/0`. Every entry must
+    be no broader than the platform's prefix, and the union of every allowlist in the stack
+    (storage, registry and Key Vault firewalls, the AKS API server's authorized ranges,
+    Databricks IP access lists) must stay under the platform's address count."""
+    max_prefix, max_addresses = _allowlist_limits()
+    problems: list[tuple[Resource | None, str]] = []
+    networks: list[ipaddress.IPv4Network] = []
+    for resource in resources:
+        for entry in allowlist_entries(resource):
+            network = _as_network(entry)
+            if network is None:
+                problems.append((resource, f"allowlist entry {json.dumps(entry)} is not an IPv4 address or CIDR block"))
+                continue
+            networks.append(network)
+            if network.prefixlen < max_prefix:
+                problems.append(
+                    (resource, f"allowlist entry {entry} admits {network.num_addresses:,} addresses, broader than /{max_prefix}")
+                )
+    total = sum(block.num_addresses for block in ipaddress.collapse_addresses(networks))
+    if total > max_addresses:
+        problems.append((None, f"the stack's allowlists admit {total:,} distinct addresses together, more than {max_addresses:,}"))
+    return problems
+
+
 # ----------------------------------------------------------------------------- the catalogue
 
 AVM = "Azure Verified Modules default"
@@ -511,6 +579,12 @@ RULES: tuple[Rule, ...] = (
     Rule("role-no-privileged-roles", "advisory", "No role-granting roles inside a project", "use a data or service role instead of Owner, User Access Administrator or RBAC Administrator", PULUMI,
          (ROLE_ASSIGNMENT,), check=_no_privileged_roles),
     # network
+    # "Secure access to the API server using authorized IP address ranges in Azure Kubernetes Service (AKS)",
+    # https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges: limit the ranges that reach a public
+    # endpoint; the same holds for the storage, registry and Key Vault firewalls and Databricks IP access lists.
+    Rule("network-allowlists-bounded", "mandatory", "Public allowlists admit a bounded set of addresses",
+         "list the offices' own ranges in allowed_ip_ranges, each within the platform's prefix (infra/platform.yaml), or use private networking",
+         PLATFORM, stack_check=_allowlists_bounded),
     Rule("subnet-no-default-outbound", "advisory", "Subnets without default outbound access", "set default_outbound_access=False and route egress explicitly", PULUMI,
          (SUBNET,), check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited")),
 )

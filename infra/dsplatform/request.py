@@ -34,14 +34,14 @@ import yaml
 from dsplatform.config import (
     ProjectFile,
     ProjectFileError,
-    ProjectFileLoader,
     StackSettings,
-    parse_project,
-    read_yaml,
+    _one_line,
+    load_located,
     request_json_schema,
     resolve_environment,
 )
-from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
+from dsplatform.safe_yaml import Document, DocumentError, load_document
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION, markdown_text
 
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRECTORY = INFRA_DIRECTORY.parent
@@ -59,90 +59,17 @@ class RequestError(Exception):
         super().__init__("\n".join(self.lines))
 
 
-# ----------------------------------------------------------------------------- reading with positions
-
-Position = tuple[int, int]  # 1-based line and column
+# ----------------------------------------------------------------------------- reading
 
 
-@dataclass
-class LoadedRequest:
-    path: Path
-    data: Any
-    positions: dict[tuple[Any, ...], Position]
-
-    def position_of(self, location: Sequence[Any]) -> Position:
-        """The closest node that exists in the file: a missing key points at its parent."""
-        location = tuple(location)
-        while location and location not in self.positions:
-            location = location[:-1]
-        return self.positions.get(location, (1, 1))
-
-
-def _positions(node: yaml.Node, path: tuple[Any, ...], positions: dict, duplicates: list[tuple[tuple, Position]]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if key in seen:
-                duplicates.append(((*path, key), where))
-            seen.add(key)
-            positions[(*path, key)] = where
-            _positions(value_node, (*path, key), positions, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            positions[(*path, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            _positions(item, (*path, index), positions, duplicates)
-
-
-def load_request(path: str | Path) -> LoadedRequest:
-    """Read a request file keeping each key's line and column. YAML errors and duplicate
-    keys (which plain YAML loading silently resolves to the last one) are problems too."""
-    path = Path(path)
+def validate_request(path: str | Path) -> tuple[Document, ProjectFile]:
+    """Every problem of a request file at once, each as `file:line:column: field: message`.
+    Reading goes through the same bounded loader as every other command
+    (dsplatform.safe_yaml via config.load_located)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-        raise RequestError([f"{path}:1:1: (file): cannot be read ({reason})"]) from None
-    try:
-        node = yaml.compose(text, Loader=ProjectFileLoader)
-        data = read_yaml(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise RequestError([f"{path}:{line}:{column}: (file): is not valid YAML ({reason}); fix the syntax at this position"]) from None
-    positions: dict[tuple[Any, ...], Position] = {(): (1, 1)}
-    duplicates: list[tuple[tuple, Position]] = []
-    if node is not None:
-        _positions(node, (), positions, duplicates)
-    if duplicates:
-        raise RequestError(
-            [
-                f"{path}:{line}:{column}: {'.'.join(str(part) for part in location)}: appears twice; keep one (YAML would silently use the last)"
-                for location, (line, column) in duplicates
-            ]
-        )
-    return LoadedRequest(path, data, positions)
-
-
-def _one_line(text: str) -> str:
-    """Values quoted from the file may hold line breaks or control characters; escape them
-    so each problem stays one `file:line:column:` line."""
-    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
-
-
-def validate_request(path: str | Path) -> tuple[LoadedRequest, ProjectFile]:
-    """Every problem of a request file at once, each as `file:line:column: field: message`."""
-    loaded = load_request(path)
-    try:
-        project_file = parse_project(loaded.data, str(loaded.path))
+        return load_located(path)
     except ProjectFileError as error:
-        located = sorted(
-            (loaded.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(error.problems)
-        )
-        raise RequestError([f"{loaded.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]) from None
-    return loaded, project_file
+        raise RequestError(error.lines) from None
 
 
 def environments_of(project_file: ProjectFile) -> list[str]:
@@ -173,44 +100,98 @@ def _cell(value: Any) -> str:
     return "(default)" if value is None else str(value)
 
 
-def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str:
-    """The pull-request comment: verdict, counts by type per environment, role
-    assignments, guardrail findings and waivers, and what differs between environments."""
-    from dsplatform.plan import _table
+class Markup(str):
+    """Text this module wrote itself (a code span of our own identifiers); every other
+    cell is escaped by `markdown_text`."""
 
+
+def _code(text: str) -> Markup:
+    """A code span around one of our own identifiers (slugs, types, rule ids, setting keys),
+    which never hold a backtick; anything else would be escaped instead."""
+    return Markup(f"`{text}`") if "`" not in str(text) and "\n" not in str(text) else Markup(markdown_text(text))
+
+
+def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    def cell(value: Any) -> str:
+        return value if isinstance(value, Markup) else markdown_text(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return lines + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+
+
+def verdict_line(plans: list) -> str:
+    """The first line of the summary, from the plans alone: no request text reaches it."""
+    environments = ", ".join(plan.settings.environment for plan in plans)
+    blocked = [plan for plan in plans if not plan.policy.passed]
+    if not blocked:
+        return f"**Guardrails passed** for {environments}: no mandatory violation without a valid waiver."
+    counts = "; ".join(f"{plan.settings.environment}: {plan.policy.mandatory_count} mandatory violation(s)" for plan in blocked)
+    return f"**Guardrails FAILED** for {environments} ({counts}). This request cannot be deployed as it is."
+
+
+def waivers_table(project_file: ProjectFile) -> list[str]:
+    """Every waiver the request declares, whether or not a finding uses it, so a reviewer
+    sees each accepted exception with its approver and end date."""
+    waivers = project_file.waivers
+    if not waivers:
+        return ["### Waivers: none declared", ""]
+    rows = [
+        [
+            _code(waiver.rule),
+            ", ".join(waiver.environments) if waiver.environments else "all",
+            waiver.resource or "all",
+            waiver.approver,
+            waiver.expires.isoformat(),
+            waiver.reason,
+        ]
+        for waiver in waivers
+    ]
+    return [
+        f"### Waivers: {len(waivers)} declared",
+        "",
+        *_markdown_table(["rule", "environments", "resource", "approver", "expires", "reason"], rows),
+        "",
+    ]
+
+
+def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str:
+    """The pull-request comment. Its first line is the verdict and the waivers table comes
+    next, both built from the plans and the validated waivers only, at fixed positions.
+    Everything a request supplies is escaped with `markdown_text`, so no value can add a
+    heading, close a table, open an HTML comment or `<details>`, or move those two."""
     environments = [plan.settings.environment for plan in plans]
     request = project_file.request
-    passed = all(plan.policy.passed for plan in plans)
     title = request.display_name if request else project_file.project
-    lines = [
-        f"## Platform request: {title} (`{project_file.project}`)",
+    lines = [verdict_line(plans), "", *waivers_table(project_file)]
+    lines += [
+        f"### Platform request: {markdown_text(title)} ({_code(project_file.project)})",
         "",
-        f"**Guardrails {'passed' if passed else 'FAILED'}** for {', '.join(environments)} "
-        f"(offline plan of `{source}`; nothing was sent to Azure).",
+        f"Offline plan of {_code(source)}; nothing was sent to Azure.",
         "",
-        f"- Owner: {project_file.tags.owner}" + (f" ({request.contact_email})" if request else ""),
-        f"- Cost center: {project_file.tags.cost_center}; data classification: {project_file.tags.data_classification}",
-        f"- Location: {project_file.location}",
+        f"- Owner: {markdown_text(project_file.tags.owner)}" + (f" ({markdown_text(request.contact_email)})" if request else ""),
+        f"- Cost center: {markdown_text(project_file.tags.cost_center)}; data classification: {project_file.tags.data_classification}",
+        f"- Location: {markdown_text(project_file.location)}",
     ]
     if request:
-        lines.append(f"- Accountable: {', '.join(request.owners)}; repository CI/CD: {request.cicd}")
+        lines.append(f"- Accountable: {markdown_text(', '.join(request.owners))}; repository CI/CD: {request.cicd}")
+        if request.description:
+            lines.append(f"- Description: {markdown_text(request.description)}")
     lines += ["", "### Per environment", ""]
-    lines += _table(
+    lines += _markdown_table(
         ["environment", "stack", "resources", "role assignments", "human write roles", "mandatory", "advisory", "waived"],
         [
             [
                 plan.settings.environment,
-                f"`{plan.settings.stack_name}`",
-                str(len(plan.resources)),
-                str(len(plan.role_assignments)),
-                str(len(plan.human_write_assignments)),
-                str(plan.policy.mandatory_count),
-                str(plan.policy.advisory_count),
-                str(len(plan.policy.waived)),
+                _code(plan.settings.stack_name),
+                len(plan.resources),
+                len(plan.role_assignments),
+                len(plan.human_write_assignments),
+                plan.policy.mandatory_count,
+                plan.policy.advisory_count,
+                len(plan.policy.waived),
             ]
             for plan in plans
         ],
-        markdown=True,
     )
     counts = {plan.settings.environment: {} for plan in plans}
     for plan in plans:
@@ -222,41 +203,84 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
     for kind in types:
         values = [counts[environment].get(kind, 0) for environment in environments]
         marker = " (differs)" if len(set(values)) > 1 else ""
-        rows.append([f"`{kind}`{marker}", *(str(count) for count in values)])
-    lines += _table(["type", *environments], rows, markdown=True)
+        rows.append([Markup(_code(kind) + marker), *values])
+    lines += _markdown_table(["type", *environments], rows)
 
-    lines += ["", "### Guardrail findings and waivers", ""]
+    lines += ["", "### Guardrail findings", ""]
     finding_rows = []
     for plan in plans:
         for finding in plan.policy.findings:
             violation = finding.violation
             status = finding.status
             if finding.waiver is not None:
-                status += f", approved by {finding.waiver.approver}: {finding.waiver.reason}"
-            finding_rows.append([plan.settings.environment, violation.severity, f"`{violation.rule}`", violation.resource_name, violation.message, status])
-    lines += _table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows, markdown=True) if finding_rows else [
-        "None: every resource meets every rule."
-    ]
+                status += f", approved by {finding.waiver.approver}"
+            finding_rows.append(
+                [plan.settings.environment, violation.severity, _code(violation.rule), violation.resource_name, violation.message, status]
+            )
+    lines += (
+        _markdown_table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows)
+        if finding_rows
+        else ["None: every resource meets every rule."]
+    )
 
     lines += ["", "### Settings that differ between environments", ""]
     flat = {plan.settings.environment: _flatten(plan.settings.settings.model_dump()) for plan in plans}
     keys = sorted({key for values in flat.values() for key in values})
     different = [key for key in keys if len({json.dumps(flat[environment].get(key), sort_keys=True) for environment in environments}) > 1]
-    lines += _table(["setting", *environments], [[f"`{key}`", *(_cell(flat[env].get(key)) for env in environments)] for key in different], markdown=True) if different else [
-        "None."
-    ]
+    lines += (
+        _markdown_table(
+            ["setting", *environments], [[_code(key), *(_cell(flat[env].get(key)) for env in environments)] for key in different]
+        )
+        if different
+        else ["None."]
+    )
 
     lines += ["", "### Role assignments (principal -> role -> scope)", ""]
     for plan in plans:
-        lines += [f"<details><summary>{plan.settings.environment}: {len(plan.role_assignments)} assignments, "
-                  f"{len(plan.human_write_assignments)} human write</summary>", ""]
-        lines += _table(
+        lines += [
+            f"<details><summary>{plan.settings.environment}: {len(plan.role_assignments)} assignments, "
+            f"{len(plan.human_write_assignments)} human write</summary>",
+            "",
+        ]
+        lines += _markdown_table(
             ["principal", "type", "role", "scope", "access"],
-            [[row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"] for row in plan.role_assignments],
-            markdown=True,
+            [
+                [row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"]
+                for row in plan.role_assignments
+            ],
         )
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def terminal_summary(project_file: ProjectFile, plans: list, written: Sequence[Path]) -> str:
+    """What a person at a terminal reads: the verdict, one line per environment, the
+    findings that block or are waived, and where each file went. The Markdown comment is
+    for the pull request (`--markdown` prints it)."""
+    lines = [verdict_line(plans).replace("**", ""), ""]
+    width = max(len(plan.settings.stack_name) for plan in plans)
+    for plan in plans:
+        policy = plan.policy
+        lines.append(
+            f"  {plan.settings.stack_name.ljust(width)}  {len(plan.resources):>3} resources, {len(plan.role_assignments):>2} role assignments "
+            f"({len(plan.human_write_assignments)} human write); {policy.mandatory_count} mandatory, "
+            f"{policy.advisory_count} advisory, {len(policy.waived)} waived"
+        )
+    findings = [(plan.settings.environment, finding) for plan in plans for finding in plan.policy.findings]
+    if findings:
+        lines += ["", "Findings:"]
+        for environment, finding in findings:
+            violation = finding.violation
+            lines.append(
+                f"  {environment} {violation.severity} {violation.rule} {violation.resource_name}: {_one_line(violation.message)} [{finding.status}]"
+            )
+    lines.append("")
+    if written:
+        lines += [f"Wrote {path}" for path in written]
+        lines.append(f"Next: post {written[-1]} as the pull-request comment (the platform pipelines do).")
+    else:
+        lines.append("Next: add --output DIR to write the plans and the pull-request comment (summary.md), or --markdown to print it.")
+    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------- stack settings
@@ -294,11 +318,11 @@ def plan_stack_files(project_file: ProjectFile, request_path: Path, stacks_direc
         document: dict[str, Any] = {"config": {}}
         if path.exists():
             try:
-                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
+                loaded = load_document(path).data or {}
+            except DocumentError as error:  # the same bounded loader as for requests
                 loaded = None
                 if not force:
-                    refusals.append(f"{path}: cannot be read ({str(error).splitlines()[0]}); fix it, or pass --force to replace it")
+                    refusals.append(f"{error.lines[0]}; fix it, or pass --force to replace it")
                     continue
             if isinstance(loaded, dict):
                 document = loaded
@@ -359,7 +383,9 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
     request = project_file.request
     if request is None:
         raise RequestError(
-            [f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"]
+            [
+                f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"
+            ]
         )
     features = resolve_environment(project_file, environment, source).features if environment else project_file.features
     if features.databricks and features.azureml:
@@ -384,6 +410,48 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
         "azure_location": project_file.location,
         "notebook_authors": ", ".join(authors),
     }
+
+
+# Which request field each template answer comes from, so the template's own rules can
+# report at the request's line and column.
+ANSWER_FIELDS: dict[str, tuple[str, ...]] = {
+    "project_name": ("request", "display_name"),
+    "project": ("project",),
+    "description": ("request", "description"),
+    "owner": ("tags", "owner"),
+    "owner_email": ("request", "contact_email"),
+    "cost_center": ("tags", "cost_center"),
+    "data_classification": ("tags", "data_classification"),
+    "cicd": ("request", "cicd"),
+    "compute": ("features",),
+    "python_version": ("request", "python_version"),
+    "sample": ("request", "sample"),
+    "azure_location": ("location",),
+    "notebook_authors": ("request", "owners"),
+}
+
+
+def template_answer_problems(project_file: ProjectFile) -> list:
+    """The template's answer rules (dsplatform.template.answer_problems) applied to the
+    answers this request implies, reported at the request's own fields. `request validate`
+    runs them, so a request it accepts is never refused later by `request scaffold`,
+    whatever the template decides to allow."""
+    from dsplatform.config import Problem
+    from dsplatform.template import answer_problems
+
+    if project_file.request is None:
+        return []
+    try:
+        answers = scaffold_answers(project_file)
+    except RequestError:
+        return []  # no compute target: scaffold says so itself; the infrastructure is still valid
+    problems = []
+    for problem in answer_problems(answers):
+        answer, _, message = problem.partition(": ")
+        location = ANSWER_FIELDS.get(answer, ("request",))
+        field = ".".join(location)
+        problems.append(Problem(f"{field}: {message} (the repository's {answer} answer)", location))
+    return problems
 
 
 def scaffold(answers: dict[str, str], output: Path, source: str = "request", template: Path = TEMPLATE_DIRECTORY) -> Path:
@@ -443,6 +511,7 @@ def add_request_commands(commands: argparse._SubParsersAction) -> None:
     plan = actions.add_parser("plan", help="offline plan and guardrail report of every environment, and a PR-comment summary")
     plan.add_argument("request_file")
     plan.add_argument("--output", metavar="DIR", help="write <stack>.plan.json, <stack>.policy.json and summary.md to DIR")
+    plan.add_argument("--markdown", action="store_true", help="print the pull-request comment (Markdown) instead of the terminal summary")
     stacks = actions.add_parser("stacks", help="write or update each environment's Pulumi.<stack>.yaml (idempotent)")
     stacks.add_argument("request_file")
     stacks.add_argument("--stacks-dir", metavar="DIR", help="folder holding Pulumi.yaml (default: the request's ../)")
@@ -509,7 +578,11 @@ def _run(arguments: argparse.Namespace) -> int:
                 (output / "summary.md").write_text(summary, encoding="utf-8")
             except OSError as error:
                 raise RequestError([f"error: cannot write to {output} ({error.strerror})"]) from None
-        sys.stdout.write(summary)
+        written = []
+        if arguments.output:
+            written = [output / f"{plan.settings.stack_name}.{kind}.json" for plan in plans for kind in ("plan", "policy")]
+            written.append(output / "summary.md")
+        sys.stdout.write(summary if arguments.markdown else terminal_summary(project_file, plans, written))
         blocked = [plan.settings.stack_name for plan in plans if not plan.policy.passed]
         if blocked:
             _print([f"error: mandatory guardrail violations in {', '.join(blocked)}; fix them or declare waivers in {path}"])
@@ -518,7 +591,9 @@ def _run(arguments: argparse.Namespace) -> int:
     if arguments.action == "stacks":
         stacks_directory = Path(arguments.stacks_dir) if arguments.stacks_dir else path.resolve().parent.parent
         if not (stacks_directory / "Pulumi.yaml").is_file():
-            raise RequestError([f"error: {stacks_directory} has no Pulumi.yaml; pass --stacks-dir with the folder of the Pulumi project (infra/)"])
+            raise RequestError(
+                [f"error: {stacks_directory} has no Pulumi.yaml; pass --stacks-dir with the folder of the Pulumi project (infra/)"]
+            )
         changes = plan_stack_files(project_file, path, stacks_directory, force=arguments.force)
         write_stack_files(changes)
         for change in changes:

@@ -87,6 +87,32 @@ def single_line_problems(text: str, max_length: int) -> list[str]:
     return problems
 
 
+# --- Markdown and HTML (pull-request comments) ---------------------------------------------
+# Every ASCII punctuation character except the harmless `,` and `-` (which never open a
+# construct in the middle of a line, where values always sit). Entities render as the
+# character itself but never as syntax: "Entity and numeric character references"
+# (https://spec.commonmark.org/0.31.2/#entity-and-numeric-character-references) says they
+# "cannot be used in place of literal characters to indicate structure", and GitHub
+# splits table cells before it decodes them (https://github.github.com/gfm/#tables-extension-).
+MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+.!|~&\"'@$^=:;%/?")
+
+
+def markdown_text(value: object) -> str:
+    """A value as literal text inside Markdown (GitHub, Azure DevOps) and HTML: special
+    characters become numeric entities, so `<!-- -->`, `|`, `**`, `[link](...)`, `#`, `@team`
+    and autolinks show as typed and can neither add structure nor hide ours; control and
+    line-break characters become a visible `\\uXXXX`."""
+    parts = []
+    for character in str(value):
+        if unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"}:
+            parts.append(f"&#92;u{ord(character):04X}")
+        elif character in MARKDOWN_SPECIAL:
+            parts.append(f"&#{ord(character)};")
+        else:
+            parts.append(character)
+    return "".join(parts)
+
+
 # --- Azure tags ---------------------------------------------------------------------------
 # https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations
 TAG_FORBIDDEN_CHARACTERS = frozenset("<>%&\\?/")

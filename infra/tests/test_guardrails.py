@@ -214,6 +214,19 @@ STACK_CASES = {
         [Resource("azure-native:keyvault:Vault", "kv-x", VAULT), diagnostic(VAULT_URI)],
         [Resource("azure-native:keyvault:Vault", "kv-x", VAULT), diagnostic(VAULT_URI.replace("kv-x", "kv-other"))],
     ),
+    # Each entry of the violating stack is narrower than 0.0.0.0/0, yet together they admit everything.
+    "network-allowlists-bounded": (
+        [
+            Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"iPAddressOrRange": "203.0.113.0/24"}]}}),
+            Resource("azure-native:keyvault:Vault", "kv-x", {**VAULT, "properties": {**VAULT["properties"], "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "198.51.100.7"}]}}}),
+            Resource("azure-native:containerservice:ManagedCluster", "aks-x", {"apiServerAccessProfile": {"authorizedIPRanges": ["203.0.113.0/24"]}}),
+            Resource("databricks:index/ipAccessList:IpAccessList", "allow", {"listType": "ALLOW", "ipAddresses": ["203.0.113.0/24"]}),
+        ],
+        [
+            Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"iPAddressOrRange": "0.0.0.0/1"}]}}),
+            Resource("azure-native:keyvault:Vault", "kv-x", {**VAULT, "properties": {**VAULT["properties"], "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "128.0.0.0/1"}]}}}),
+        ],
+    ),
     "diagnostics-on-lake-blob-service": (
         [Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "isHnsEnabled": True}), diagnostic(f"{LAKE_URI}/blobServices/default")],
         [Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "isHnsEnabled": True}), diagnostic(LAKE_URI)],

@@ -124,14 +124,14 @@ def test_json_schema_is_published_and_up_to_date(tmp_path):
 
 
 def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
-    code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path)
+    code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path, "--markdown")
     assert code == 0, err
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "example-dev.plan.json", "example-dev.policy.json", "example-prod.plan.json", "example-prod.policy.json", "summary.md",
     ]
     summary = (tmp_path / "summary.md").read_text()
     assert summary == out
-    for heading in ("### Per environment", "### Resources by type", "### Guardrail findings and waivers",
+    for heading in ("### Waivers: none declared", "### Per environment", "### Resources by type", "### Guardrail findings",
                     "### Settings that differ between environments", "### Role assignments"):
         assert heading in summary
     assert "**Guardrails passed**" in summary
@@ -141,6 +141,20 @@ def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
     assert policy["passed"] is True and policy["mandatoryViolations"] == 0
     plan = json.loads((tmp_path / "example-prod.plan.json").read_text())
     assert plan["policy"] == policy
+
+
+def test_request_plan_prints_a_short_terminal_summary_and_where_it_wrote_each_file(tmp_path):
+    code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Guardrails passed for dev, prod: no mandatory violation without a valid waiver."
+    assert re.match(r"^  example-dev +\d+ resources, +\d+ role assignments \(\d+ human write\); 0 mandatory", lines[2]), lines
+    assert "<details>" not in out and "|" not in out and "###" not in out and len(lines) < 20
+    written = [line.removeprefix("Wrote ") for line in lines if line.startswith("Wrote ")]
+    assert sorted(Path(path).name for path in written) == sorted(path.name for path in tmp_path.iterdir())
+    assert lines[-1].startswith("Next: post ") and "summary.md" in lines[-1]
+    code, out, _ = run_cli("request", "plan", EXAMPLE)
+    assert code == 0 and out.splitlines()[-1].startswith("Next: add --output DIR")
 
 
 def stacks_folder(tmp_path: Path) -> Path:

@@ -1,0 +1,60 @@
+"""The platform team's limits on what a project request may ask for (infra/platform.yaml).
+
+Why a file of its own: waiver lifetimes and allowlist sizes are the platform's decisions,
+not a team's, and they must be the same for `request validate`, the offline plan, the
+guardrails and the policy pack inside `pulumi preview`. A request cannot change them;
+changing them is a reviewed change to infra/platform.yaml.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dsplatform.safe_yaml import DocumentError, load_document
+
+POLICY_PATH = Path(__file__).resolve().parents[1] / "platform.yaml"
+
+
+class PlatformPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    waiver_max_days: int = Field(
+        default=365, ge=1, le=3650, description="the longest a waiver may run, in days after the plan date (1 to 3650)"
+    )
+    allowlist_max_prefix: int = Field(
+        default=16, ge=8, le=32, description="the broadest CIDR prefix an allowed_ip_ranges entry may have, e.g. 16 for /16"
+    )
+    allowlist_max_addresses: int = Field(
+        default=2 * 65536, ge=1, description="the most addresses one environment's allowlists may admit together"
+    )
+
+
+class PlatformPolicyError(Exception):
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+@lru_cache(maxsize=4)
+def platform_policy(path: Path = POLICY_PATH) -> PlatformPolicy:
+    """The platform's limits; a missing file means the defaults above."""
+    if not path.exists():
+        return PlatformPolicy()
+    try:
+        document = load_document(path)
+        return PlatformPolicy.model_validate(document.data or {})
+    except DocumentError as error:
+        raise PlatformPolicyError(error.lines) from None
+    except ValidationError as error:
+        lines = []
+        for item in error.errors(include_url=False):
+            location = tuple(item["loc"])
+            line, column = document.position_of(location)
+            field = ".".join(str(part) for part in location) or "(file)"
+            form = PlatformPolicy.model_fields[location[0]].description if location and location[0] in PlatformPolicy.model_fields else None
+            message = "is not a known setting" if item["type"] == "extra_forbidden" else item["msg"]
+            lines.append(f"{path}:{line}:{column}: {field}: {message}" + (f" (expected {form})" if form else ""))
+        raise PlatformPolicyError(lines) from None
