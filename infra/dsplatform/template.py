@@ -125,12 +125,23 @@ def _tag_value_problems(field: str, value: object, *, required: bool = True) -> 
     return [f"{field}: {problem}" for problem in tag_value_problems(value, required=required)]
 
 
+def has_template_syntax(text: object) -> bool:
+    return any(mark in str(text) for mark in TEMPLATE_SYNTAX)
+
+
+def template_syntax_problem(answer: str) -> str:
+    return f"{answer}: contains template syntax ({{{{, {{% or {{#); answers are text, never run as templates: write it without them"
+
+
 def answer_problems(answers: Mapping[str, object]) -> list[str]:
     """Every problem with a set of answers, one line each, naming the answer and its allowed form."""
     problems: list[str] = []
     for answer, value in answers.items():
-        if not answer.startswith("_") and isinstance(value, str) and any(mark in value for mark in TEMPLATE_SYNTAX):
-            problems.append(f"{answer}: contains template syntax ({{{{, {{% or {{#); write the text without it")
+        if not answer.startswith("_") and isinstance(value, str) and has_template_syntax(value):
+            problems.append(template_syntax_problem(answer))
+    # Derived, never asked: only a replay file can carry its own value, which names a folder.
+    if "__package" in answers and answers["__package"] != package_name(str(answers.get("project", ""))):
+        problems.append("__package: is derived from project; remove it from the replay file")
     project_name = str(answers.get("project_name", ""))
     if not project_name.strip():
         problems.append("project_name: is empty; give the project's human name, for example 'Predictive Maintenance'")
