@@ -115,11 +115,13 @@ class _CheckedPathName:
     def render(self, *args, **kwargs) -> str:
         rendered = self.template.render(*args, **kwargs)
         parts = re.split(r"[\\/]", rendered)
-        moved = len(parts) != len(self.parts)
-        for source, name in zip(self.parts, parts, strict=False):
-            if moved or (has_template_syntax(source) and (name in {"", ".", ".."} or "\0" in name)):
-                answer = ", ".join(re.findall(r"cookiecutter\.(\w+)", source)) or "answer"
-                _refuse([f"{answer}: makes the file or folder name '{name}', not a single name; use the allowed form of {answer}"])
+        moved = len(parts) != len(self.parts) or any(
+            has_template_syntax(source) and (name in {"", ".", ".."} or "\0" in name)
+            for source, name in zip(self.parts, parts, strict=True)
+        )
+        if moved:
+            answer = ", ".join(sorted(set(re.findall(r"cookiecutter\.(\w+)", "/".join(self.parts))))) or "answer"
+            _refuse([f"{answer}: makes the file or folder name {rendered!r}, which leaves its folder; use a single name"])
         return rendered
 
 

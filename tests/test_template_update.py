@@ -156,7 +156,10 @@ def attack_marker(tmp_path: Path) -> Path:
             lambda record, marker: record["context"]["cookiecutter"].update({f"--replay-file={marker}.json --x": "1"}),
             "is not an answer name",
         ),
-        (lambda record, marker: record["context"]["cookiecutter"].update(project="../escape"), "  - project: '../escape' is not of the form"),
+        (
+            lambda record, marker: record["context"]["cookiecutter"].update(project="../escape"),
+            "  - project: '../escape' is not of the form",
+        ),
         (lambda record, marker: record.update(commit=f"--output={marker}"), "is not a commit id"),
     ],
     ids=["template-syntax", "option-like-name", "path-like-slug", "option-like-commit"],
