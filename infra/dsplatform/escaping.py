@@ -57,10 +57,15 @@ def json_str(value: object) -> str:
 
 
 def yaml_str(value: object) -> str:
-    """A complete YAML double-quoted scalar. JSON's string syntax is a subset of YAML's
-    double-quoted style (YAML 1.2, https://yaml.org/spec/1.2.2/#731-double-quoted-style);
-    `ensure_ascii` also keeps the characters YAML 1.1 loaders refuse (U+0085, U+2028) escaped."""
-    return json.dumps(str(value), ensure_ascii=True)
+    """A complete YAML double-quoted scalar (https://yaml.org/spec/1.2.2/#731-double-quoted-style):
+    JSON's escapes for quotes, backslashes and control characters, plus `\\u`/`\\U` escapes for
+    every other character that is not printable (U+0085, U+2028 and U+2029 would be read as
+    line breaks, and YAML 1.1 readers refuse other non-printable characters)."""
+    out = []
+    for character in json.dumps(str(value), ensure_ascii=False)[1:-1]:
+        code = ord(character)
+        out.append(character if character.isprintable() or character == " " else f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}")
+    return '"' + "".join(out) + '"'
 
 
 def shell_quote(value: object) -> str:
@@ -76,31 +81,35 @@ _MARKDOWN_INLINE = frozenset("\\`*_[]<>&!~|#")
 # ...and those that open a block only at the start of a line: lists, quotes, headings,
 # setext underlines and thematic breaks. An ordered-list marker is digits then '.' or ')'.
 _MARKDOWN_LINE_START = re.compile(r"^([-+=>]|\d{1,9}(?=[.)]))")
-# A space written as a character reference: leading spaces would otherwise make an indented
-# code block (or vanish), trailing ones vanish (https://spec.commonmark.org/0.31.2/#entity-and-numeric-character-references).
-_SPACE = "&#32;"
+# Leading and trailing white space as character references: leading spaces would otherwise
+# make an indented code block, and readers strip white space at both ends of a block
+# (https://spec.commonmark.org/0.31.2/#entity-and-numeric-character-references).
+
+
+def _reference(character: str) -> str:
+    return f"&#{ord(character)};"
 
 
 def md_text(value: object) -> str:
     """Markdown inline text that renders as the value itself: no markup, links, HTML or
-    comments can come out of it, and leading or trailing spaces survive. The value must be
+    comments can come out of it, and white space at either end survives. The value must be
     a single line (the answer rules refuse line breaks): a line break starts a new block."""
     text = "".join("\\" + character if character in _MARKDOWN_INLINE else character for character in str(value))
-    if text.startswith(" "):
-        text = _SPACE + text[1:]
+    if text[:1].isspace():
+        text = _reference(text[0]) + text[1:]
     else:
         match = _MARKDOWN_LINE_START.match(text)
         if match:
             position = match.end() if match.group(1).isdigit() else 0
             text = text[:position] + "\\" + text[position:]
-    if text.endswith(" "):
-        text = text[:-1] + _SPACE
+    if text[-1:].isspace():
+        text = text[:-1] + _reference(text[-1])
     return text
 
 
 def md_unescape(text: str) -> str:
     """What a CommonMark reader makes of `md_text`'s output: its inverse."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])|&#32;", lambda match: match.group(1) or " ", text)
+    return re.sub(r"\\([!-/:-@\[-`{-~])|&#(\d+);", lambda match: match.group(1) or chr(int(match.group(2))), text)
 
 
 # Every filter the template may use on a free-text answer, by name.
