@@ -44,6 +44,7 @@ def test_slug_keeps_whole_words_when_it_can():
 
 def test_defaults_are_valid():
     assert answer_problems(VALID) == []
+    assert answer_problems(VALID | {"owner_email": "o.neil+ml@example.com", "__package": "predictive_maintenance"}) == []
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,13 @@ def test_defaults_are_valid():
         ("project", "9lives", "starting with a letter"),
         ("project", "double--hyphen", "single hyphens"),
         ("owner_email", "not-an-email", "owner_email: 'not-an-email' is not an e-mail address"),
+        # A leading '%' would open a YAML directive in the Databricks jobs' e-mail lists.
+        ("owner_email", "%ops@example.com", "owner_email: '%ops@example.com' is not an e-mail address"),
+        ("owner_email", "-ops@example.com", "owner_email: '-ops@example.com' is not an e-mail address"),
+        ("description", "{{ 7*7 }}", "description: contains template syntax"),
+        ("owner", "{% raw %}", "owner: contains template syntax"),
+        # Derived from the slug; only a replay file can carry another value.
+        ("__package", "../escape", "__package: is derived from project"),
         ("cicd", "jenkins", "cicd: 'jenkins' is not allowed; use one of: azure_devops, github"),
         ("compute", "kubernetes", "compute: 'kubernetes' is not allowed; use one of: databricks, azureml, both"),
         ("python_version", "2.7", "python_version: '2.7' is not allowed"),
