@@ -24,6 +24,7 @@ from dsplatform.template import (  # noqa: E402
     answer_problems,
     azure_names,
     has_template_syntax,
+    normalise_answers,
     package_name,
     person_folder,
     problems_message,
@@ -49,15 +50,46 @@ def checked_package(answers) -> str:
     This runs before cookiecutter creates the project directory, so an answer such as
     an empty or path-like slug never produces a directory at all. The pre-generation
     hook applies the same rules again for runs that bypass this filter.
+
+    `answers` is cookiecutter's own dictionary of answers, which it goes on to generate
+    from: answers whose meaning is clear ('Confidential') are put in their normal form there.
     """
+    answers.update(normalise_answers(answers))
     problems = answer_problems(dict(answers))
     if problems:
-        _refuse(problems)
+        _refuse(problems, saved=_save_typed_answers(answers) if _prompt_loop_value("no_input") is False else None)
     return package_name(answers["project"])
 
 
-def _refuse(problems: list[str]):
-    print(problems_message(problems), file=sys.stderr)
+ANSWERS_FILE = "cookiecutter-answers.yaml"
+
+
+def _save_typed_answers(answers) -> Path | None:
+    """Keep a person's typed answers when they are refused, as a cookiecutter config file
+    whose `default_context` makes them the defaults of the next run: one typo no longer
+    costs every answer. Answers holding template syntax are left out (asked afresh)."""
+    import yaml  # cookiecutter's own dependency: this runs inside cookiecutter
+
+    kept = {key: value for key, value in answers.items() if not key.startswith("_") and not has_template_syntax(value)}
+    # Derived answers left as derived follow the corrected answers they come from.
+    derived = {"project": slug_filter(str(answers.get("project_name"))), "notebook_authors": person_folder(str(answers.get("owner_email")))}
+    kept = {key: value for key, value in kept.items() if derived.get(key) != value}
+    path = Path.cwd() / ANSWERS_FILE
+    try:
+        path.write_text(yaml.safe_dump({"default_context": kept}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    except OSError:
+        return None
+    return path
+
+
+def _refuse(problems: list[str], saved: Path | None = None):
+    message = problems_message(problems)
+    if saved is not None:
+        message = message.rsplit("\n", 1)[0] + (
+            f"\nNothing was generated. Your answers are saved in {saved}; correct them there, or start again from them with:"
+            f"\n  cookiecutter --config-file {saved} {TEMPLATE_DIR}"
+        )
+    print(message, file=sys.stderr)
     raise SystemExit(1)
 
 
@@ -84,13 +116,14 @@ def template_sources(template_dir: Path = TEMPLATE_DIR) -> tuple[frozenset[str],
     return frozenset(sources), frozenset(name for name in names if has_template_syntax(name))
 
 
-def _answer_being_rendered() -> str | None:
-    """The answer cookiecutter is rendering, read from its prompt loop's `key` variable
-    (cookiecutter.prompt.prompt_for_config), so the refusal can name the answer."""
+def _prompt_loop_value(name: str):
+    """A variable of cookiecutter's prompt loop (cookiecutter.prompt.prompt_for_config):
+    `key`, the answer being rendered, so a refusal can name it; `no_input`, whether a person
+    is typing the answers. None outside the loop."""
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code.co_name == "prompt_for_config" and isinstance(frame.f_locals.get("key"), str):
-            return frame.f_locals["key"]
+        if frame.f_code.co_name == "prompt_for_config" and name in frame.f_locals:
+            return frame.f_locals[name]
         frame = frame.f_back
     return None
 
@@ -148,7 +181,7 @@ def _rendering_only_template_sources(from_string):
         elif all(part in names for part in parts if has_template_syntax(part)):
             path_parts = parts
         else:
-            answer = _answer_being_rendered()
+            answer = _prompt_loop_value("key")
             _refuse([template_syntax_problem(answer) if answer else template_syntax_problem(f"answer {text[:60]!r}")])
         try:
             template = from_string(source, *args, **kwargs)

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dsplatform.escaping import md_unescape
-from dsplatform.template import answer_problems, package_name, person_folder, slug_filter
+from dsplatform.template import answer_problems, notebook_authors, package_name, person_folder, slug_filter
 
 from conftest import DEFAULTS, REPO_ROOT
 
@@ -104,7 +104,7 @@ def check_repository(project: Path, values: dict[str, str]) -> None:
         assert lines[0] == f"# {values['project_name']}" and lines[2] == values["description"], readme
         assert lines[4].startswith(f"Owner: {values['owner']} ({values['owner_email']})")
     notebooks = {path.name for path in (project / "notebooks").iterdir() if path.is_dir()}
-    assert {name.strip() for name in values["notebook_authors"].split(",")} <= notebooks
+    assert set(notebook_authors(values["notebook_authors"])) <= notebooks
 
 
 @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))

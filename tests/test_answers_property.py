@@ -61,14 +61,14 @@ def answer_sets(draw) -> dict[str, str]:
 
 def rendered_answers(answers: dict[str, str]) -> dict[str, str]:
     """The answers as the template resolves them: defaults, then the derived slug and folder."""
-    from dsplatform.template import person_folder, slug_filter
+    from dsplatform.template import normalise_answers, person_folder, slug_filter
 
     resolved = {key: value for key, value in DEFAULTS.items() if not key.startswith("_")} | answers
     if "project" not in answers:
         resolved["project"] = slug_filter(resolved["project_name"])
     if "notebook_authors" not in answers:
         resolved["notebook_authors"] = person_folder(resolved["owner_email"])
-    return resolved
+    return resolved | normalise_answers(resolved)
 
 
 @settings(max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
