@@ -1,21 +1,36 @@
-"""Jinja filters and globals for the template, loaded by cookiecutter as an extension.
+"""Jinja filters and globals for the template, loaded by cookiecutter as an extension;
+and the guard that keeps answers data.
 
 Cookiecutter puts the template repository on `sys.path` while it loads extensions, so
 this module is importable as `hooks.template_filters`. The rules themselves live in
-`dsplatform.template`, shared with the hooks, the tests and CI.
+`dsplatform.template` and `dsplatform.escaping`, shared with the hooks, the tests and CI.
 """
 
+import json
 import logging
+import re
 import sys
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
 from jinja2.ext import Extension
 
-DSPLATFORM_PATH = Path(__file__).resolve().parent.parent / "infra"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+DSPLATFORM_PATH = TEMPLATE_DIR / "infra"
 sys.path.insert(0, str(DSPLATFORM_PATH))
 
-from dsplatform.template import answer_problems, azure_names, package_name, person_folder, problems_message, slug_filter  # noqa: E402
+from dsplatform.escaping import FILTERS  # noqa: E402
+from dsplatform.template import (  # noqa: E402
+    answer_problems,
+    azure_names,
+    has_template_syntax,
+    normalise_answers,
+    package_name,
+    person_folder,
+    problems_message,
+    slug_filter,
+    template_syntax_problem,
+)
 
 
 class _HookFailureWithoutTraceback(logging.Filter):
@@ -35,27 +50,144 @@ def checked_package(answers) -> str:
     This runs before cookiecutter creates the project directory, so an answer such as
     an empty or path-like slug never produces a directory at all. The pre-generation
     hook applies the same rules again for runs that bypass this filter.
+
+    `answers` is cookiecutter's own dictionary of answers, which it goes on to generate
+    from: answers whose meaning is clear ('Confidential') are put in their normal form there.
     """
+    answers.update(normalise_answers(answers))
     problems = answer_problems(dict(answers))
     if problems:
-        print(problems_message(problems), file=sys.stderr)
-        raise SystemExit(1)
+        _refuse(problems, saved=_save_typed_answers(answers) if _prompt_loop_value("no_input") is False else None)
     return package_name(answers["project"])
 
 
-def _refusing_unparsable_answers(from_string):
-    """Cookiecutter renders every answer as a Jinja template; an answer such as '{{' would
-    end in a bare TemplateSyntaxError traceback. Our own files always parse, so a syntax
-    error here is an answer's: refuse it like any other bad answer."""
+ANSWERS_FILE = "cookiecutter-answers.yaml"
+
+
+def _save_typed_answers(answers) -> Path | None:
+    """Keep a person's typed answers when they are refused, as a cookiecutter config file
+    whose `default_context` makes them the defaults of the next run: one typo no longer
+    costs every answer. Answers holding template syntax are left out (asked afresh)."""
+    import yaml  # cookiecutter's own dependency: this runs inside cookiecutter
+
+    kept = {key: value for key, value in answers.items() if not key.startswith("_") and not has_template_syntax(value)}
+    # Derived answers left as derived follow the corrected answers they come from.
+    derived = {"project": slug_filter(str(answers.get("project_name"))), "notebook_authors": person_folder(str(answers.get("owner_email")))}
+    kept = {key: value for key, value in kept.items() if derived.get(key) != value}
+    path = Path.cwd() / ANSWERS_FILE
+    try:
+        path.write_text(yaml.safe_dump({"default_context": kept}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    except OSError:
+        return None
+    return path
+
+
+def _refuse(problems: list[str], saved: Path | None = None):
+    message = problems_message(problems)
+    if saved is not None:
+        message = message.rsplit("\n", 1)[0] + (
+            f"\nNothing was generated. Your answers are saved in {saved}; correct them there, or start again from them with:"
+            f"\n  cookiecutter --config-file {saved} {TEMPLATE_DIR}"
+        )
+    print(message, file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*_strings(key), *_strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def template_sources(template_dir: Path = TEMPLATE_DIR) -> tuple[frozenset[str], frozenset[str]]:
+    """What this template itself asks Jinja to render through `from_string`: the strings
+    in its cookiecutter.json and its hook scripts (whole sources), and the names of the
+    files and folders under its project folder (path components)."""
+    sources = set(_strings(json.loads((template_dir / "cookiecutter.json").read_text(encoding="utf-8"))))
+    sources |= {path.read_text(encoding="utf-8") for path in (template_dir / "hooks").glob("*_project.*") if path.is_file()}
+    names = set()
+    for project_folder in template_dir.glob("*{{*cookiecutter*}}*"):
+        names.add(project_folder.name)
+        names |= {path.name for path in project_folder.rglob("*")}
+    return frozenset(sources), frozenset(name for name in names if has_template_syntax(name))
+
+
+def _prompt_loop_value(name: str):
+    """A variable of cookiecutter's prompt loop (cookiecutter.prompt.prompt_for_config):
+    `key`, the answer being rendered, so a refusal can name it; `no_input`, whether a person
+    is typing the answers. None outside the loop."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "prompt_for_config" and name in frame.f_locals:
+            return frame.f_locals[name]
+        frame = frame.f_back
+    return None
+
+
+class _Literal:
+    """A 'template' that renders to its own text: what every source without template syntax is."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def render(self, *args, **kwargs) -> str:
+        return self.text
+
+
+class _CheckedPathName:
+    """A template-owned file or folder path whose rendered names must stay single names:
+    an answer (a replayed `project` or `__package` of '../x') may not move a file or folder."""
+
+    def __init__(self, template, parts: list[str]):
+        self.template, self.parts = template, parts
+
+    def render(self, *args, **kwargs) -> str:
+        rendered = self.template.render(*args, **kwargs)
+        parts = re.split(r"[\\/]", rendered)
+        moved = len(parts) != len(self.parts) or any(
+            has_template_syntax(source) and (name in {"", ".", ".."} or "\0" in name)
+            for source, name in zip(self.parts, parts, strict=True)
+        )
+        if moved:
+            answer = ", ".join(sorted(set(re.findall(r"cookiecutter\.(\w+)", "/".join(self.parts))))) or "answer"
+            _refuse([f"{answer}: makes the file or folder name {rendered!r}, which leaves its folder; use a single name"])
+        return rendered
+
+
+def _rendering_only_template_sources(from_string):
+    """Cookiecutter renders every answer that arrives through `--no-input key=value`, a
+    config file's `default_context` or a replay as a Jinja template, before any check of
+    ours: `{{ 7*7 }}` became 49 and an expression reaching Python's globals ran a command.
+    Jinja's sandbox would still evaluate expressions. So Jinja renders only what this
+    template wrote; any other text holding template syntax is refused before anything
+    runs, and text without it is returned as it is."""
+
+    owned: dict[str, frozenset[str]] = {}
 
     def parse(source, *args, **kwargs):
+        text = str(source)
+        if not has_template_syntax(text):
+            return _Literal(text)
+        if not owned:
+            owned["sources"], owned["names"] = template_sources()
+        sources, names = owned["sources"], owned["names"]
+        parts = re.split(r"[\\/]", text)
+        if text in sources:
+            path_parts = None
+        elif all(part in names for part in parts if has_template_syntax(part)):
+            path_parts = parts
+        else:
+            answer = _prompt_loop_value("key")
+            _refuse([template_syntax_problem(answer) if answer else template_syntax_problem(f"answer {text[:60]!r}")])
         try:
-            return from_string(source, *args, **kwargs)
-        except TemplateSyntaxError as error:
-            answer = str(source)[:60]
-            problem = f"answer {answer!r}: contains template syntax Jinja cannot read ({error.message}); write it without {{{{, {{% or {{#"
-            print(problems_message([problem]), file=sys.stderr)
-            raise SystemExit(1) from None
+            template = from_string(source, *args, **kwargs)
+        except TemplateSyntaxError as error:  # only when a replay changed Jinja's delimiters
+            _refuse([f"template: cannot be read with these settings ({error.message}); do not override _jinja2_env_vars"])
+        return _CheckedPathName(template, path_parts) if path_parts else template
 
     return parse
 
@@ -66,9 +198,11 @@ class TemplateFilters(Extension):
         environment.filters["project_slug"] = slug_filter
         environment.filters["person_folder"] = person_folder
         environment.filters["checked_package"] = checked_package
+        # Free-text answers are escaped for the format of the file they land in.
+        environment.filters.update(FILTERS)
         # Deployment files name Azure resources exactly as infra/ creates them.
         environment.globals["azure_names"] = azure_names
-        environment.from_string = _refusing_unparsable_answers(environment.from_string)
+        environment.from_string = _rendering_only_template_sources(environment.from_string)
         # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
         environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
         hooks_logger = logging.getLogger("cookiecutter.hooks")

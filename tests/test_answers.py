@@ -3,7 +3,7 @@
 import pytest
 
 from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH, project_slug_problems, slug_from_name
-from dsplatform.template import answer_problems, paths_to_prune, person_folder
+from dsplatform.template import answer_problems, normalise_answers, notebook_authors, paths_to_prune, person_folder
 
 from conftest import DEFAULTS
 
@@ -44,6 +44,7 @@ def test_slug_keeps_whole_words_when_it_can():
 
 def test_defaults_are_valid():
     assert answer_problems(VALID) == []
+    assert answer_problems(VALID | {"owner_email": "o.neil+ml@example.com", "__package": "predictive_maintenance"}) == []
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,13 @@ def test_defaults_are_valid():
         ("project", "9lives", "starting with a letter"),
         ("project", "double--hyphen", "single hyphens"),
         ("owner_email", "not-an-email", "owner_email: 'not-an-email' is not an e-mail address"),
+        # A leading '%' would open a YAML directive in the Databricks jobs' e-mail lists.
+        ("owner_email", "%ops@example.com", "owner_email: '%ops@example.com' is not an e-mail address"),
+        ("owner_email", "-ops@example.com", "owner_email: '-ops@example.com' is not an e-mail address"),
+        ("description", "{{ 7*7 }}", "description: contains template syntax"),
+        ("owner", "{% raw %}", "owner: contains template syntax"),
+        # Derived from the slug; only a replay file can carry another value.
+        ("__package", "../escape", "__package: is derived from project"),
         ("cicd", "jenkins", "cicd: 'jenkins' is not allowed; use one of: azure_devops, github"),
         ("compute", "kubernetes", "compute: 'kubernetes' is not allowed; use one of: databricks, azureml, both"),
         ("python_version", "2.7", "python_version: '2.7' is not allowed"),
@@ -63,9 +71,10 @@ def test_defaults_are_valid():
         ("cost_center", "CC/42", "cost_center: contains /"),
         ("owner", "", "owner: is empty"),
         ("project_name", "  ", "project_name: is empty"),
-        ("notebook_authors", "alice, Bob Smith", "notebook_authors: 'Bob Smith' is not a valid folder name"),
-        ("notebook_authors", "alice, alice", "lists a name twice"),
-        ("notebook_authors", "examples", "'examples' is not a valid folder name"),
+        ("notebook_authors", "alice, !!!", "notebook_authors: '!!!' has no letters or digits to name a folder with"),
+        # Different names, one folder: 'bob.smith'.
+        ("notebook_authors", "bob.smith, Bob Smith", "lists a person twice"),
+        ("notebook_authors", "Examples", "'Examples' would be the folder 'examples', which the template uses"),
     ],
 )
 def test_each_bad_answer_is_named_with_its_allowed_form(answer, value, message):
@@ -131,6 +140,39 @@ def test_each_sample_prunes_the_others_files_and_keeps_the_shared_ones():
     assert paths_to_prune(answers | {"sample": "both"}) == [".ado"]
 
 
-@pytest.mark.parametrize(("text", "folder"), [("Jane.Doe+ml@example.com", "jane.doe.ml"), ("42team@x.io", "u42team"), ("", "analyst")])
+@pytest.mark.parametrize(
+    ("text", "folder"),
+    [
+        ("Jane.Doe+ml@example.com", "jane.doe.ml"),
+        ("42team@x.io", "u42team"),
+        ("", "analyst"),
+        ("Max Müller", "max.muller"),
+        ("Zoë O'Brien", "zoe.o.brien"),
+    ],
+)
 def test_person_folder_is_always_a_valid_folder(text, folder):
     assert person_folder(text) == folder
+
+
+def test_authors_in_any_language_become_folders_and_folder_names_stay():
+    answer = "Max Müller, alice_b, bob-c, jane.doe@example.com, 山田 太郎"
+    assert answer_problems(VALID | {"notebook_authors": answer}) == []
+    assert notebook_authors(answer) == ["max.muller", "alice_b", "bob-c", "jane.doe", "shan.tian.tai.lang"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "normal"),
+    [
+        (
+            {"data_classification": "Confidential", "cicd": "GitHub", "compute": " BOTH "},
+            {"data_classification": "confidential", "cicd": "github", "compute": "both"},
+        ),
+        ({"azure_location": "West Europe"}, {"azure_location": "westeurope"}),
+        ({"azure_location": "East US 2"}, {"azure_location": "eastus2"}),
+        ({"cicd": "githb", "azure_location": "West Europa", "python_version": "3.1"}, {}),
+        (VALID, {}),
+    ],
+)
+def test_answers_with_a_clear_meaning_are_put_in_their_normal_form(answers, normal):
+    assert normalise_answers(answers) == normal
+    assert answer_problems(VALID | answers | normal) == [] or not normal

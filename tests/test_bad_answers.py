@@ -19,10 +19,11 @@ BAD_ANSWERS = [
     ({"compute": "kubernetes"}, "compute: 'kubernetes' is not allowed; use one of: databricks, azureml, both"),
     ({"sample": "forecasting"}, "sample: 'forecasting' is not allowed; use one of: batch_scoring, many_models, both"),
     ({"python_version": "2.7"}, "python_version: '2.7' is not allowed; use one of: 3.11, 3.12"),
-    ({"azure_location": "West Europe"}, "azure_location: 'West Europe' is not a supported Azure region name (did you mean 'westeurope'?)"),
+    ({"azure_location": "West Europa"}, "azure_location: 'West Europa' is not a supported Azure region name (did you mean 'westeurope'?)"),
     ({"cost_center": "CC&42"}, "cost_center: contains &"),
     ({"data_classification": "top-secret"}, "data_classification: 'top-secret' is not allowed"),
-    ({"notebook_authors": "Jane Doe"}, "notebook_authors: 'Jane Doe' is not a valid folder name"),
+    ({"notebook_authors": "Jane Doe, ?"}, "notebook_authors: '?' has no letters or digits to name a folder with"),
+    ({"notebook_authors": "shared"}, "notebook_authors: 'shared' would be the folder 'shared'"),
 ]
 
 

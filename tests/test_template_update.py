@@ -94,8 +94,9 @@ def test_update_merges_template_changes_keeps_local_edits_and_reports_conflicts(
     # 1. The template changes another file: merged, local edit kept.
     edit(template_repo / "{{cookiecutter.project}}/docs/local.md", "\n", "\n\nTemplate v2 adds this paragraph.\n")
     v2 = commit_all(template_repo, "template v2: docs")
-    assert dsplatform(["project", "update", str(project), "--check"]) == 1
-    assert dsplatform(["project", "update", str(project)]) == 0
+    # The copy is not the platform's own template: the person updating names it.
+    assert dsplatform(["project", "update", str(project), "--check", "--template", str(template_repo)]) == 1
+    assert dsplatform(["project", "update", str(project), "--template", str(template_repo)]) == 0
     assert "Template v2 adds this paragraph." in (project / "docs/local.md").read_text()
     assert "(edited by the team)" in readme.read_text()
     assert json.loads((project / RECORD_FILE).read_text())["commit"] == v2
@@ -103,13 +104,13 @@ def test_update_merges_template_changes_keeps_local_edits_and_reports_conflicts(
 
     # 2. Nothing new: a clean no-op.
     capsys.readouterr()
-    assert dsplatform(["project", "update", str(project)]) == 0
+    assert dsplatform(["project", "update", str(project), "--template", str(template_repo)]) == 0
     assert "nothing to update" in capsys.readouterr().out
     assert git(project, "status", "--porcelain") == ""
 
     # 3. A dirty working tree is refused, untouched.
     (project / "scratch.txt").write_text("work in progress")
-    assert dsplatform(["project", "update", str(project)]) == 2
+    assert dsplatform(["project", "update", str(project), "--template", str(template_repo)]) == 2
     assert "uncommitted changes" in capsys.readouterr().err
     (project / "scratch.txt").unlink()
 
@@ -119,8 +120,97 @@ def test_update_merges_template_changes_keeps_local_edits_and_reports_conflicts(
     edit(template_readme, template_first, template_first + " (template v3)")
     commit_all(template_repo, "template v3: README title")
     capsys.readouterr()
-    assert dsplatform(["project", "update", str(project)]) == 1
+    assert dsplatform(["project", "update", str(project), "--template", str(template_repo)]) == 1
     output = capsys.readouterr().out
     assert "CONFLICTS" in output and "README.md" in output
     merged = readme.read_text()
     assert "<<<<<<< project" in merged and "(edited by the team)" in merged and "(template v3)" in merged
+
+
+# ----------------------------------------------------------------------------- hostile records
+# Anyone who can commit to a team's repository can edit its .cruft.json; the platform's
+# update job must not run their code. Each attack would create MARKER if it worked.
+
+
+def commit_record(project: Path, change) -> None:
+    record = json.loads((project / RECORD_FILE).read_text())
+    change(record)
+    (project / RECORD_FILE).write_text(json.dumps(record, indent=2))
+    commit_all(project, "edit the record")
+
+
+def attack_marker(tmp_path: Path) -> Path:
+    return tmp_path / "MARKER"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            lambda record, marker: record["context"]["cookiecutter"].update(
+                description=f"{{{{ cycler.__init__.__globals__.os.system('touch {marker}') }}}}"
+            ),
+            "  - description: contains template syntax",
+        ),
+        (
+            lambda record, marker: record["context"]["cookiecutter"].update({f"--replay-file={marker}.json --x": "1"}),
+            "is not an answer name",
+        ),
+        (
+            lambda record, marker: record["context"]["cookiecutter"].update(project="../escape"),
+            "  - project: '../escape' is not of the form",
+        ),
+        (lambda record, marker: record.update(commit=f"--output={marker}"), "is not a commit id"),
+    ],
+    ids=["template-syntax", "option-like-name", "path-like-slug", "option-like-commit"],
+)
+def test_hostile_recorded_answers_are_refused_before_anything_renders(tmp_path, template_repo, capsys, change, said):
+    marker = attack_marker(tmp_path)
+    project = generate_from(template_repo, tmp_path / "out")
+    commit_record(project, lambda record: change(record, marker))
+    edit(template_repo / "{{cookiecutter.project}}/docs/local.md", "\n", "\n\nTemplate v2.\n")
+    commit_all(template_repo, "template v2")
+    head = git(project, "rev-parse", "HEAD")
+    capsys.readouterr()
+
+    assert dsplatform(["project", "update", str(project), "--template", str(template_repo)]) == 2
+    err = capsys.readouterr().err
+    assert said in err, err
+    assert "nothing was rendered" in err or "is not a commit id" in err
+    assert "Traceback" not in err
+    assert not marker.exists() and not list(tmp_path.glob("MARKER*"))
+    assert git(project, "status", "--porcelain") == "" and git(project, "rev-parse", "HEAD") == head
+
+
+def attacker_template(folder: Path, marker: Path) -> tuple[Path, str]:
+    """A template whose pre-generation hook would run a command: two commits, so an update renders it."""
+    (folder / "{{cookiecutter.project}}").mkdir(parents=True)
+    (folder / "cookiecutter.json").write_text(json.dumps({"project": "x"}))
+    (folder / "{{cookiecutter.project}}" / "README.md").write_text("v1\n")
+    (folder / "hooks").mkdir()
+    (folder / "hooks" / "pre_gen_project.py").write_text(f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n")
+    git(folder, "init", "--quiet", "--initial-branch=main")
+    first = commit_all(folder, "v1")
+    (folder / "{{cookiecutter.project}}" / "README.md").write_text("v2\n")
+    commit_all(folder, "v2")
+    return folder, first
+
+
+def test_a_recorded_template_that_is_not_the_platforms_is_refused_unless_named(tmp_path, capsys):
+    marker = attack_marker(tmp_path)
+    attacker, first = attacker_template(tmp_path / "attacker", marker)
+    project = generate(tmp_path / "out")
+    assert json.loads((project / RECORD_FILE).read_text())["template"] == str(REPO_ROOT)
+    # The platform's own template is accepted as recorded.
+    assert dsplatform(["project", "update", str(project), "--check"]) in (0, 1)
+    capsys.readouterr()
+
+    commit_record(project, lambda record: record.update(template=str(attacker), commit=first))
+    for command in (["project", "update", str(project)], ["project", "update", str(project), "--check"]):
+        assert dsplatform(command) == 2
+        err = capsys.readouterr().err
+        assert f"the recorded template '{attacker}' is not the platform's template" in err, err
+        assert f"pass --template {attacker}" in err
+        assert len(err.strip().splitlines()) == 1
+    assert not marker.exists()
+    assert git(project, "status", "--porcelain") == ""

@@ -16,14 +16,17 @@ from pathlib import Path
 from dsplatform.naming import (
     KUBERNETES_COMPUTE_NAME,
     SCORING_NAMESPACE,
+    _ascii_words,
     project_slug_problems,
     resource_names,
     slug_from_name,
 )
 from dsplatform.vocabulary import (
+    AZURE_LOCATIONS,
     CHOICES,
     ENVIRONMENTS,
     TEMPLATE_SYNTAX,
+    control_characters,
     email_problems,
     location_problems,
     single_line_problems,
@@ -108,29 +111,70 @@ SAMPLE_PARTS = {"batch_scoring": ("batch_scoring",), "many_models": ("many_model
 
 
 def person_folder(text: str) -> str:
-    """Derive a notebook folder name from an e-mail address or a person's name."""
+    """Derive a notebook folder name from an e-mail address or a person's name in any
+    language, transliterated as project names are: 'Max Müller' -> 'max.muller'."""
     local_part = str(text).split("@", 1)[0]
-    words = re.findall(r"[a-z0-9]+", local_part.lower())
-    folder = ".".join(words) or "analyst"
+    folder = ".".join(_ascii_words(local_part)) or "analyst"
     if not folder[0].isalpha():
         folder = f"u{folder}"
     return folder[:40]
 
 
-def notebook_authors(answer: str) -> list[str]:
+def author_names(answer: str) -> list[str]:
+    """The notebook_authors answer as given: comma-separated names, folder names or e-mails."""
     return [name.strip() for name in str(answer).split(",") if name.strip()]
+
+
+def author_folder(name: str) -> str:
+    """A name already written as a folder name stays as it is; any other becomes one."""
+    return name if PERSON_FOLDER_PATTERN.match(name) else person_folder(name)
+
+
+def notebook_authors(answer: str) -> list[str]:
+    """One notebook folder per author."""
+    return [author_folder(name) for name in author_names(answer)]
+
+
+def normalise_answers(answers: Mapping[str, object]) -> dict[str, str]:
+    """The answers whose meaning is clear though their form is not: a choice in another case
+    ('Confidential', 'GitHub') or a region written as the portal shows it ('West Europe').
+    Returns only the answers that change, with their normal form."""
+    changes = {}
+    for answer, allowed in CHOICES.items():
+        value = answers.get(answer)
+        if isinstance(value, str) and value not in allowed:
+            matches = [option for option in allowed if option.lower() == value.strip().lower()]
+            if matches:
+                changes[answer] = matches[0]
+    location = answers.get("azure_location")
+    if isinstance(location, str) and location not in AZURE_LOCATIONS:
+        compact = re.sub(r"[\s-]", "", location).lower()
+        if compact in AZURE_LOCATIONS:
+            changes["azure_location"] = compact
+    return changes
 
 
 def _tag_value_problems(field: str, value: object, *, required: bool = True) -> list[str]:
     return [f"{field}: {problem}" for problem in tag_value_problems(value, required=required)]
 
 
+def has_template_syntax(text: object) -> bool:
+    return any(mark in str(text) for mark in TEMPLATE_SYNTAX)
+
+
+def template_syntax_problem(answer: str) -> str:
+    return f"{answer}: contains template syntax ({{{{, {{% or {{#); answers are text, never run as templates: write it without them"
+
+
 def answer_problems(answers: Mapping[str, object]) -> list[str]:
     """Every problem with a set of answers, one line each, naming the answer and its allowed form."""
     problems: list[str] = []
     for answer, value in answers.items():
-        if not answer.startswith("_") and isinstance(value, str) and any(mark in value for mark in TEMPLATE_SYNTAX):
-            problems.append(f"{answer}: contains template syntax ({{{{, {{% or {{#); write the text without it")
+        if not answer.startswith("_") and isinstance(value, str) and has_template_syntax(value):
+            problems.append(template_syntax_problem(answer))
+    # Derived, never asked: only a replay file can carry its own value, which names a folder.
+    if "__package" in answers and answers["__package"] != package_name(str(answers.get("project", ""))):
+        problems.append("__package: is derived from project; remove it from the replay file")
     project_name = str(answers.get("project_name", ""))
     if not project_name.strip():
         problems.append("project_name: is empty; give the project's human name, for example 'Predictive Maintenance'")
@@ -153,17 +197,19 @@ def answer_problems(answers: Mapping[str, object]) -> list[str]:
 
     problems += [f"azure_location: {problem}" for problem in location_problems(str(answers.get("azure_location", "")))]
 
-    authors = notebook_authors(str(answers.get("notebook_authors", "")))
-    if not authors:
-        problems.append("notebook_authors: is empty; give at least one folder name, for example 'alice, bob.smith'")
-    for author in authors:
-        if not PERSON_FOLDER_PATTERN.match(author) or author in {"examples", "shared"}:
+    names = author_names(str(answers.get("notebook_authors", "")))
+    if not names:
+        problems.append("notebook_authors: is empty; give at least one name, for example 'Alice Martin, bob.smith'")
+    for name in names:
+        if not _ascii_words(name.split("@", 1)[0]) or control_characters(name):
+            problems.append(f"notebook_authors: '{name}' has no letters or digits to name a folder with; write the person's name")
+        elif author_folder(name) in {"examples", "shared"}:
             problems.append(
-                f"notebook_authors: '{author}' is not a valid folder name; use 1-40 lowercase letters, digits, "
-                "'.', '_' or '-', starting with a letter (not 'examples' or 'shared')"
+                f"notebook_authors: '{name}' would be the folder '{author_folder(name)}', which the template uses; give a person's name"
             )
-    if len(set(authors)) != len(authors):
-        problems.append("notebook_authors: lists a name twice; give each person once")
+    folders = [author_folder(name) for name in names]
+    if len(set(folders)) != len(folders):
+        problems.append("notebook_authors: lists a person twice (names that make the same folder); give each person once")
     return problems
 
 

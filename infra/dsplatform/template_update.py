@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,12 @@ from dsplatform.vocabulary import EXIT_CONFLICTS
 from dsplatform.vocabulary import EXIT_INVALID as EXIT_INVALID_INPUT
 
 RECORD_FILE = ".cruft.json"
+# The template this dsplatform belongs to: the repository around infra/dsplatform/.
+PLATFORM_TEMPLATE = Path(__file__).resolve().parents[2]
+# An answer's name: it becomes a `name=value` argument of cookiecutter's command line, so
+# it may never look like an option (`--replay-file=...`).
+ANSWER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 # Never merged: git's own state, and the record, which the update rewrites itself.
 SKIPPED_PARTS = {".git"}
 
@@ -97,6 +104,56 @@ def read_record(project_dir: Path) -> dict:
     if missing:
         raise UpdateError(f"{path}: missing {', '.join(missing)}; the template commit must be recorded to know what changed")
     return record
+
+
+def platform_template_sources() -> set[str]:
+    """Where the platform's own template lives: its folder and the URLs its checkout was cloned from."""
+    sources = {str(PLATFORM_TEMPLATE)}
+    if shutil.which("git") is not None:
+        remotes = _git("config", "--get-regexp", r"^remote\..*\.url$", cwd=PLATFORM_TEMPLATE, check=False).stdout
+        sources |= {line.split(maxsplit=1)[1] for line in remotes.splitlines() if " " in line}
+    return sources
+
+
+def _is_platform_template(source: str) -> bool:
+    if "://" not in source and not source.startswith("git@") and Path(source).expanduser().resolve() == PLATFORM_TEMPLATE:
+        return True
+    return source in platform_template_sources()
+
+
+def check_record(project_dir: Path, record: Mapping[str, object], *, template: str | None) -> None:
+    """Refuse a record that would make the update run someone else's code.
+
+    Anyone who can commit to the repository can edit `.cruft.json`, and the update renders
+    the template with its answers and runs the recorded template's hooks. So the answers
+    meet the same rules as at generation (before anything renders), the recorded template
+    must be the platform's own unless the person running the update names one with
+    --template, and the recorded commit must be a commit id.
+    """
+    from dsplatform.template import answer_problems
+
+    path = project_dir / RECORD_FILE
+    context = record.get("context")
+    answers = context.get("cookiecutter") if isinstance(context, Mapping) else None
+    if not isinstance(answers, Mapping):
+        raise UpdateError(f"{path}: context.cookiecutter is not a set of answers; restore it from git")
+    problems = [
+        f"'{name}' is not an answer name (lowercase letters, digits and _)"
+        for name in answers
+        if not ANSWER_NAME.match(str(name).lstrip("_"))
+    ]
+    problems += answer_problems(public_answers(answers))
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise UpdateError(f"{path}: the recorded answers are refused, nothing was rendered; correct them in {RECORD_FILE}:\n{lines}")
+    if not COMMIT.match(str(record["commit"])):
+        raise UpdateError(f"{path}: commit '{record['commit']}' is not a commit id; restore {RECORD_FILE} from git")
+    source = str(record["template"])
+    if template is None and not _is_platform_template(source):
+        raise UpdateError(
+            f"{path}: the recorded template '{source}' is not the platform's template ({PLATFORM_TEMPLATE}), and its hooks "
+            f"would run on this machine; if you trust it, pass --template {source}"
+        )
 
 
 @dataclass
@@ -171,7 +228,8 @@ def _render(template: Path, commit: str, answers: Mapping[str, object], destinat
     with tarfile.open(archive_path) as tar:
         tar.extractall(source, filter="data")
     output = destination / "output"
-    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output), str(source)]
+    # '--' ends the options: no answer can become one (check_record also refuses such names).
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output), "--", str(source)]
     command += [f"{key}={value}" for key, value in public_answers(answers).items()]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -266,6 +324,7 @@ def update_project(project_dir: Path, *, template_ref: str = "HEAD", template: s
     """
     project_dir = project_dir.resolve()
     record = read_record(project_dir)
+    check_record(project_dir, record, template=template)
     if not check_only:
         _require_clean(project_dir)
     with tempfile.TemporaryDirectory(prefix="dsplatform-update-") as scratch:

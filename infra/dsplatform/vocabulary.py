@@ -137,7 +137,9 @@ def tag_value_problems(value: object, *, required: bool = True) -> list[str]:
 
 
 # --- e-mail -------------------------------------------------------------------------------
-EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# The local part starts with a letter or digit: an address starting with '%' or '-' is
+# unusual, and '%' would start a YAML directive in the bundle files it lands in.
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 EMAIL_FORM = "the form name@example.com"
 
 
