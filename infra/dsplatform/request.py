@@ -41,7 +41,7 @@ from dsplatform.config import (
     request_json_schema,
     resolve_environment,
 )
-from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_CONSTRAINT_VIOLATION, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
 
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRECTORY = INFRA_DIRECTORY.parent
@@ -510,6 +510,13 @@ def _run(arguments: argparse.Namespace) -> int:
             except OSError as error:
                 raise RequestError([f"error: cannot write to {output} ({error.strerror})"]) from None
         sys.stdout.write(summary)
+        broken = [plan.settings.stack_name for plan in plans if plan.constraints is not None and not plan.constraints.passed]
+        if broken:
+            from dsplatform.plan import constraint_lines
+
+            _print([line for plan in plans for line in constraint_lines(plan.constraints) if line.startswith("- ")])
+            _print([f"error: Azure constraint violations in {', '.join(broken)} (not waivable); fix the program or the project file"])
+            return EXIT_CONSTRAINT_VIOLATION
         blocked = [plan.settings.stack_name for plan in plans if not plan.policy.passed]
         if blocked:
             _print([f"error: mandatory guardrail violations in {', '.join(blocked)}; fix them or declare waivers in {path}"])
