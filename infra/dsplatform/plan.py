@@ -142,7 +142,7 @@ def constraint_report(plan: Plan) -> ConstraintReport:
     return check_constraints(resources, ConstraintContext.from_settings(plan.settings))
 
 
-def run_plan(settings: StackSettings, today: date | None = None) -> Plan:
+def run_plan(settings: StackSettings, today: date | None = None, stage: str = "all") -> Plan:
     """Build the stack under mocks, collect every registration and judge it by the
     guardrails (`today` decides which waivers have expired; tests pass a fixed date)."""
     from dsplatform.program import build  # imported here: it pulls in the provider SDKs
@@ -157,7 +157,7 @@ def run_plan(settings: StackSettings, today: date | None = None) -> Plan:
 
     def program() -> None:
         pulumi.runtime.register_stack_transformation(_without_api_version_aliases)
-        environment = build(settings)
+        environment = build(settings, stage=stage)
         resolved.update(_sync_await(pulumi.Output.from_input(environment.outputs).future()) or {})
 
     _sync_await(run_pulumi_func(program))
