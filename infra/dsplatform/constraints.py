@@ -96,6 +96,9 @@ class Source:
     title: str
     url: str
     quote: str  # the documented sentence the constraint enforces
+    # True when the quote was read on the page itself; False marks a faithful summary of a
+    # table row or section whose exact wording was not available offline (shown as such).
+    verbatim: bool = True
 
 
 @dataclass(frozen=True)
@@ -705,8 +708,8 @@ def _dns_zone_linked(resources: Sequence[Resource], context: ConstraintContext) 
 # ----------------------------------------------------------------------------- the catalogue
 
 
-def _src(page: tuple[str, str], quote: str) -> Source:
-    return Source(page[0], page[1], quote)
+def _src(page: tuple[str, str], quote: str, verbatim: bool = True) -> Source:
+    return Source(page[0], page[1], quote, verbatim)
 
 
 CONSTRAINTS: tuple[Constraint, ...] = (
@@ -786,10 +789,10 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         "attach to the 'default' namespace, or create the namespace before the attach",
         _src(
             (
-                "Attach a Kubernetes cluster to Azure Machine Learning workspace",
-                "https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-to-workspace",
+                "CLI (v2) Kubernetes compute YAML schema",
+                "https://learn.microsoft.com/azure/machine-learning/reference-yaml-compute-kubernetes",
             ),
-            "Namespace: The Kubernetes namespace the compute target uses; it must already exist in the cluster (default: default).",
+            "The namespace must be created in the Kubernetes cluster before the cluster can be attached to the workspace as a compute target.",
         ),
         _kubernetes_namespace_exists,
     ),
@@ -803,6 +806,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
             MANAGED_NETWORK_PAGE,
             "Supported compute: Compute Instance, Compute Cluster, Serverless, Serverless spark, New managed online endpoint "
             "creation (Kubernetes compute is not among them).",
+            verbatim=False,
         ),
         _no_kubernetes_in_managed_network,
     ),
@@ -823,7 +827,11 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         "Azure ML compute",
         "Compute without public IPs sits in a managed network or a subnet",
         "give the workspace a managed network (or the cluster a subnet) before setting enable_node_public_ip=False",
-        _src(MANAGED_NETWORK_PAGE, "Supported scenarios: No Public IP option of Compute Instance, Compute Cluster and Serverless."),
+        _src(
+            MANAGED_NETWORK_PAGE,
+            "Supported scenarios: No Public IP option of Compute Instance, Compute Cluster and Serverless.",
+            verbatim=False,
+        ),
         _no_public_ip_needs_network,
     ),
     Constraint(
@@ -837,6 +845,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/machine-learning/how-to-manage-workspace",
             ),
             "Azure Machine Learning does not support hierarchical namespace (Azure Data Lake Storage Gen2 feature) for the workspace's default storage account.",
+            verbatim=False,
         ),
         _workspace_storage_without_hns,
     ),
@@ -848,6 +857,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             SHARED_KEY_PAGE,
             "To use identity-based access for the workspace's default storage account, set systemDatastoresAuthMode to identity.",
+            verbatim=False,
         ),
         _identity_datastores_without_keys,
     ),
@@ -859,6 +869,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             SHARED_KEY_PAGE,
             "Users need the Storage Blob Data Contributor and Storage File Data Privileged Contributor roles on the storage account.",
+            verbatim=False,
         ),
         _data_roles_without_keys,
     ),
@@ -873,6 +884,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link",
             ),
             "When you disable public network access, clients can reach the workspace only through its private endpoint.",
+            verbatim=False,
         ),
         _private_workspace_endpoint,
     ),
@@ -887,6 +899,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/machine-learning/how-to-enable-studio-virtual-network",
             ),
             "If your storage account is behind a virtual network, the studio needs private endpoints for both the blob and file sub-resources.",
+            verbatim=False,
         ),
         _studio_blob_and_file,
     ),
@@ -971,6 +984,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             ("Databricks unified authentication", "https://learn.microsoft.com/azure/databricks/dev-tools/auth/unified-auth"),
             "If you set the auth_type field, the Databricks tools use only that authentication type.",
+            verbatim=False,
         ),
         _provider_auth_pinned,
     ),
@@ -980,7 +994,9 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         "A vault behind a firewall lets Databricks through",
         "set the vault's network_acls.bypass='AzureServices'",
         _src(
-            SECRET_SCOPES_PAGE, "If the key vault has a firewall enabled, select Allow trusted Microsoft services to bypass this firewall."
+            SECRET_SCOPES_PAGE,
+            "If the key vault has a firewall enabled, select Allow trusted Microsoft services to bypass this firewall.",
+            verbatim=False,
         ),
         _keyvault_scope_trusted_services,
     ),
@@ -992,6 +1008,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             SECRET_SCOPES_PAGE,
             "If the key vault uses the Azure RBAC permission model, grant the AzureDatabricks application the Key Vault Secrets User role.",
+            verbatim=False,
         ),
         _keyvault_scope_role,
     ),
@@ -1006,6 +1023,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/databricks/dev-tools/cli/reference/ip-access-lists-commands",
             ),
             "If the new list would block the calling user's current IP, error 400 is returned with error_code value INVALID_STATE.",
+            verbatim=False,
         ),
         _ip_access_list_admits_someone,
     ),
@@ -1020,6 +1038,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/templates/microsoft.databricks/workspaces",
             ),
             "managedResourceGroupId: The managed resource group Id (required for the Hybrid compute mode).",
+            verbatim=False,
         ),
         _hybrid_needs_managed_group,
     ),
@@ -1047,6 +1066,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
             ("Create node pools for a cluster in AKS", "https://learn.microsoft.com/azure/aks/create-node-pools"),
             "The name of a node pool may only contain lowercase alphanumeric characters and must begin with a lowercase letter. For Linux node pools, "
             "the length must be between 1 and 12 characters.",
+            verbatim=False,
         ),
         _pool_names,
     ),
@@ -1058,6 +1078,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             ("Manage system node pools in AKS", "https://learn.microsoft.com/azure/aks/use-system-pools"),
             "Every AKS cluster must contain at least one system node pool with at least one node.",
+            verbatim=False,
         ),
         _system_pool,
     ),
@@ -1084,6 +1105,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/container-registry/container-registry-private-link",
             ),
             "This feature is available in the Premium container registry service tier.",
+            verbatim=False,
         ),
         _acr_premium_features,
     ),
@@ -1095,6 +1117,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             ("Use private endpoints for Azure Storage", "https://learn.microsoft.com/azure/storage/common/storage-private-endpoints"),
             "You can use private endpoints for your Azure Storage accounts to allow clients on a virtual network (VNet) to securely access data over a Private Link.",
+            verbatim=False,
         ),
         _private_storage_reachable,
     ),
@@ -1106,6 +1129,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         _src(
             ("Azure Private Endpoint private DNS zone values", "https://learn.microsoft.com/azure/private-link/private-endpoint-dns"),
             "It's important to correctly configure your DNS settings to resolve the private endpoint IP address to the fully qualified domain name (FQDN) of the connection string.",
+            verbatim=False,
         ),
         _dns_zone_matches_endpoint,
     ),
@@ -1120,6 +1144,7 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                 "https://learn.microsoft.com/azure/dns/private-dns-virtual-network-links",
             ),
             "To resolve DNS records in a private DNS zone, the virtual network must be linked with the zone.",
+            verbatim=False,
         ),
         _dns_zone_linked,
     ),
@@ -1195,7 +1220,8 @@ def catalogue_markdown() -> str:
     for constraint in CONSTRAINTS:
         source = constraint.source
         quote = json.dumps(source.quote, ensure_ascii=False)[1:-1].replace("|", "\\|")
+        quoted = f'"{quote}"' if source.verbatim else f"{quote} (summary of the page's wording)"
         lines.append(
-            f'| `{constraint.id}` | {constraint.service} | {constraint.title} | {constraint.remediation} | [{source.title}]({source.url}): "{quote}" |'
+            f"| `{constraint.id}` | {constraint.service} | {constraint.title} | {constraint.remediation} | [{source.title}]({source.url}): {quoted} |"
         )
     return "\n".join(lines) + "\n"
