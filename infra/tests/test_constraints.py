@@ -16,7 +16,7 @@ from dsplatform import cli
 from dsplatform.constraints import CONSTRAINTS, CONSTRAINTS_BY_ID, ConstraintContext, catalogue_markdown, check_constraints
 from dsplatform.guardrails import Resource
 from dsplatform.roles import ROLE_DEFINITIONS
-from dsplatform.vocabulary import EXIT_CONSTRAINT_VIOLATION, PAIRED_REGIONS
+from dsplatform.vocabulary import EXIT_CONSTRAINT_VIOLATION, EXIT_INVALID, PAIRED_REGIONS
 
 from .conftest import EXAMPLE, INFRA, plan_of, settings_from
 
@@ -226,13 +226,24 @@ def test_catalogue_in_the_docs_is_generated_from_the_constraints():
 def test_plan_exits_with_the_constraint_code_and_no_waiver_helps(tmp_path, capsys):
     data = yaml.safe_load(EXAMPLE.read_text())
     del data["environments"]["dev"]["aks"]["azureml_control_plane_ip_ranges"]["northeurope"]
-    # A waiver names guardrail rules only: a constraint id is not even a valid rule.
     path = tmp_path / "example.yaml"
     path.write_text(yaml.safe_dump(data))
     assert cli.main(["plan", str(path), "--env", "dev"]) == EXIT_CONSTRAINT_VIOLATION
     captured = capsys.readouterr()
     assert "Azure constraint" in captured.err and "aml-aks-control-plane-ranges" in captured.out
     assert cli.main(["request", "plan", str(path)]) == EXIT_CONSTRAINT_VIOLATION
+    capsys.readouterr()
+    data["waivers"] = [
+        {
+            "rule": "aml-aks-control-plane-ranges",
+            "reason": "trying to waive an Azure limit",
+            "approver": "security@example.com",
+            "expires": "2099-01-01",
+        }
+    ]
+    path.write_text(yaml.safe_dump(data))
+    assert cli.main(["plan", str(path), "--env", "dev"]) == EXIT_INVALID
+    assert "waivers.0.rule" in capsys.readouterr().err
 
 
 def test_policy_pack_enforces_every_constraint_as_mandatory():
