@@ -65,6 +65,8 @@ TYPE_RULES = {
     "azure-native:containerservice:AgentPool": "aks_user_pool",
     "azure-native:network:VirtualNetwork": "virtual_network",
     "azure-native:network:NetworkSecurityGroup": "network_security_group",
+    "azure-native:network:NatGateway": "nat_gateway",
+    "azure-native:network:PublicIPAddress": "nat_public_ip",
     "azure-native:managedidentity:FederatedIdentityCredential": "federated_identity_credential",
     "azure-native:storage:StorageAccount": "storage_account",
     "databricks:index/catalog:Catalog": "databricks_catalog",

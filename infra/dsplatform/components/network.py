@@ -86,7 +86,7 @@ class Network(pulumi.ComponentResource):
         # address other firewalls can allow.
         self.nat_public_ip = azure_native.network.PublicIPAddress(
             f"{name}-nat-public-ip",
-            public_ip_address_name=f"pip-{names.virtual_network}-nat",
+            public_ip_address_name=names.nat_public_ip,
             resource_group_name=foundation.resource_group.name,
             location=settings.location,
             sku={"name": "Standard", "tier": "Regional"},
@@ -97,7 +97,7 @@ class Network(pulumi.ComponentResource):
         )
         self.nat_gateway = azure_native.network.NatGateway(
             f"{name}-nat-gateway",
-            nat_gateway_name=f"ng-{names.virtual_network}",
+            nat_gateway_name=names.nat_gateway,
             resource_group_name=foundation.resource_group.name,
             location=settings.location,
             sku={"name": "Standard"},
