@@ -16,4 +16,6 @@ settings = settings_for_stack(
     project_file=config.get("projectFile"),
     environment=config.get("environment"),
 )
-build(settings)
+# "platform" leaves out the Databricks workspace configuration, for a first run from a
+# runner outside the VNet (docs/infra.md, deploy readiness); the default applies everything.
+build(settings, stage=config.get("stage") or "all")

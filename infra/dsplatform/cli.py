@@ -3,7 +3,8 @@ request flow (`dsplatform request ...`).
 
 Exit codes: 0 success; 2 invalid input (one line per problem naming the field and the
 expected form, never a traceback: it would bury the one line that matters); 3 the
-guardrails found a mandatory violation that no valid waiver covers.
+guardrails found a mandatory violation that no valid waiver covers; 4 a documented Azure
+constraint is broken (dsplatform.constraints; nothing can waive it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 import sys
 import time
 
-from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_CONSTRAINT_VIOLATION, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
 
 FORMATS = ("table", "json", "markdown", "mermaid")
 
@@ -79,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(RENDERERS[arguments.format](plan))
     if arguments.timing:
         print(f"planned {settings.stack_name} in {elapsed:.3f} s", file=sys.stderr)
+    if plan.constraints is not None and not plan.constraints.passed:
+        print(
+            f"error: {settings.stack_name} breaks {len(plan.constraints.violations)} Azure constraint(s); Azure would refuse the "
+            "deployment or deploy one that cannot work (see the Azure constraints section; no waiver covers them)",
+            file=sys.stderr,
+        )
+        return EXIT_CONSTRAINT_VIOLATION
     if not plan.policy.passed:
         print(
             f"error: {settings.stack_name} breaks {plan.policy.mandatory_count} mandatory guardrail(s); "

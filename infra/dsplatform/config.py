@@ -38,6 +38,7 @@ from dsplatform.vocabulary import (
     CHOICES,
     DATA_CLASSIFICATIONS,
     ENVIRONMENTS,
+    PAIRED_REGIONS,
     REQUIRED_ENVIRONMENTS,
     email_problems,
     location_problems,
@@ -230,6 +231,26 @@ class AksSettings(_Strict):
     )
     system_pool: NodePool = Field(description="the system node pool")
     user_pool: NodePool = Field(description="the scoring node pool")
+    # The Azure ML control plane calls the API server from the AzureMachineLearning service tag's
+    # ranges of the region and its paired region ("Deploy Azure Machine Learning extension on AKS",
+    # Limitations). Microsoft publishes them weekly (Service Tags JSON, or
+    # `az network list-service-tags --location <region>`), so they are data, not code.
+    azureml_control_plane_ip_ranges: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="a mapping of region name to the AzureMachineLearning.<Region> service tag's IPv4 CIDR blocks, "
+        "for the project's region and its paired region",
+    )
+
+    @field_validator("azureml_control_plane_ip_ranges")
+    @classmethod
+    def _control_plane_ranges(cls, ranges: dict[str, list[str]]) -> dict[str, list[str]]:
+        for region, blocks in ranges.items():
+            problems = location_problems(region) if region not in PAIRED_REGIONS.values() else []
+            if problems:
+                raise ValueError(problems[0])
+            for block in blocks:
+                _network(block if "/" in block else f"{block}/32")
+        return ranges
 
     @field_validator("system_pool")
     @classmethod
@@ -244,6 +265,12 @@ class DatabricksSettings(_Strict):
     allowed_node_types: list[str] = Field(min_length=1, description="a non-empty list of VM sizes such as Standard_DS3_v2")
     autotermination_minutes: int = Field(ge=10, le=240, description="an integer from 10 to 240")
     max_workers: int = Field(ge=1, le=200, description="an integer from 1 to 200")
+    # Pinned so a run never silently picks up another credential (Databricks unified auth);
+    # Key Vault-backed secret scopes need an Entra ID type, never a PAT.
+    provider_auth_type: Literal["azure-cli", "azure-msi", "azure-client-secret", "github-oidc-azure", "azure-devops-oidc"] = Field(
+        default="azure-cli",
+        description="the pulumi-databricks provider's auth_type: azure-cli, azure-msi, azure-client-secret, github-oidc-azure or azure-devops-oidc",
+    )
 
 
 class EnvironmentSettings(_Strict):

@@ -233,6 +233,24 @@ def _aks_admin_groups(properties: Mapping[str, Any], environment: str) -> list[s
     return []
 
 
+def _aks_local_accounts(resources: Sequence[Resource], environment: str) -> list[tuple[Resource | None, str]]:
+    """Local accounts off, except on a cluster running the Azure ML extension: Azure ML does
+    not support disabling them ("Deploy Azure Machine Learning extension on AKS",
+    https://learn.microsoft.com/azure/machine-learning/how-to-deploy-kubernetes-extension),
+    and dsplatform.constraints enforces that side."""
+    hosts = {
+        value(item.properties, "clusterName")
+        for item in resources
+        if item.type == "azure-native:kubernetesconfiguration:Extension"
+        and value(item.properties, "extensionType") == "Microsoft.AzureML.Kubernetes"
+    }
+    return [
+        (cluster, "disableLocalAccounts is not true; a static admin kubeconfig bypasses Entra ID")
+        for cluster in resources
+        if cluster.type == AKS_CLUSTER and cluster.name not in hosts and value(cluster.properties, "disableLocalAccounts") is not True
+    ]
+
+
 def _aml_compute_only(check: ResourceCheck) -> ResourceCheck:
     """Azure ML Compute resources are both AmlCompute clusters and attached Kubernetes;
     the cluster rules only concern the former."""
@@ -511,8 +529,9 @@ RULES: tuple[Rule, ...] = (
     # AKS
     Rule("aks-azure-rbac", "mandatory", "AKS uses Entra ID with Azure RBAC", "set aad_profile={'managed': True, 'enable_azure_rbac': True}", AVM,
          (AKS_CLUSTER,), check=_flag("aadProfile.enableAzureRBAC", True, "Kubernetes access would not be governed by Azure role assignments")),
-    Rule("aks-local-accounts-disabled", "mandatory", "AKS local accounts off", "set disable_local_accounts=True", AVM,
-         (AKS_CLUSTER,), check=_flag("disableLocalAccounts", True, "a static admin kubeconfig bypasses Entra ID")),
+    Rule("aks-local-accounts-disabled", "mandatory", "AKS local accounts off (except where the Azure ML extension needs them)",
+         "set disable_local_accounts=True unless the cluster hosts the Azure ML extension", AVM,
+         stack_check=_aks_local_accounts),
     Rule("aks-private-api-server-in-prod", "mandatory", "No public AKS API server in prod", "set api_server_access_profile={'enable_private_cluster': True}", PULUMI,
          (AKS_CLUSTER,), PROD, check=_aks_private_api_server),
     Rule("aks-api-server-allowlist", "mandatory", "A public API server admits the allowlist only", "set api_server_access_profile.authorized_ip_ranges, or make the cluster private", CIS,

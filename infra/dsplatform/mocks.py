@@ -37,6 +37,8 @@ ARM_RESOURCES: dict[str, tuple[str, str]] = {
     "azure-native:network:VirtualNetwork": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/virtualNetworks/{virtualNetworkName}", "virtualNetworkName"),
     "azure-native:network:NetworkSecurityGroup": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}", "networkSecurityGroupName"),
     "azure-native:network:Subnet": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}", "subnetName"),
+    "azure-native:network:NatGateway": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/natGateways/{natGatewayName}", "natGatewayName"),
+    "azure-native:network:PublicIPAddress": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/publicIPAddresses/{publicIpAddressName}", "publicIpAddressName"),
     "azure-native:network:PrivateEndpoint": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateEndpoints/{privateEndpointName}", "privateEndpointName"),
     "azure-native:network:PrivateDnsZoneGroup": (
         _RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}",

@@ -264,6 +264,26 @@ NAME_RULES: dict[str, NameRule] = {
             "alphanumerics, '_', '.', '-'",
             "resource group",
         ),
+        # "Naming rules and restrictions for Azure resources": NAT gateways and public IPs take
+        # 1-80 alphanumerics, '_', '.', '-', starting alphanumeric and ending alphanumeric or '_'.
+        "nat_gateway": (
+            "NAT gateway",
+            "ng",
+            1,
+            80,
+            r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+            "alphanumerics, '_', '.', '-'",
+            "resource group",
+        ),
+        "nat_public_ip": (
+            "public IP address",
+            "pip",
+            1,
+            80,
+            r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+            "alphanumerics, '_', '.', '-'",
+            "resource group",
+        ),
         "network_security_group": (
             "network security group",
             "nsg",
@@ -378,6 +398,8 @@ class ResourceNames:
     aks_system_pool: str
     aks_user_pool: str
     virtual_network: str
+    nat_gateway: str
+    nat_public_ip: str
     network_security_group: str
     federated_identity_credential: str
     online_endpoint: str
@@ -433,6 +455,8 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         aks_system_pool="system",
         aks_user_pool="scoring",
         virtual_network=f"vnet-{base}",
+        nat_gateway=f"ng-{base}-dbw",
+        nat_public_ip=f"pip-{base}-ng",
         network_security_group=f"nsg-{base}-dbw",
         federated_identity_credential=f"fic-{base}-scoring",
         # Endpoint names are unique per Azure region across subscriptions, so they carry

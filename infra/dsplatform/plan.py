@@ -20,6 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from dsplatform.config import StackSettings
+from dsplatform.constraints import ConstraintContext, ConstraintReport, check_constraints
 from dsplatform.guardrails import PolicyReport, Resource, evaluate
 from dsplatform.mocks import SUBSCRIPTION_ID, PlanMocks, azure_name
 from dsplatform.roles import READ_ONLY_ROLES, ROLE_NAMES_BY_ID, is_human_write
@@ -64,6 +65,7 @@ class Plan:
     outputs: dict[str, Any]
     role_assignments: list[RoleAssignmentRow] = field(default_factory=list)
     policy: PolicyReport | None = None
+    constraints: ConstraintReport | None = None
 
     @property
     def human_write_assignments(self) -> list[RoleAssignmentRow]:
@@ -133,7 +135,14 @@ def policy_report(plan: Plan, today: date | None = None) -> PolicyReport:
     return evaluate(resources, plan.settings.environment, plan.settings.waiver_terms(), today)
 
 
-def run_plan(settings: StackSettings, today: date | None = None) -> Plan:
+def constraint_report(plan: Plan) -> ConstraintReport:
+    """Azure's documented limits over the planned resources, providers included (the
+    Databricks provider's auth type is one of them). No waivers apply."""
+    resources = [Resource(resource.type, resource.name, resource.properties) for resource in plan.resources]
+    return check_constraints(resources, ConstraintContext.from_settings(plan.settings))
+
+
+def run_plan(settings: StackSettings, today: date | None = None, stage: str = "all") -> Plan:
     """Build the stack under mocks, collect every registration and judge it by the
     guardrails (`today` decides which waivers have expired; tests pass a fixed date)."""
     from dsplatform.program import build  # imported here: it pulls in the provider SDKs
@@ -148,7 +157,7 @@ def run_plan(settings: StackSettings, today: date | None = None) -> Plan:
 
     def program() -> None:
         pulumi.runtime.register_stack_transformation(_without_api_version_aliases)
-        environment = build(settings)
+        environment = build(settings, stage=stage)
         resolved.update(_sync_await(pulumi.Output.from_input(environment.outputs).future()) or {})
 
     _sync_await(run_pulumi_func(program))
@@ -178,6 +187,7 @@ def run_plan(settings: StackSettings, today: date | None = None) -> Plan:
     plan = Plan(settings=settings, resources=resources, components=components, outputs=_plain(resolved))
     plan.role_assignments = _role_assignments(plan, mocks)
     plan.policy = policy_report(plan, today)
+    plan.constraints = constraint_report(plan)
     return plan
 
 
@@ -245,6 +255,7 @@ def to_json(plan: Plan) -> str:
         "humanWriteAssignments": [row.__dict__ for row in plan.human_write_assignments],
         "outputs": plan.outputs,
         "policy": plan.policy.as_dict() if plan.policy else None,
+        "constraints": plan.constraints.as_dict() if plan.constraints else None,
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -333,6 +344,8 @@ def _text(plan: Plan, markdown: bool) -> str:
     )
     lines += ["", heading("Policy"), ""]
     lines += policy_lines(plan.policy, markdown)
+    lines += ["", heading("Azure constraints"), ""]
+    lines += constraint_lines(plan.constraints)
     lines += ["", heading("Outputs"), ""]
     lines += _table(["output", "value"], [[key, str(value)] for key, value in sorted(plan.outputs.items())], markdown)
     lines += ["", heading("Resource graph"), ""]
@@ -357,6 +370,12 @@ def policy_lines(report: PolicyReport | None, markdown: bool) -> list[str]:
             status += f" ({finding.waiver.approver}: {finding.waiver.reason})"
         rows.append([violation.severity, violation.rule, violation.resource, violation.message, violation.remediation, status])
     return [*lines, "", *_table(["severity", "rule", "resource", "problem", "fix", "status"], rows, markdown)]
+
+
+def constraint_lines(report: ConstraintReport | None) -> list[str]:
+    from dsplatform.constraints import report_lines
+
+    return report_lines(report)
 
 
 def to_table(plan: Plan) -> str:
@@ -416,6 +435,7 @@ def to_mermaid(plan: Plan) -> str:
     lines += [f"  {source} --> {target}" for source, target in edges]
     # The guardrail verdict rides along as Mermaid comments, so every format reports it.
     lines += [f"%% {line}" for line in policy_lines(plan.policy, markdown=False) if line]
+    lines += [f"%% {line}" for line in constraint_lines(plan.constraints) if line]
     return "\n".join(lines) + "\n"
 
 

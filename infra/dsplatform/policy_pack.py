@@ -104,8 +104,43 @@ def _stack_validation(rule: Rule, today: date | None = None):
     return validate
 
 
+@lru_cache(maxsize=16)
+def constraint_context_for(project: str, environment: str, projects_directory: Path):
+    """The constraint context (Azure ML control-plane ranges, AzureDatabricks app id) from
+    the project file; without a readable file the checks that need it report the gap."""
+    from dsplatform.config import ProjectFileError, load_stack_settings
+    from dsplatform.constraints import ConstraintContext
+
+    try:
+        return ConstraintContext.from_settings(load_stack_settings(projects_directory / f"{project}.yaml", environment))
+    except ProjectFileError:
+        return ConstraintContext(environment=environment)
+
+
+def _constraint_validation(constraint):
+    """A constraint as a mandatory stack policy: no waiver applies (Azure accepts none)."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        if not args.resources:
+            return
+        project, environment = stack_of(args.resources[0].urn)
+        resources, urns = [], {}
+        for resource in args.resources:
+            planned = Resource(resource.resource_type, azure_name(resource.resource_type, resource.name, resource.props), resource.props)
+            resources.append(planned)
+            urns[id(planned)] = resource.urn
+        context = constraint_context_for(project, environment, PROJECTS_DIRECTORY)
+        for item, message in constraint.check(resources, context):
+            report_violation(f"{message}. Fix: {constraint.remediation} ({constraint.source.title}, {constraint.source.url})", urns.get(id(item)))
+
+    return validate
+
+
 def build_policies(today: date | None = None) -> list:
-    """One pulumi-policy policy per guardrail, named by the rule id."""
+    """One pulumi-policy policy per guardrail, named by the rule id, and one mandatory
+    policy per Azure constraint (dsplatform.constraints), named `constraint-<id>`."""
+    from dsplatform.constraints import CONSTRAINTS
+
     policies = []
     for rule in RULES:
         level = EnforcementLevel.MANDATORY if rule.severity == "mandatory" else EnforcementLevel.ADVISORY
@@ -119,4 +154,14 @@ def build_policies(today: date | None = None) -> list:
             policies.append(StackValidationPolicy(validate=_stack_validation(rule, today), **common))
         else:
             policies.append(ResourceValidationPolicy(validate=_resource_validation(rule, today), **common))
+    policies += [
+        StackValidationPolicy(
+            name=f"constraint-{constraint.id}",
+            description=f"{constraint.title} ({constraint.source.title}).",
+            enforcement_level=EnforcementLevel.MANDATORY,
+            remediation_steps=constraint.remediation,
+            validate=_constraint_validation(constraint),
+        )
+        for constraint in CONSTRAINTS
+    ]
     return policies

@@ -26,7 +26,7 @@ class Environment:
 
     settings: StackSettings
     foundation: Foundation
-    network: Network | None
+    network: Network | None  # the private network (None in public environments)
     lake: DataLake
     key_vault: KeyVault
     registry: ContainerRegistry
@@ -38,7 +38,16 @@ class Environment:
     outputs: dict[str, pulumi.Output]
 
 
-def build(settings: StackSettings) -> Environment:
+STAGES = ("all", "platform")
+
+
+def build(settings: StackSettings, stage: str = "all") -> Environment:
+    """Declare the environment. `stage="platform"` leaves out the Databricks workspace
+    configuration: in private environments it can only be applied from a runner inside (or
+    peered to) the VNet, so a first deployment applies the platform from anywhere, then the
+    whole stack ("all") from that runner (docs/infra.md, deploy readiness)."""
+    if stage not in STAGES:
+        raise ValueError(f"dsplatform:stage is {stage!r}; use one of {', '.join(STAGES)}")
     client = azure_native.authorization.get_client_config_output()
     tenant_id = client.tenant_id
     subscription_id = client.subscription_id
@@ -46,22 +55,45 @@ def build(settings: StackSettings) -> Environment:
     stack = settings.stack_name
 
     foundation = Foundation(f"{stack}-foundation", settings)
-    network = Network(f"{stack}-network", settings, foundation) if settings.settings.private_networking else None
-    lake = DataLake(f"{stack}-lake", settings, foundation, network)
+    private = settings.settings.private_networking
+    # Public environments still get a VNet for Databricks alone: a storage firewall needs a
+    # VNet-injected workspace. Everything else uses the network only in private mode.
+    network = (
+        Network(f"{stack}-network", settings, foundation, databricks_only=not private)
+        if private or features.databricks
+        else None
+    )
+    databricks_network = network if features.databricks else None
+    network = network if private else None
+    lake = DataLake(
+        f"{stack}-lake",
+        settings,
+        foundation,
+        network,
+        databricks_network=databricks_network,
+        subscription_id=subscription_id,
+        tenant_id=tenant_id,
+    )
     key_vault = KeyVault(f"{stack}-key-vault", settings, foundation, network, tenant_id)
     registry = ContainerRegistry(f"{stack}-registry", settings, foundation, network)
     machine_learning = (
-        MachineLearningWorkspace(f"{stack}-machine-learning", settings, foundation, key_vault, registry, network)
+        MachineLearningWorkspace(f"{stack}-machine-learning", settings, foundation, key_vault, registry, network, lake=lake)
         if features.azureml
         else None
     )
     databricks = (
-        DatabricksWorkspace(f"{stack}-databricks", settings, foundation, network, subscription_id)
+        DatabricksWorkspace(f"{stack}-databricks", settings, foundation, databricks_network, subscription_id)
         if features.databricks
         else None
     )
+    # Azure ML uses the cluster as Kubernetes compute only where its workspace has no managed
+    # network, which does not support Kubernetes compute (staging and prod serve from managed
+    # online endpoints instead; docs/infra.md).
+    hosts_azureml = features.aks and features.azureml and not private
     kubernetes = (
-        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id)
+        KubernetesCluster(
+            f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id, hosts_azureml=hosts_azureml
+        )
         if features.aks
         else None
     )
@@ -86,7 +118,7 @@ def build(settings: StackSettings) -> Environment:
             subscription_id,
             depends_on=access.needed_by("machine_learning_workspace_identity:lake:Storage Blob Data Reader"),
         )
-    if kubernetes is not None and machine_learning is not None:
+    if kubernetes is not None and machine_learning is not None and hosts_azureml:
         kubernetes.attach_to_machine_learning(
             machine_learning.workspace,
             depends_on=access.needed_by(
@@ -95,7 +127,7 @@ def build(settings: StackSettings) -> Environment:
             ),
         )
     databricks_configuration = None
-    if databricks is not None:
+    if databricks is not None and stage == "all":
         databricks_configuration = DatabricksWorkspaceConfiguration(
             f"{stack}-databricks-configuration",
             settings,

@@ -41,7 +41,14 @@ from dsplatform.config import (
     resolve_environment,
 )
 from dsplatform.safe_yaml import Document, DocumentError, load_document
-from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION, markdown_text
+from dsplatform.vocabulary import (
+    ENVIRONMENTS,
+    EXIT_CONSTRAINT_VIOLATION,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_POLICY_VIOLATION,
+    markdown_text,
+)
 
 INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRECTORY = INFRA_DIRECTORY.parent
@@ -122,9 +129,13 @@ def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> li
 def verdict_line(plans: list) -> str:
     """The first line of the summary, from the plans alone: no request text reaches it."""
     environments = ", ".join(plan.settings.environment for plan in plans)
+    broken = [plan for plan in plans if plan.constraints is not None and not plan.constraints.passed]
+    if broken:
+        counts = "; ".join(f"{plan.settings.environment}: {len(plan.constraints.violations)} Azure constraint violation(s)" for plan in broken)
+        return f"**Azure constraints FAILED** for {environments} ({counts}). Azure would refuse this deployment; no waiver covers it."
     blocked = [plan for plan in plans if not plan.policy.passed]
     if not blocked:
-        return f"**Guardrails passed** for {environments}: no mandatory violation without a valid waiver."
+        return f"**Guardrails passed** for {environments}: no mandatory violation without a valid waiver, and no Azure constraint broken."
     counts = "; ".join(f"{plan.settings.environment}: {plan.policy.mandatory_count} mandatory violation(s)" for plan in blocked)
     return f"**Guardrails FAILED** for {environments} ({counts}). This request cannot be deployed as it is."
 
@@ -583,6 +594,13 @@ def _run(arguments: argparse.Namespace) -> int:
             written = [output / f"{plan.settings.stack_name}.{kind}.json" for plan in plans for kind in ("plan", "policy")]
             written.append(output / "summary.md")
         sys.stdout.write(summary if arguments.markdown else terminal_summary(project_file, plans, written))
+        broken = [plan.settings.stack_name for plan in plans if plan.constraints is not None and not plan.constraints.passed]
+        if broken:
+            from dsplatform.plan import constraint_lines
+
+            _print([line for plan in plans for line in constraint_lines(plan.constraints) if line.startswith("- ")])
+            _print([f"error: Azure constraint violations in {', '.join(broken)} (not waivable); fix the program or the project file"])
+            return EXIT_CONSTRAINT_VIOLATION
         blocked = [plan.settings.stack_name for plan in plans if not plan.policy.passed]
         if blocked:
             _print([f"error: mandatory guardrail violations in {', '.join(blocked)}; fix them or declare waivers in {path}"])

@@ -18,6 +18,7 @@ ROLE_DEFINITIONS: dict[str, str] = {
     "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    "Storage File Data Privileged Contributor": "69566ab7-960f-475b-8e7c-b3118f30c6bd",
     "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
     "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",

@@ -161,3 +161,20 @@ EXIT_POLICY_VIOLATION = 3
 # A documented Azure service constraint is broken: Azure would refuse the deployment, or
 # accept one that cannot work. No waiver covers it.
 EXIT_CONSTRAINT_VIOLATION = 4
+
+
+# --- paired regions -----------------------------------------------------------------------
+# Azure's region pairs ("Azure cross-region replication pairings for all geographies",
+# https://learn.microsoft.com/azure/reliability/cross-region-replication-azure). The Azure ML
+# control plane runs in a region and its pair, so an AKS allowlist must admit both.
+PAIRED_REGIONS: dict[str, str] = {
+    "australiaeast": "australiasoutheast", "brazilsouth": "southcentralus", "canadacentral": "canadaeast",
+    "canadaeast": "canadacentral", "centralindia": "southindia", "centralus": "eastus2", "eastasia": "southeastasia",
+    "eastus": "westus", "eastus2": "centralus", "francecentral": "francesouth", "germanywestcentral": "germanynorth",
+    "japaneast": "japanwest", "japanwest": "japaneast", "koreacentral": "koreasouth", "northcentralus": "southcentralus",
+    "northeurope": "westeurope", "norwayeast": "norwaywest", "southafricanorth": "southafricawest",
+    "southcentralus": "northcentralus", "southeastasia": "eastasia", "swedencentral": "swedensouth",
+    "switzerlandnorth": "switzerlandwest", "uaenorth": "uaecentral", "uksouth": "ukwest", "ukwest": "uksouth",
+    "westcentralus": "westus2", "westeurope": "northeurope", "westus": "eastus", "westus2": "westcentralus",
+    "westus3": "eastus",
+}  # fmt: skip

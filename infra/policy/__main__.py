@@ -1,4 +1,5 @@
-"""Pulumi policy pack entry point: one policy per guardrail rule (dsplatform.guardrails).
+"""Pulumi policy pack entry point: one policy per guardrail rule (dsplatform.guardrails)
+and one mandatory policy per Azure constraint (dsplatform.constraints).
 
 `pulumi preview --policy-pack infra/policy` starts this file; PolicyPack serves the
 policies to the engine over gRPC until the engine stops it.

@@ -315,7 +315,8 @@ def test_dev_services_answer_the_allowlist_only(dev):
             assert read(storage_rules, "default_action") == "Deny"
             assert [read(rule, "value") for rule in read(vault_properties, "network_acls.ip_rules")] == ["203.0.113.0/24"]
             assert read(vault_properties, "public_network_access") == "Enabled"
-            assert read(api_server, "authorized_ip_ranges") == ["203.0.113.0/24"]
+            # The office allowlist, plus the Azure ML control plane of westeurope and its pair.
+            assert read(api_server, "authorized_ip_ranges") == ["203.0.113.0/24", "198.51.100.0/25", "198.51.100.128/25"]
             assert ip_access_list == ["203.0.113.0/24"]
 
         return pulumi.Output.all(

@@ -137,7 +137,6 @@ CASES = {
     "acr-anonymous-pull-disabled": ("azure-native:containerregistry:Registry", REGISTRY, changed(REGISTRY, "anonymousPullEnabled", True), "dev"),
     "acr-private-in-prod": ("azure-native:containerregistry:Registry", REGISTRY, changed(REGISTRY, "publicNetworkAccess", "Enabled"), "prod"),
     "aks-azure-rbac": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "aadProfile.enableAzureRBAC", False), "dev"),
-    "aks-local-accounts-disabled": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "disableLocalAccounts", False), "dev"),
     "aks-private-api-server-in-prod": (
         "azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "apiServerAccessProfile", {"authorizedIPRanges": ["203.0.113.0/24"]}), "prod",
     ),
@@ -209,7 +208,19 @@ def diagnostic(uri: str) -> Resource:
 
 VAULT_URI = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-x"
 LAKE_URI = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stlake"
+AZUREML_EXTENSION = Resource(
+    "azure-native:kubernetesconfiguration:Extension", "azureml", {"extensionType": "Microsoft.AzureML.Kubernetes", "clusterName": "aks-other"}
+)
 STACK_CASES = {
+    # Local accounts may stay on only where the Azure ML extension needs them.
+    "aks-local-accounts-disabled": (
+        [
+            Resource("azure-native:containerservice:ManagedCluster", "aks-x", AKS),
+            Resource("azure-native:containerservice:ManagedCluster", "aks-other", changed(AKS, "disableLocalAccounts", False)),
+            AZUREML_EXTENSION,
+        ],
+        [Resource("azure-native:containerservice:ManagedCluster", "aks-x", changed(AKS, "disableLocalAccounts", False)), AZUREML_EXTENSION],
+    ),
     "diagnostics-on-every-service": (
         [Resource("azure-native:keyvault:Vault", "kv-x", VAULT), diagnostic(VAULT_URI)],
         [Resource("azure-native:keyvault:Vault", "kv-x", VAULT), diagnostic(VAULT_URI.replace("kv-x", "kv-other"))],
@@ -407,7 +418,7 @@ def test_policy_pack_registers_one_policy_per_rule(monkeypatch):
 
     monkeypatch.setattr(pulumi_policy, "PolicyPack", RecordingPack)
     runpy.run_path(str(INFRA / "policy" / "__main__.py"), run_name="__main__")
-    policies = registered["policies"]
+    policies = registered["policies"][: len(RULES)]  # the Azure constraints follow (test_constraints.py)
     assert [policy.name for policy in policies] == [rule.id for rule in RULES]
     for policy, rule in zip(policies, RULES, strict=True):
         expected = pulumi_policy.StackValidationPolicy if rule.is_stack_rule else pulumi_policy.ResourceValidationPolicy

@@ -65,6 +65,8 @@ TYPE_RULES = {
     "azure-native:containerservice:AgentPool": "aks_user_pool",
     "azure-native:network:VirtualNetwork": "virtual_network",
     "azure-native:network:NetworkSecurityGroup": "network_security_group",
+    "azure-native:network:NatGateway": "nat_gateway",
+    "azure-native:network:PublicIPAddress": "nat_public_ip",
     "azure-native:managedidentity:FederatedIdentityCredential": "federated_identity_credential",
     "azure-native:storage:StorageAccount": "storage_account",
     "databricks:index/catalog:Catalog": "databricks_catalog",
@@ -75,9 +77,13 @@ def types_of(plan) -> set[str]:
     return {resource.type for resource in plan.resources}
 
 
-def test_prod_plan_shows_every_service_and_the_databricks_configuration(prod_plan):
-    missing = EVERY_SERVICE - types_of(prod_plan)
+def test_prod_plan_shows_every_service_and_the_databricks_configuration(prod_plan, dev_plan):
+    # The Azure ML extension (Kubernetes compute) runs only where the workspace has no
+    # managed network: dev. Prod serves Azure ML models from managed online endpoints.
+    extension = "azure-native:kubernetesconfiguration:Extension"
+    missing = (EVERY_SERVICE - {extension}) - types_of(prod_plan)
     assert not missing, missing
+    assert extension not in types_of(prod_plan) and extension in types_of(dev_plan)
 
 
 def test_prod_plan_is_private(prod_plan):
@@ -114,7 +120,11 @@ def test_dev_gives_the_data_science_group_contributor_roles(dev_plan):
 
 def test_workload_identity_gets_exactly_what_it_uses(prod_plan):
     roles = sorted(row.role for row in prod_plan.role_assignments if row.principal == "id-example-prd (managed identity)")
-    assert roles == ["AcrPull", "Key Vault Secrets User", "Storage Blob Data Contributor"]
+    # Blob and file data roles on the ML workspace's keyless storage too (jobs write there).
+    assert roles == [
+        "AcrPull", "Key Vault Secrets User", "Storage Blob Data Contributor", "Storage Blob Data Contributor",
+        "Storage File Data Privileged Contributor",
+    ]
 
 
 def test_unity_catalog_grants_differ_between_dev_and_prod(dev_plan, prod_plan):
@@ -128,7 +138,8 @@ def test_unity_catalog_grants_differ_between_dev_and_prod(dev_plan, prod_plan):
 
 
 def test_dev_is_public_behind_the_allowlist_and_cheaper(dev_plan, prod_plan):
-    assert not PRIVATE_ONLY & types_of(dev_plan)
+    # Dev's only network pieces are the Databricks injection VNet: no private endpoints or zones.
+    assert not {"azure-native:network:PrivateEndpoint", "azure-native:privatedns:PrivateZone"} & types_of(dev_plan)
     (lake,) = [r for r in dev_plan.resources_of("azure-native:storage:StorageAccount") if r.properties["isHnsEnabled"]]
     assert lake.properties["publicNetworkAccess"] == "Enabled"
     assert lake.properties["networkRuleSet"]["defaultAction"] == "Deny"

@@ -127,7 +127,8 @@ def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
     code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path, "--markdown")
     assert code == 0, err
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "example-dev.plan.json", "example-dev.policy.json", "example-prod.plan.json", "example-prod.policy.json", "summary.md",
+        "example-dev.plan.json", "example-dev.policy.json", "example-prod.plan.json", "example-prod.policy.json",
+        "example-staging.plan.json", "example-staging.policy.json", "summary.md",
     ]
     summary = (tmp_path / "summary.md").read_text()
     assert summary == out
@@ -135,7 +136,7 @@ def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
                     "### Settings that differ between environments", "### Role assignments"):
         assert heading in summary
     assert "**Guardrails passed**" in summary
-    assert "| `azure-native:network:PrivateEndpoint` (differs) | 0 | 7 |" in summary
+    assert "| `azure-native:network:PrivateEndpoint` (differs) | 0 | 9 | 9 |" in summary
     assert "| `private_networking` | False | True |" in summary
     policy = json.loads((tmp_path / "example-prod.policy.json").read_text())
     assert policy["passed"] is True and policy["mandatoryViolations"] == 0
@@ -169,7 +170,7 @@ def test_stacks_are_written_once_then_unchanged_and_hand_edits_are_refused(tmp_p
     folder = stacks_folder(tmp_path)
     request = folder / "projects" / "example.yaml"
     code, out, _ = run_cli("request", "stacks", request)
-    assert code == 0 and out.count(": created") == 2
+    assert code == 0 and out.count(": created") == 3
     dev = folder / "Pulumi.example-dev.yaml"
     config = yaml.safe_load(dev.read_text())["config"]
     assert config["dsplatform:projectFile"] == "projects/example.yaml"
@@ -177,17 +178,17 @@ def test_stacks_are_written_once_then_unchanged_and_hand_edits_are_refused(tmp_p
     first = dev.read_bytes()
 
     code, out, _ = run_cli("request", "stacks", request)
-    assert code == 0 and out.count(": unchanged") == 2 and dev.read_bytes() == first
+    assert code == 0 and out.count(": unchanged") == 3 and dev.read_bytes() == first
 
     # Keys the tool does not own are kept, and are not hand edits of its keys.
     dev.write_text(dev.read_text() + "  azure-native:subscriptionId: 00000000-0000-0000-0000-00000000abcd\n")
     code, out, _ = run_cli("request", "stacks", request)
-    assert code == 0 and out.count(": unchanged") == 2
+    assert code == 0 and out.count(": unchanged") == 3
 
     # A changed request updates the managed keys.
     request.write_text(request.read_text().replace("location: westeurope", "location: northeurope"))
     code, out, _ = run_cli("request", "stacks", request)
-    assert code == 0 and out.count(": updated") == 2
+    assert code == 0 and out.count(": updated") == 3
     config = yaml.safe_load(dev.read_text())["config"]
     assert config["azure-native:location"] == "northeurope" and config["azure-native:subscriptionId"].endswith("abcd")
 
@@ -214,7 +215,7 @@ def test_stacks_refuse_a_file_they_did_not_write(tmp_path):
 def test_committed_example_stack_settings_are_current():
     code, out, err = run_cli("request", "stacks", EXAMPLE)
     assert code == 0, err
-    assert out.count(": unchanged") == 2, out
+    assert out.count(": unchanged") == 3, out
 
 
 def test_entry_point_reads_the_stack_settings(tmp_path):

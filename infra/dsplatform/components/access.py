@@ -91,6 +91,19 @@ def planned_grants(settings: StackSettings) -> list[Grant]:
     if features.aks:
         grant(ci, "ServicePrincipal", "Azure Kubernetes Service RBAC Writer", "aks_cluster")
 
+    # The ML workspace's own storage has shared keys off, so the studio, CI and jobs need data
+    # roles on it ("Disable shared key access for the workspace storage account"): people
+    # read only outside dev.
+    if features.azureml:
+        if settings.is_production or settings.environment == "staging":
+            grant(people, "Group", "Storage Blob Data Reader", "machine_learning_storage")
+        else:
+            grant(people, "Group", "Storage Blob Data Contributor", "machine_learning_storage")
+            grant(people, "Group", "Storage File Data Privileged Contributor", "machine_learning_storage")
+        for principal in (ci, "workload_identity"):
+            grant(principal, "ServicePrincipal", "Storage Blob Data Contributor", "machine_learning_storage")
+            grant(principal, "ServicePrincipal", "Storage File Data Privileged Contributor", "machine_learning_storage")
+
     # Workload identities: exactly what they use.
     grant("workload_identity", "ServicePrincipal", "Storage Blob Data Contributor", "lake")
     grant("workload_identity", "ServicePrincipal", "AcrPull", "container_registry")
@@ -154,6 +167,11 @@ class Access(pulumi.ComponentResource):
                 machine_learning.workspace.id,
                 names.machine_learning_workspace,
                 [machine_learning.workspace],
+            )
+            scopes["machine_learning_storage"] = (
+                machine_learning.storage_account.id,
+                names.machine_learning_storage_account,
+                [machine_learning.storage_account],
             )
         if databricks is not None:
             principal_ids["databricks_access_connector"] = databricks.access_connector_principal_id

@@ -13,14 +13,29 @@ from dsplatform.config import StackSettings
 from dsplatform.naming import STORAGE_CONTAINERS
 
 
-def network_rules(settings: StackSettings) -> dict:
+def network_rules(
+    settings: StackSettings,
+    databricks_subnet_ids: list[pulumi.Input[str]] | None = None,
+    access_connector_id: pulumi.Input[str] | None = None,
+    tenant_id: pulumi.Input[str] | None = None,
+) -> dict:
     """Deny by default. Public mode lets in the allowlist only; private mode lets in nothing
-    but private endpoints (and trusted Azure services, which Databricks and AML need)."""
+    but private endpoints (and trusted Azure services, which Databricks and AML need).
+
+    In public mode the VNet-injected Databricks clusters come in through their subnets'
+    service endpoints, and Unity Catalog through a resource-instance rule for the access
+    connector ("Configure trusted access to Azure Storage based on your managed identity",
+    https://learn.microsoft.com/azure/databricks/data-governance/unity-catalog/azure-managed-identities)."""
     ip_rules = [] if settings.settings.private_networking else [
         {"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"}
         for address in settings.settings.allowed_ip_ranges
     ]
-    return {"default_action": "Deny", "bypass": "AzureServices", "ip_rules": ip_rules}
+    rules: dict = {"default_action": "Deny", "bypass": "AzureServices", "ip_rules": ip_rules}
+    if databricks_subnet_ids:
+        rules["virtual_network_rules"] = [{"virtual_network_resource_id": subnet, "action": "Allow"} for subnet in databricks_subnet_ids]
+    if access_connector_id is not None:
+        rules["resource_access_rules"] = [{"resource_id": access_connector_id, "tenant_id": tenant_id}]
+    return rules
 
 
 def hardened_storage_account(
@@ -30,6 +45,7 @@ def hardened_storage_account(
     foundation: Foundation,
     parent: pulumi.Resource,
     hierarchical_namespace: bool,
+    rules: dict | None = None,
 ) -> azure_native.storage.StorageAccount:
     private = settings.settings.private_networking
     return azure_native.storage.StorageAccount(
@@ -50,7 +66,7 @@ def hardened_storage_account(
         default_to_o_auth_authentication=True,
         allow_cross_tenant_replication=False,
         public_network_access="Disabled" if private else "Enabled",
-        network_rule_set=network_rules(settings),
+        network_rule_set=rules or network_rules(settings),
         identity={"type": "SystemAssigned"},
         tags=settings.resource_tags(),
         opts=child(parent),
@@ -69,13 +85,28 @@ class DataLake(pulumi.ComponentResource):
         foundation: Foundation,
         network: Network | None,
         opts: pulumi.ResourceOptions | None = None,
+        databricks_network: Network | None = None,
+        subscription_id: pulumi.Input[str] | None = None,
+        tenant_id: pulumi.Input[str] | None = None,
     ):
         super().__init__("dsplatform:azure:DataLake", name, None, opts)
         names = settings.names
         retention_days = 30 if settings.is_production else 7
+        rules = None
+        if databricks_network is not None and not settings.settings.private_networking:
+            connector_id = pulumi.Output.from_input(subscription_id).apply(
+                lambda subscription: f"/subscriptions/{subscription}/resourceGroups/{names.resource_group}"
+                f"/providers/Microsoft.Databricks/accessConnectors/{names.databricks_access_connector}"
+            )
+            rules = network_rules(
+                settings,
+                [databricks_network.subnets[key].id for key in ("databricks_host", "databricks_container")],
+                connector_id,
+                tenant_id,
+            )
 
         self.storage_account = hardened_storage_account(
-            f"{name}-storage-account", names.storage_account, settings, foundation, self, hierarchical_namespace=True
+            f"{name}-storage-account", names.storage_account, settings, foundation, self, hierarchical_namespace=True, rules=rules
         )
         self.blob_service = azure_native.storage.BlobServiceProperties(
             f"{name}-blob-service",

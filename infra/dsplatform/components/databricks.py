@@ -48,7 +48,9 @@ class DatabricksWorkspace(pulumi.ComponentResource):
     ):
         super().__init__("dsplatform:azure:DatabricksWorkspace", name, None, opts)
         names = settings.names
-        private = network is not None
+        # Injection follows the network (every environment has the Databricks subnets); the
+        # front end is private only in private mode.
+        private = settings.settings.private_networking
         tags = settings.resource_tags()
 
         # Unity Catalog reaches the lake as this connector's managed identity: no keys, no PAT.
@@ -90,13 +92,18 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             tags=tags,
             opts=child(self, depends_on),
         )
-        self.private_endpoint = (
-            network.private_endpoint(
+        self.private_endpoint = None
+        self.browser_authentication_endpoint = None
+        if private and network is not None:
+            self.private_endpoint = network.private_endpoint(
                 names.databricks_workspace, self.workspace.id, "databricks_ui_api", ["databricks_ui_api"], self
             )
-            if network
-            else None
-        )
+            # SSO callbacks to a private front end need this endpoint (one per region and DNS
+            # zone): "Enable Azure Private Link back-end and front-end connections",
+            # https://learn.microsoft.com/azure/databricks/security/network/classic/private-link
+            self.browser_authentication_endpoint = network.private_endpoint(
+                names.databricks_workspace, self.workspace.id, "browser_authentication", ["databricks_ui_api"], self
+            )
         self.diagnostics = diagnostic_setting(
             f"{name}-workspace", "databricks_workspace", self.workspace.id, foundation.log_analytics.id, self
         )
@@ -139,10 +146,14 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
         data_scientists = principals.data_science_group.display_name
         ci = principals.ci_service_principal.client_id
 
+        # auth_type is pinned: with it set the provider uses only that method, never a stray
+        # PAT or environment credential (Databricks unified authentication), and a Key
+        # Vault-backed secret scope needs an Entra ID method.
         self.provider = databricks.Provider(
             f"{name}-provider",
             host=workspace.host,
             azure_workspace_resource_id=workspace.workspace.id,
+            auth_type=env.databricks.provider_auth_type,
             opts=child(self, depends_on),
         )
 

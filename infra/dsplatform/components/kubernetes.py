@@ -1,7 +1,15 @@
-"""AKS for real-time scoring: Entra ID with Azure RBAC and no local accounts, workload
-identity instead of secrets, and autoscaling pools. The cluster is made available to the
-ML workspace as Kubernetes compute through the Azure ML extension, the documented way to
-attach AKS to an Azure ML (v2) workspace."""
+"""AKS for real-time scoring: Entra ID with Azure RBAC, workload identity instead of
+secrets, and autoscaling pools.
+
+Where the ML workspace has no managed network (dev), the cluster is also Azure ML
+Kubernetes compute through the Azure ML extension. That extension's documented limits
+("Deploy Azure Machine Learning extension on AKS", Limitations,
+https://learn.microsoft.com/azure/machine-learning/how-to-deploy-kubernetes-extension)
+shape this cluster: local accounts stay enabled, the API allowlist admits the Azure ML
+control plane of the region and its pair, and scoring stays inside the cluster over HTTP
+(no certificate to manage in dev). Staging and prod workspaces use a managed network,
+which does not support Kubernetes compute: there Azure ML serves from managed online
+endpoints and this cluster runs the FastAPI serving only, with local accounts off."""
 
 from __future__ import annotations
 
@@ -13,6 +21,21 @@ from dsplatform.components.foundation import Foundation
 from dsplatform.components.network import Network
 from dsplatform.config import StackSettings
 from dsplatform.naming import KUBERNETES_COMPUTE_NAME, SCORING_NAMESPACE, SCORING_SERVICE_ACCOUNT
+from dsplatform.vocabulary import PAIRED_REGIONS
+
+AZUREML_NAMESPACE = "default"
+
+
+def authorized_ranges(settings: StackSettings, hosts_azureml: bool) -> list[str]:
+    """The public API server's allowlist: the environment's ranges, plus, when Azure ML
+    deploys to the cluster, the AzureMachineLearning service tag ranges of the region and
+    its paired region from the project file."""
+    ranges = list(settings.settings.allowed_ip_ranges)
+    if hosts_azureml:
+        control_plane = settings.settings.aks.azureml_control_plane_ip_ranges
+        for region in (settings.location, PAIRED_REGIONS.get(settings.location, "")):
+            ranges += [block for block in control_plane.get(region, []) if block not in ranges]
+    return ranges
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -31,6 +54,7 @@ class KubernetesCluster(pulumi.ComponentResource):
         tenant_id: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
+        hosts_azureml: bool = False,
     ):
         super().__init__("dsplatform:azure:KubernetesCluster", name, None, opts)
         self._name = name
@@ -109,7 +133,8 @@ class KubernetesCluster(pulumi.ComponentResource):
                 # Cluster-admin for people only in dev; prod admins get read roles (see Access).
                 "admin_group_object_ids": [] if settings.is_production else [settings.principals.platform_admins.object_id],
             },
-            disable_local_accounts=True,
+            # Azure ML does not support disabling local accounts; without the extension they stay off.
+            disable_local_accounts=not hosts_azureml,
             enable_rbac=True,
             oidc_issuer_profile={"enabled": True},
             security_profile={"workload_identity": {"enabled": True}},
@@ -124,7 +149,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             api_server_access_profile=(
                 {"enable_private_cluster": True}
                 if private
-                else {"authorized_ip_ranges": list(env.allowed_ip_ranges)}
+                else {"authorized_ip_ranges": authorized_ranges(settings, hosts_azureml)}
             ),
             auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
             addon_profiles={
@@ -137,7 +162,11 @@ class KubernetesCluster(pulumi.ComponentResource):
             # A private cluster's API server has no public endpoint at all.
             public_network_access="Disabled" if private else "Enabled",
             tags=settings.resource_tags(),
-            opts=child(self, cluster_depends_on),
+            # The user pool is a separate AgentPool; without this, a day-2 update of the
+            # cluster sends only the inline pool and fails or removes the other
+            # (pulumi-azure-native issues #2719 and #4264). Change the system pool by
+            # adding a new pool and deleting the old one (docs/infra.md).
+            opts=child(self, cluster_depends_on).merge(pulumi.ResourceOptions(ignore_changes=["agentPoolProfiles"])),
         )
         user_pool = env.aks.user_pool
         self.scoring_pool = azure_native.containerservice.AgentPool(
@@ -183,7 +212,6 @@ class KubernetesCluster(pulumi.ComponentResource):
         self, workspace: azure_native.machinelearningservices.Workspace, depends_on: list[pulumi.Resource]
     ) -> azure_native.machinelearningservices.Compute:
         """Install the Azure ML extension and register the cluster as Kubernetes compute."""
-        private = self._settings.settings.private_networking
         self.azureml_extension = azure_native.kubernetesconfiguration.Extension(
             f"{self._name}-azureml-extension",
             extension_name="azureml",
@@ -198,11 +226,13 @@ class KubernetesCluster(pulumi.ComponentResource):
             configuration_settings={
                 "enableTraining": "False",
                 "enableInference": "True",
-                # Private clusters score behind an internal load balancer only.
-                "inferenceRouterServiceType": "LoadBalancer",
-                **({"internalLoadBalancerProvider": "azure"} if private else {}),
-                "allowInsecureConnections": "False",
-                "inferenceRouterHA": "True" if self._settings.is_production else "False",
+                # Dev scoring is reached inside the cluster only (ClusterIP, e.g. through
+                # `kubectl port-forward` behind Entra ID), so plain HTTP exposes nothing and
+                # no certificate or CNAME is needed; HTTPS would require sslCname plus a
+                # certificate. HA routing needs three nodes; dev's scoring pool scales to zero.
+                "inferenceRouterServiceType": "ClusterIP",
+                "allowInsecureConnections": "True",
+                "inferenceRouterHA": "False",
                 "nodeSelector.workload": "scoring",
             },
             opts=child(self, [self.scoring_pool]),
@@ -217,7 +247,8 @@ class KubernetesCluster(pulumi.ComponentResource):
                 compute_type="Kubernetes",
                 resource_id=self.cluster.id,
                 description="AKS scoring cluster, attached through the Azure ML extension.",
-                properties=azure_native.machinelearningservices.KubernetesPropertiesArgs(namespace=SCORING_NAMESPACE),
+                # The namespace must exist before the attach; "default" always does.
+                properties=azure_native.machinelearningservices.KubernetesPropertiesArgs(namespace=AZUREML_NAMESPACE),
             ),
             tags=self._settings.resource_tags(),
             opts=child(self, [self.azureml_extension, *depends_on]),

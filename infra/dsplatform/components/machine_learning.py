@@ -33,6 +33,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         registry: ContainerRegistry,
         network: Network | None,
         opts: pulumi.ResourceOptions | None = None,
+        lake: DataLake | None = None,
     ):
         super().__init__("dsplatform:azure:MachineLearningWorkspace", name, None, opts)
         self._name = name
@@ -67,7 +68,13 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             # Datastores authenticate as the workspace identity, never with account keys.
             system_datastores_auth_mode="identity",
             public_network_access="Disabled" if private else "Enabled",
-            managed_network={"isolation_mode": "AllowInternetOutbound"} if private else None,
+            # The managed network gets private endpoints to the workspace's own resources by
+            # itself, but not to the lake: its jobs reach the private lake through these
+            # user-defined outbound rules ("Workspace managed network isolation",
+            # https://learn.microsoft.com/azure/machine-learning/how-to-managed-network).
+            managed_network=(
+                {"isolation_mode": "AllowInternetOutbound", "outbound_rules": self._lake_rules(lake)} if private else None
+            ),
             # High business impact: less diagnostic data collected, scratch disks encrypted.
             hbi_workspace=settings.tags.data_classification in SENSITIVE_CLASSIFICATIONS,
             v1_legacy_mode=False,
@@ -99,7 +106,9 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 ),
             ),
             tags=settings.resource_tags(),
-            opts=child(self),
+            # The first compute in a managed-network workspace waits for the managed network,
+            # which takes about 30 minutes to provision (docs/infra.md, deploy readiness).
+            opts=child(self).merge(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60m"))),
         )
         self.private_endpoints = {}
         if network is not None:
@@ -110,9 +119,11 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 ["amlworkspace", "amlnotebooks"],
                 self,
             )
-            self.private_endpoints["blob"] = network.private_endpoint(
-                names.machine_learning_storage_account, self.storage_account.id, "blob", ["blob"], self
-            )
+            # The studio needs both blob and file endpoints on the workspace storage.
+            for group_id in ("blob", "file"):
+                self.private_endpoints[group_id] = network.private_endpoint(
+                    names.machine_learning_storage_account, self.storage_account.id, group_id, [group_id], self
+                )
         self.diagnostics = diagnostic_setting(
             f"{name}-workspace", "machine_learning_workspace", self.workspace.id, foundation.log_analytics.id, self
         )
@@ -123,6 +134,23 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         self.principal_id = self.workspace.identity.apply(lambda identity: identity.principal_id)
         self.studio_url = self.workspace.id.apply(lambda workspace_id: f"https://ml.azure.com/?wsid={workspace_id}")
         self.register_outputs({"workspace_id": self.workspace.id})
+
+    @staticmethod
+    def _lake_rules(lake: DataLake | None) -> dict:
+        if lake is None:
+            return {}
+        return {
+            f"lake-{group_id}": {
+                "type": "PrivateEndpoint",
+                "category": "UserDefined",
+                "destination": {
+                    "service_resource_id": lake.storage_account.id,
+                    "subresource_target": group_id,
+                    "spark_enabled": True,
+                },
+            }
+            for group_id in ("dfs", "blob")
+        }
 
     def attach_lake(
         self, lake: DataLake, subscription_id: pulumi.Input[str], depends_on: list[pulumi.Resource]

@@ -1,8 +1,17 @@
 """Private networking: one VNet per project environment, Databricks VNet injection
 subnets, and private endpoints with their DNS zones.
 
-Only built when `private_networking` is on (prod and staging by default). Without it,
-services stay public but answer only the environment's IP allowlist.
+Built fully when `private_networking` is on (prod and staging by default). Without it,
+services stay public but answer only the environment's IP allowlist, and the VNet holds
+only the Databricks subnets (`databricks_only`): a storage firewall cannot be used with a
+standard, non-injected Databricks workspace ("Use Azure managed identities in Unity
+Catalog", https://learn.microsoft.com/azure/databricks/data-governance/unity-catalog/azure-managed-identities),
+so dev injects its workspace too.
+
+The Databricks subnets have no implicit outbound access, so a NAT gateway gives clusters
+their egress ("User-defined route settings for Azure Databricks",
+https://learn.microsoft.com/azure/databricks/security/network/classic/udr); without it
+classic clusters cannot reach the control plane and never start.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ PRIVATE_DNS_ZONES = {
     "registry": "privatelink.azurecr.io",
     "amlworkspace": "privatelink.api.azureml.ms",
     "amlnotebooks": "privatelink.notebooks.azure.net",
+    "file": "privatelink.file.core.windows.net",
     "databricks_ui_api": "privatelink.azuredatabricks.net",
 }
 DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
@@ -36,7 +46,12 @@ class Network(pulumi.ComponentResource):
     dns_links: dict[str, azure_native.privatedns.VirtualNetworkLink]
 
     def __init__(
-        self, name: str, settings: StackSettings, foundation: Foundation, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        settings: StackSettings,
+        foundation: Foundation,
+        opts: pulumi.ResourceOptions | None = None,
+        databricks_only: bool = False,
     ):
         super().__init__("dsplatform:azure:Network", name, None, opts)
         names = settings.names
@@ -67,12 +82,39 @@ class Network(pulumi.ComponentResource):
             tags=tags,
             opts=child(self, [self.virtual_network]),
         )
+        # One NAT gateway with a static public IP: the clusters' only way out, and a fixed
+        # address other firewalls can allow.
+        self.nat_public_ip = azure_native.network.PublicIPAddress(
+            f"{name}-nat-public-ip",
+            public_ip_address_name=names.nat_public_ip,
+            resource_group_name=foundation.resource_group.name,
+            location=settings.location,
+            sku={"name": "Standard", "tier": "Regional"},
+            public_ip_allocation_method="Static",
+            zones=["1", "2", "3"] if settings.is_production else None,
+            tags=tags,
+            opts=child(self),
+        )
+        self.nat_gateway = azure_native.network.NatGateway(
+            f"{name}-nat-gateway",
+            nat_gateway_name=names.nat_gateway,
+            resource_group_name=foundation.resource_group.name,
+            location=settings.location,
+            sku={"name": "Standard"},
+            public_ip_addresses=[{"id": self.nat_public_ip.id}],
+            idle_timeout_in_minutes=10,
+            tags=tags,
+            opts=child(self),
+        )
         subnet_specs = {
             "databricks_host": (cidrs.databricks_host_subnet, True),
             "databricks_container": (cidrs.databricks_container_subnet, True),
-            "private_endpoints": (cidrs.private_endpoint_subnet, False),
-            "aks": (cidrs.aks_subnet, False),
         }
+        if not databricks_only:
+            subnet_specs |= {
+                "private_endpoints": (cidrs.private_endpoint_subnet, False),
+                "aks": (cidrs.aks_subnet, False),
+            }
         self.subnets = {}
         previous: list[pulumi.Resource] = []
         for key, (prefix, delegated) in subnet_specs.items():
@@ -87,6 +129,9 @@ class Network(pulumi.ComponentResource):
                 delegations=[{"name": "databricks", "service_name": DATABRICKS_DELEGATION}] if delegated else None,
                 network_security_group={"id": self.databricks_security_group.id} if delegated else None,
                 private_endpoint_network_policies="Disabled" if key == "private_endpoints" else None,
+                nat_gateway={"id": self.nat_gateway.id} if delegated else None,
+                # Public mode reaches the lake through its firewall's VNet rules, which need the endpoint.
+                service_endpoints=[{"service": "Microsoft.Storage"}] if delegated and databricks_only else None,
                 # Azure rejects concurrent updates to one VNet's subnets, so they go one by one.
                 opts=child(self, previous),
             )
@@ -95,7 +140,7 @@ class Network(pulumi.ComponentResource):
 
         self.dns_zones = {}
         self.dns_links = {}
-        for key, zone_name in PRIVATE_DNS_ZONES.items():
+        for key, zone_name in ({} if databricks_only else PRIVATE_DNS_ZONES).items():
             zone = azure_native.privatedns.PrivateZone(
                 f"{name}-dns-{key.replace('_', '-')}",
                 private_zone_name=zone_name,
