@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--env", required=True, choices=ENVIRONMENTS, help="environment to plan")
     plan.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
     plan.add_argument("--timing", action="store_true", help="print the plan's duration to stderr")
+    plan.add_argument(
+        "--diagram",
+        metavar="FILE",
+        help="also draw the architecture (Azure icons, Graphviz) to FILE, .svg or .png",
+    )
     from dsplatform.request import add_request_commands
 
     add_request_commands(commands)
@@ -70,12 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    if arguments.diagram:
+        from dsplatform.diagram import DiagramError, check_target
+
+        try:
+            check_target(arguments.diagram)
+        except DiagramError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_INVALID
     from dsplatform.plan import RENDERERS, run_plan
 
     started = time.perf_counter()
     plan = run_plan(settings)
     elapsed = time.perf_counter() - started
     sys.stdout.write(RENDERERS[arguments.format](plan))
+    if arguments.diagram:
+        from dsplatform.diagram import render
+
+        print(f"wrote {render(plan, arguments.diagram)}", file=sys.stderr)
     if arguments.timing:
         print(f"planned {settings.stack_name} in {elapsed:.3f} s", file=sys.stderr)
     if not plan.policy.passed:
