@@ -39,12 +39,14 @@ class DiagramError(Exception):
 
 
 def _icons() -> dict[str, Callable[..., Any]]:
-    from diagrams.azure import analytics, compute, containers, general, identity, ml, monitor, network, security, storage
+    from diagrams.azure import analytics, compute, containers, general, identity, ml, monitor, network, networking, security, storage
 
     return {
         "azure-native:network:PrivateEndpoint": network.PrivateEndpoint,
         "azure-native:network:Subnet": network.Subnets,
         "azure-native:network:NetworkSecurityGroup": network.ApplicationSecurityGroups,
+        "azure-native:network:NatGateway": networking.Nat,
+        "azure-native:network:PublicIPAddress": network.PublicIpAddresses,
         "azure-native:privatedns:PrivateZone": network.DNSPrivateZones,
         "azure-native:storage:StorageAccount": storage.StorageAccounts,
         "lake": storage.DataLakeStorage,
@@ -73,6 +75,7 @@ def _icons() -> dict[str, Callable[..., Any]]:
 DRAWN = frozenset(
     {
         "azure-native:network:PrivateEndpoint", "azure-native:network:Subnet", "azure-native:network:NetworkSecurityGroup",
+        "azure-native:network:NatGateway", "azure-native:network:PublicIPAddress",
         "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:containerregistry:Registry",
         "azure-native:managedidentity:UserAssignedIdentity", "azure-native:machinelearningservices:Workspace",
         "azure-native:machinelearningservices:Compute", "azure-native:machinelearningservices:Datastore",
@@ -193,7 +196,7 @@ def picture(plan: Plan) -> Picture:
                 placed |= {source.urn, target.urn}
                 result.nodes.pop(target.urn, None)  # the subnet is drawn as the box itself
         for resource in drawn:
-            if resource.type in ("azure-native:network:Subnet", "azure-native:network:NetworkSecurityGroup") and resource.urn not in placed:
+            if service_of(resource.type) == "Networking" and resource.urn not in placed:
                 result.network_nodes.append(resource.urn)
                 placed.add(resource.urn)
     for resource in drawn:

@@ -49,6 +49,8 @@ KIND_LABELS: dict[str, str] = {
     "azure-native:network:VirtualNetwork": "Virtual network",
     "azure-native:network:Subnet": "Subnet",
     "azure-native:network:NetworkSecurityGroup": "Network security group",
+    "azure-native:network:NatGateway": "NAT gateway",
+    "azure-native:network:PublicIPAddress": "Public IP address",
     "azure-native:network:PrivateEndpoint": "Private endpoint",
     "azure-native:network:PrivateDnsZoneGroup": "Private DNS zone group",
     "azure-native:privatedns:PrivateZone": "Private DNS zone",
@@ -405,10 +407,23 @@ def to_table(plan: Plan) -> str:
     lines += wrapped_table(["principal", "role", "scope", "access"], role_rows(plan), [None, 30, 38, 6])
     lines += ["", *_heading("Policy"), ""]
     lines += policy_text(plan.policy)
+    for line in _constraint_lines(plan):
+        lines += paragraph(line, rest="  ")
     lines += ["", *_heading("Outputs"), ""]
     lines += wrapped_table(["output", "value"], [[key, str(value)] for key, value in sorted(plan.outputs.items())], [30, None])
     lines += ["", "Picture: dsplatform plan <file> --env <env> --diagram plan.svg (or .png); graph: --format mermaid"]
     return "\n".join(lines) + "\n"
+
+
+def _constraint_lines(plan: Plan) -> list[str]:
+    """The Azure constraints section, where the plan carries a constraint report
+    (`Plan.constraints`, from dsplatform.constraints); nothing otherwise."""
+    report = getattr(plan, "constraints", None)
+    if report is None:
+        return []
+    from dsplatform.constraints import report_lines
+
+    return ["", "Azure constraints", "=================", "", *report_lines(report)]
 
 
 def _group_count(group: ServiceGroup) -> str:
@@ -467,6 +482,9 @@ def to_markdown(plan: Plan) -> str:
     lines += _markdown_table(["principal", "role", "scope", "access"], role_rows(plan))
     lines += ["", "## Policy", ""]
     lines += policy_lines(plan.policy, markdown=True)
+    constraint_lines = _constraint_lines(plan)
+    if constraint_lines:
+        lines += ["", "## Azure constraints", "", *constraint_lines[4:]]
     lines += ["", "## Outputs", ""]
     lines += _markdown_table(["output", "value"], [[key, f"`{value}`"] for key, value in sorted(plan.outputs.items())])
     lines += ["", "## Resource graph", "", "```mermaid", to_mermaid(plan).rstrip("\n"), "```"]
