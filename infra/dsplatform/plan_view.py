@@ -411,7 +411,6 @@ def to_table(plan: Plan) -> str:
         lines += paragraph(line, rest="  ")
     lines += ["", *_heading("Outputs"), ""]
     lines += wrapped_table(["output", "value"], [[key, str(value)] for key, value in sorted(plan.outputs.items())], [30, None])
-    lines += ["", "Picture: dsplatform plan <file> --env <env> --diagram plan.svg (or .png); graph: --format mermaid"]
     return "\n".join(lines) + "\n"
 
 

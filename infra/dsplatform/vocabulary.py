@@ -133,3 +133,15 @@ EXIT_POLICY_VIOLATION = 3
 # A documented Azure service constraint is broken: Azure would refuse the deployment, or
 # accept one that cannot work. No waiver covers it.
 EXIT_CONSTRAINT_VIOLATION = 4
+
+
+# --- next steps (every command that succeeds) ---------------------------------------------
+# Each command ends with one line saying what to run next, in one form, so a person (and a
+# test) finds it the same way after `cookiecutter`, `dsplatform plan`, `request scaffold` or
+# `project update`.
+NEXT_STEP_PREFIX = "Next: "
+
+
+def next_step(command: str, why: str = "") -> str:
+    """`Next: <command>`, with `(why)` after it when the command alone does not say."""
+    return f"{NEXT_STEP_PREFIX}{command}" + (f"  ({why})" if why else "")
