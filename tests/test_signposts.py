@@ -20,6 +20,7 @@ CREATED_BY_COMMANDS = ("build/", "infra/.venv", ".venv/")  # make setup, make de
 NOT_IN_THIS_REPOSITORY = {
     ".cruft.json": "written into each generated repository by the post-generation hook",
     "summary.md": "written by `dsplatform request plan --output DIR` into DIR",
+    "plan-prod.svg": "written by `dsplatform plan --diagram plan-prod.svg` (README.md)",
     "my-request.yaml": "docs/self-service.md's example of a request with five mistakes",
     "projects/bad.yaml": "docs/infra.md's example of an invalid project file",
     "Microsoft.Databricks/workspaces": "an Azure resource type, not a path",
