@@ -302,3 +302,32 @@ def render(plan: Plan, output: str | Path) -> Path:
         except OSError as error:
             raise DiagramError(f"--diagram {output}: cannot write it ({error.strerror})") from None
     return output
+
+
+def _mermaid_text(text: str) -> str:
+    return re.sub(r'["<>]', "", text).replace("\n", "<br/>")
+
+
+def mermaid_lines(plan: Plan) -> list[str]:
+    """The same picture as Mermaid text (`--format mermaid`, and in the Markdown plan, which
+    GitHub and Azure DevOps render): the same boxes and edges, so it has no fan either."""
+    scene = picture(plan)
+    ids = {urn: f"n{index}" for index, urn in enumerate(scene.nodes)}
+
+    def nodes(urns: list[str], indent: str) -> list[str]:
+        return [f'{indent}{ids[urn]}["{_mermaid_text(scene.nodes[urn][1])}"]' for urn in urns]
+
+    lines = ["flowchart LR", f'  subgraph frame["{_mermaid_text(scene.frame)}"]']
+    if scene.network:
+        lines.append(f'    subgraph network["{_mermaid_text(scene.network)}"]')
+        for index, (title, urns) in enumerate(scene.subnet_boxes.items()):
+            lines += [f'      subgraph subnet{index}["{_mermaid_text(title)}"]', *nodes(urns, "        "), "      end"]
+        lines += [*nodes(scene.network_nodes, "      "), "    end"]
+    for index, (title, urns) in enumerate(scene.boxes.items()):
+        lines += [f'    subgraph box{index}["{_mermaid_text(title)}"]', *nodes(urns, "      "), "    end"]
+    lines.append("  end")
+    for edge in scene.edges:
+        arrow = "-->" if edge.style == "solid" else "-.->"
+        label = f"|{_mermaid_text(edge.label).replace('<br/>', ' + ')}|" if edge.label else ""
+        lines.append(f"  {ids[edge.source]} {arrow}{label} {ids[edge.target]}")
+    return lines

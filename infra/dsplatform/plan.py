@@ -8,7 +8,6 @@ output (CI can diff it, reviewers can read it in a pull request).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -300,53 +299,14 @@ def to_markdown(plan: Plan) -> str:
     return grouped_markdown(plan)
 
 
-def _node_id(urn: str, ids: dict[str, str]) -> str:
-    if urn not in ids:
-        ids[urn] = f"n{len(ids)}"
-    return ids[urn]
-
-
-def _label(text: str) -> str:
-    return re.sub(r'["<>]', "", text)
-
-
 def to_mermaid(plan: Plan) -> str:
-    """Resource graph: components as subgraphs, resources as nodes, and an arrow from each
-    resource to the ones that depend on it (creation order).
-    Role assignments and diagnostic settings are left out: they would hide the shape."""
-    hidden = {"azure-native:authorization:RoleAssignment", "azure-native:monitor:DiagnosticSetting"}
-    shown = [resource for resource in plan.resources if resource.type not in hidden]
-    shown_urns = {resource.urn for resource in shown}
-    component_urns = {component.urn for component in plan.components}
-    ids: dict[str, str] = {}
-    for resource in sorted(shown, key=lambda item: item.urn):
-        _node_id(resource.urn, ids)
-    lines = [f"%% {OFFLINE_NOTICE}", "flowchart LR"]
-    for component in plan.components:
-        members = sorted(
-            (resource for resource in shown if resource.parent == component.urn), key=lambda item: item.urn
-        )
-        if not members:
-            continue
-        lines.append(f'  subgraph {_node_id(component.urn, ids)}["{_label(component.logical_name)}"]')
-        for resource in members:
-            kind = resource.type.split(":")[-1]
-            lines.append(f'    {ids[resource.urn]}["{_label(kind)}<br/>{_label(resource.name)}"]')
-        lines.append("  end")
-    for resource in sorted(shown, key=lambda item: item.urn):
-        if resource.parent not in component_urns:
-            kind = resource.type.split(":")[-1]
-            lines.append(f'  {ids[resource.urn]}["{_label(kind)}<br/>{_label(resource.name)}"]')
-    edges = sorted(
-        {
-            (ids[dependency], ids[resource.urn])
-            for resource in shown
-            for dependency in resource.dependencies
-            if dependency in shown_urns
-        },
-        key=lambda edge: (int(edge[0][1:]), int(edge[1][1:])),
-    )
-    lines += [f"  {source} --> {target}" for source, target in edges]
+    """The architecture picture as Mermaid text (dsplatform.diagram): services and the
+    private-endpoint subnet as subgraphs, edges where one resource references another.
+    Creation-order dependencies are left out: every resource waits for the resource group,
+    and drawing that hid the shape behind a fan of edges."""
+    from dsplatform.diagram import mermaid_lines
+
+    lines = [f"%% {OFFLINE_NOTICE}", *mermaid_lines(plan)]
     # The guardrail verdict rides along as Mermaid comments, so every format reports it.
     lines += [f"%% {line}" for line in policy_lines(plan.policy, markdown=False) if line]
     return "\n".join(lines) + "\n"
