@@ -22,7 +22,12 @@ export PIP_FIND_LINKS := $(CURDIR)/$(WHEELHOUSE)
 
 ACTIONLINT := build/bin/actionlint
 
-.PHONY: setup demo test test-template test-infra lint clean
+## List the targets and what they do (this list).
+help:
+	@echo "make <target>, where <target> is one of:"
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z][a-zA-Z0-9_-]*:/{if (doc) {split($$0,t,":"); printf "  %-14s %s\n", t[1], doc}} {doc=""}' $(firstword $(MAKEFILE_LIST))
+
+.PHONY: help setup demo test test-template test-infra lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, or run with PYTHON=/path/to/python3.11"; exit 2; }
@@ -40,10 +45,12 @@ $(PYSPARK_WHEEL): {{cookiecutter.project}}/pyproject.toml | $(STAMP)
 $(ACTIONLINT): ci/install_actionlint.sh
 	ci/install_actionlint.sh
 
+## Install the root tooling (build/venv), the pyspark wheel, actionlint and infra/.venv.
 setup: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT)
 	$(MAKE) -C infra setup
 
 # Generate a project with default answers, set it up, run each sample's pipeline, print their summaries.
+## Generate a project with default answers, run its pipelines locally, print the summaries.
 demo: $(STAMP) $(PYSPARK_WHEEL)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
@@ -54,19 +61,24 @@ demo: $(STAMP) $(PYSPARK_WHEEL)
 	$(MAKE) --no-print-directory -C $$project many-models SIZE=$(DEMO_MANY_MODELS_SIZE); fi && \
 	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make serve' serves the many-models champion, 'make test' runs its tests)"
 
+## Everything: lint, template CI, template tests, infra tests (docs/performance.md: how long).
 test: lint test-template test-infra
 
 # The template CI command: every option combination against the official validators, and the
 # generated repositories' own fast tests per (cicd x compute) pair; then the template tests.
+## Template CI (every option combination vs. official validators) and the template tests.
 test-template: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT)
 	$(BIN)/python -m ci.template_ci
 	$(BIN)/python -m pytest tests
 
+## The infra tests under Pulumi mocks (make -C infra test).
 test-infra: $(PYSPARK_WHEEL)
 	$(MAKE) -C infra test
 
+## ruff over hooks, tests, ci and infra/dsplatform.
 lint: $(STAMP)
 	$(BIN)/ruff check hooks tests ci infra/dsplatform
 
+## Remove build/ (virtualenvs, wheels, demo project).
 clean:
 	rm -rf build

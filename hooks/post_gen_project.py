@@ -13,6 +13,7 @@ sys.path.insert(0, r"{{ dsplatform_path }}")
 
 from dsplatform.template import create_notebook_folders, first_run_command, initialise_git, prune
 from dsplatform.template_update import record_template_source
+from dsplatform.vocabulary import next_step
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 project_dir = Path.cwd()
@@ -21,4 +22,5 @@ prune(project_dir, ANSWERS)
 create_notebook_folders(project_dir, ANSWERS)
 record_template_source(project_dir, ANSWERS)
 git_status = initialise_git(project_dir, ANSWERS)
-print(f"Generated {project_dir.name}: {git_status}. Next: cd {project_dir.name} && make setup && {first_run_command(ANSWERS)}")
+print(f"Generated {project_dir.name}: {git_status}.")
+print(next_step(f"cd {project_dir.name} && make setup && {first_run_command(ANSWERS)}", "make help lists every target"))

@@ -11,15 +11,78 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 
-from dsplatform.vocabulary import ENVIRONMENTS, EXIT_CONSTRAINT_VIOLATION, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION
+from dsplatform.vocabulary import ENVIRONMENTS, EXIT_CONSTRAINT_VIOLATION, EXIT_INVALID, EXIT_OK, EXIT_POLICY_VIOLATION, next_step
 
 FORMATS = ("table", "json", "markdown", "mermaid")
+HELP_WIDTH = 79
+
+# What each command does and one line to copy, shown by `--help` (`dsplatform <command> --help`).
+# Kept here for every command, the request subcommands included, so `--help` reads the same
+# everywhere; a subcommand's own description (set where it is defined) wins over this one.
+SIGNPOSTS: dict[tuple[str, ...], tuple[str, list[str]]] = {
+    (): (
+        "Platform tooling for data-science projects on Azure: plan a project's environments offline, handle "
+        "self-service requests, keep generated repositories up to date.",
+        [
+            "dsplatform plan infra/projects/example.yaml --env prod",
+            "dsplatform request validate infra/projects/example.yaml",
+            "dsplatform project update ../my-project --check",
+        ],
+    ),
+    ("plan",): (
+        "",
+        [
+            "dsplatform plan infra/projects/example.yaml --env prod",
+            "dsplatform plan infra/projects/example.yaml --env dev --format json > build/example-dev.json",
+            "dsplatform plan infra/projects/example.yaml --env prod --diagram build/plan-prod.svg",
+        ],
+    ),
+    ("request",): (
+        "A project file under infra/projects/ is a team's request for its environments: validate it, plan it, "
+        "write its Pulumi stack settings, scaffold the team's repository (docs/self-service.md).",
+        ["dsplatform request validate infra/projects/example.yaml"],
+    ),
+    ("request", "validate"): (
+        "Check a request against its schema and the template's answer rules, and report every problem at once "
+        "as file:line:column: field: message. Exit 0 when valid, 2 otherwise; nothing is written.",
+        ["dsplatform request validate infra/projects/example.yaml"],
+    ),
+    ("request", "schema"): (
+        "Print the request's JSON Schema, which editors with the YAML language server use to validate and "
+        "complete project files as you type.",
+        ["dsplatform request schema --output infra/projects/request.schema.json"],
+    ),
+    ("request", "plan"): (
+        "Plan every environment of a request offline (Pulumi mocks, no Azure) and judge it by the guardrails; "
+        "with --output, write each stack's plan and policy report and the pull-request summary.",
+        ["dsplatform request plan infra/projects/example.yaml --output build/requests/example"],
+    ),
+    ("request", "stacks"): (
+        "Write or update each environment's Pulumi.<project>-<env>.yaml from the request. Idempotent; "
+        "refuses to overwrite keys edited by hand unless --force.",
+        ["dsplatform request stacks infra/projects/example.yaml"],
+    ),
+    ("request", "scaffold"): (
+        "Generate the team's repository from the template, with answers taken from the request. Never "
+        "overwrites an existing folder; leaves nothing behind on failure.",
+        ["dsplatform request scaffold infra/projects/example.yaml --output ~/src"],
+    ),
+    ("project",): (
+        "Maintain repositories generated from the template (docs/template.md).",
+        ["dsplatform project update ../my-project --check"],
+    ),
+    ("project", "update"): (
+        "",
+        ["dsplatform project update ../my-project", "dsplatform project update ../my-project --template-ref v1.2.0"],
+    ),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dsplatform", description="Platform tooling for data-science projects on Azure.")
+    parser = argparse.ArgumentParser(prog="dsplatform")
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser(
         "plan",
@@ -31,11 +94,34 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--env", required=True, choices=ENVIRONMENTS, help="environment to plan")
     plan.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
     plan.add_argument("--timing", action="store_true", help="print the plan's duration to stderr")
+    plan.add_argument(
+        "--diagram",
+        metavar="FILE",
+        help="also draw the architecture (Azure icons, Graphviz) to FILE, .svg or .png",
+    )
     from dsplatform.request import add_request_commands
 
     add_request_commands(commands)
     _add_project_commands(commands)
+    _add_signposts(parser, ())
     return parser
+
+
+def _add_signposts(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
+    """Give `parser` and its subcommands their description and examples from SIGNPOSTS."""
+    description, examples = SIGNPOSTS.get(path, ("", []))
+    parser.description = parser.description or description
+    if examples:
+        # Raw, so examples keep their lines; descriptions are wrapped here instead.
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        parser.epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples)
+    if parser.description:
+        paragraphs = parser.description.split("\n\n")
+        parser.description = "\n\n".join(textwrap.fill(" ".join(text.split()), HELP_WIDTH) for text in paragraphs)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                _add_signposts(subparser, (*path, name))
 
 
 def _add_project_commands(commands) -> None:
@@ -72,12 +158,24 @@ def main(argv: list[str] | None = None) -> int:
         for line in error.lines:
             print(line, file=sys.stderr)
         return EXIT_INVALID
+    if arguments.diagram:
+        from dsplatform.diagram import DiagramError, check_target
+
+        try:
+            check_target(arguments.diagram)
+        except DiagramError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_INVALID
     from dsplatform.plan import RENDERERS, run_plan
 
     started = time.perf_counter()
     plan = run_plan(settings)
     elapsed = time.perf_counter() - started
     sys.stdout.write(RENDERERS[arguments.format](plan))
+    if arguments.diagram:
+        from dsplatform.diagram import render
+
+        print(f"wrote {render(plan, arguments.diagram)}", file=sys.stderr)
     if arguments.timing:
         print(f"planned {settings.stack_name} in {elapsed:.3f} s", file=sys.stderr)
     if plan.constraints is not None and not plan.constraints.passed:
@@ -87,6 +185,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_CONSTRAINT_VIOLATION
+    if plan.policy.passed:
+        # On stderr: standard output stays the plan alone, for pipes and files.
+        if arguments.diagram:
+            step = next_step(
+                f"dsplatform request plan {arguments.project_file} --output build/requests/{settings.project}",
+                "every environment, and the pull-request summary",
+            )
+        else:
+            step = next_step(
+                f"dsplatform plan {arguments.project_file} --env {settings.environment} --diagram {settings.stack_name}.svg",
+                "the architecture picture",
+            )
+        print(step, file=sys.stderr)
     if not plan.policy.passed:
         print(
             f"error: {settings.stack_name} breaks {plan.policy.mandatory_count} mandatory guardrail(s); "

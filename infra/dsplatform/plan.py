@@ -8,7 +8,6 @@ output (CI can diff it, reviewers can read it in a pull request).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -264,36 +263,6 @@ def _short_urn(urn: str) -> str:
     return urn.split("::")[-1] if urn else ""
 
 
-def _summary(resource: PlannedResource) -> str:
-    """One line of the properties a reviewer looks for first."""
-    properties = resource.properties
-    if resource.type == "azure-native:authorization:RoleAssignment":
-        return str(properties.get("description", ""))
-    if resource.type == "azure-native:monitor:DiagnosticSetting":
-        target = str(properties.get("resourceUri", "")).split("/providers/", 1)[-1]
-        return f"resource={target}"
-    if resource.type == "azure-native:network:PrivateDnsZoneGroup":
-        return f"privateEndpoint={properties.get('privateEndpointName')}"
-    interesting = (
-        "location", "sku", "kind", "isHnsEnabled", "publicNetworkAccess", "allowSharedKeyAccess",
-        "allowBlobPublicAccess", "minimumTlsVersion", "adminUserEnabled", "anonymousPullEnabled",
-        "disableLocalAccounts", "computeMode", "requiredNsgRules", "addressPrefix", "vmSize", "minCount",
-        "maxCount", "extensionType", "backendType", "storageRoot", "url", "path", "catalogName", "owner",
-    )
-    parts = []
-    for key in interesting:
-        if key in properties and properties[key] not in (None, "", [], {}):
-            value = properties[key]
-            if isinstance(value, dict):
-                value = value.get("name", json.dumps(value, sort_keys=True))
-            parts.append(f"{key}={value}")
-    vault = properties.get("properties") if resource.type == "azure-native:keyvault:Vault" else None
-    if isinstance(vault, dict):
-        for key in ("enableRbacAuthorization", "enablePurgeProtection", "publicNetworkAccess"):
-            parts.append(f"{key}={vault.get(key)}")
-    return ", ".join(parts)
-
-
 def _table(headers: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
     if markdown:
         lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
@@ -306,51 +275,6 @@ def _table(headers: list[str], rows: list[list[str]], markdown: bool) -> list[st
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     return [line(headers), line(["-" * len(header) for header in headers]), *(line(row) for row in rows)]
-
-
-def _text(plan: Plan, markdown: bool) -> str:
-    settings = plan.settings
-    heading = (lambda text: f"## {text}") if markdown else (lambda text: f"{text}\n{'=' * len(text)}")
-    mode = "private (VNet injection, private endpoints)" if settings.settings.private_networking else (
-        "public behind IP allowlist " + ", ".join(settings.settings.allowed_ip_ranges)
-    )
-    lines = [
-        f"# Offline plan: {settings.stack_name}" if markdown else f"Offline plan: {settings.stack_name}",
-        "",
-        f"> {OFFLINE_NOTICE}" if markdown else OFFLINE_NOTICE,
-        "",
-        f"- Location: {settings.location}",
-        f"- Networking: {mode}",
-        f"- Resources: {len(plan.resources)} (in {len(plan.components)} components)",
-        f"- Role assignments: {len(plan.role_assignments)}; human principals with a write role: "
-        + (str(len(plan.human_write_assignments)) if plan.human_write_assignments else "none"),
-        "",
-        heading("Resources"),
-        "",
-    ]
-    lines += _table(
-        ["type", "name", "key properties"],
-        [[resource.type, resource.name, _summary(resource)] for resource in plan.resources],
-        markdown,
-    )
-    lines += ["", heading("Role assignments (principal -> role -> scope)"), ""]
-    lines += _table(
-        ["principal", "type", "role", "scope", "access"],
-        [
-            [row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"]
-            for row in plan.role_assignments
-        ],
-        markdown,
-    )
-    lines += ["", heading("Policy"), ""]
-    lines += policy_lines(plan.policy, markdown)
-    lines += ["", heading("Azure constraints"), ""]
-    lines += constraint_lines(plan.constraints)
-    lines += ["", heading("Outputs"), ""]
-    lines += _table(["output", "value"], [[key, str(value)] for key, value in sorted(plan.outputs.items())], markdown)
-    lines += ["", heading("Resource graph"), ""]
-    lines += ["```mermaid", to_mermaid(plan).rstrip("\n"), "```"] if markdown else ["(run with --format mermaid)"]
-    return "\n".join(lines) + "\n"
 
 
 def policy_lines(report: PolicyReport | None, markdown: bool) -> list[str]:
@@ -379,60 +303,27 @@ def constraint_lines(report: ConstraintReport | None) -> list[str]:
 
 
 def to_table(plan: Plan) -> str:
-    return _text(plan, markdown=False)
+    """Grouped by service, 120 columns wide (dsplatform.plan_view)."""
+    from dsplatform.plan_view import to_table as grouped_table
+
+    return grouped_table(plan)
 
 
 def to_markdown(plan: Plan) -> str:
-    return _text(plan, markdown=True)
+    """One collapsible section per service (dsplatform.plan_view)."""
+    from dsplatform.plan_view import to_markdown as grouped_markdown
 
-
-def _node_id(urn: str, ids: dict[str, str]) -> str:
-    if urn not in ids:
-        ids[urn] = f"n{len(ids)}"
-    return ids[urn]
-
-
-def _label(text: str) -> str:
-    return re.sub(r'["<>]', "", text)
+    return grouped_markdown(plan)
 
 
 def to_mermaid(plan: Plan) -> str:
-    """Resource graph: components as subgraphs, resources as nodes, and an arrow from each
-    resource to the ones that depend on it (creation order).
-    Role assignments and diagnostic settings are left out: they would hide the shape."""
-    hidden = {"azure-native:authorization:RoleAssignment", "azure-native:monitor:DiagnosticSetting"}
-    shown = [resource for resource in plan.resources if resource.type not in hidden]
-    shown_urns = {resource.urn for resource in shown}
-    component_urns = {component.urn for component in plan.components}
-    ids: dict[str, str] = {}
-    for resource in sorted(shown, key=lambda item: item.urn):
-        _node_id(resource.urn, ids)
-    lines = [f"%% {OFFLINE_NOTICE}", "flowchart LR"]
-    for component in plan.components:
-        members = sorted(
-            (resource for resource in shown if resource.parent == component.urn), key=lambda item: item.urn
-        )
-        if not members:
-            continue
-        lines.append(f'  subgraph {_node_id(component.urn, ids)}["{_label(component.logical_name)}"]')
-        for resource in members:
-            kind = resource.type.split(":")[-1]
-            lines.append(f'    {ids[resource.urn]}["{_label(kind)}<br/>{_label(resource.name)}"]')
-        lines.append("  end")
-    for resource in sorted(shown, key=lambda item: item.urn):
-        if resource.parent not in component_urns:
-            kind = resource.type.split(":")[-1]
-            lines.append(f'  {ids[resource.urn]}["{_label(kind)}<br/>{_label(resource.name)}"]')
-    edges = sorted(
-        {
-            (ids[dependency], ids[resource.urn])
-            for resource in shown
-            for dependency in resource.dependencies
-            if dependency in shown_urns
-        },
-        key=lambda edge: (int(edge[0][1:]), int(edge[1][1:])),
-    )
-    lines += [f"  {source} --> {target}" for source, target in edges]
+    """The architecture picture as Mermaid text (dsplatform.diagram): services and the
+    private-endpoint subnet as subgraphs, edges where one resource references another.
+    Creation-order dependencies are left out: every resource waits for the resource group,
+    and drawing that hid the shape behind a fan of edges."""
+    from dsplatform.diagram import mermaid_lines
+
+    lines = [f"%% {OFFLINE_NOTICE}", *mermaid_lines(plan)]
     # The guardrail verdict rides along as Mermaid comments, so every format reports it.
     lines += [f"%% {line}" for line in policy_lines(plan.policy, markdown=False) if line]
     lines += [f"%% {line}" for line in constraint_lines(plan.constraints) if line]

@@ -185,8 +185,6 @@ class UpdateResult:
             if paths:
                 lines.append(f"{title}:")
                 lines += [f"  {path}" for path in paths]
-        if not self.conflicts:
-            lines.append("review with `git diff`, then commit")
         return "\n".join(lines)
 
 
@@ -349,6 +347,7 @@ def update_project(project_dir: Path, *, template_ref: str = "HEAD", template: s
 
 def main(project: str, *, template_ref: str, template: str | None, check: bool) -> int:
     """`dsplatform project update`: 0 updated or up to date, 1 conflicts (or, with --check, an update is available), 2 refused."""
+    from dsplatform.vocabulary import next_step
     try:
         result = update_project(Path(project), template_ref=template_ref, template=template, check_only=check)
     except UpdateError as error:
@@ -359,6 +358,11 @@ def main(project: str, *, template_ref: str, template: str | None, check: bool) 
             print(f"up to date with template {template_ref} ({result.to_commit[:12]})")
             return 0
         print(f"template update available: {result.from_commit[:12]} -> {result.to_commit[:12]} ({template_ref})")
+        print(next_step(f"dsplatform project update {project} --template-ref {template_ref}"))
         return EXIT_CONFLICTS
     print(result.report())
+    if result.conflicts:
+        print(next_step(f"git -C {project} diff", "resolve the <<<<<<< markers in the files above, then commit"))
+    elif not result.up_to_date:
+        print(next_step(f"git -C {project} diff", "review the merged template changes, then commit"))
     return EXIT_CONFLICTS if result.conflicts else 0

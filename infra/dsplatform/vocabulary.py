@@ -178,3 +178,15 @@ PAIRED_REGIONS: dict[str, str] = {
     "westcentralus": "westus2", "westeurope": "northeurope", "westus": "eastus", "westus2": "westcentralus",
     "westus3": "eastus",
 }  # fmt: skip
+
+
+# --- next steps (every command that succeeds) ---------------------------------------------
+# Each command ends with one line saying what to run next, in one form, so a person (and a
+# test) finds it the same way after `cookiecutter`, `dsplatform plan`, `request scaffold` or
+# `project update`.
+NEXT_STEP_PREFIX = "Next: "
+
+
+def next_step(command: str, why: str = "") -> str:
+    """`Next: <command>`, with `(why)` after it when the command alone does not say."""
+    return f"{NEXT_STEP_PREFIX}{command}" + (f"  ({why})" if why else "")
