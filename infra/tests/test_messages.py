@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import re
+
+import yaml
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
@@ -84,5 +86,8 @@ def test_problems_are_reported_only_at_keys_in_the_file(tmp_path):
 def test_plan_reports_in_the_same_located_format(tmp_path):
     found = problems_of(tmp_path, EXAMPLE.read_text().replace("location: westeurope", "location: west europe"), "plan")
     assert [match["field"] for match in found] == ["location"] and found[0]["line"] == "6"
-    code, _, err = run_cli("plan", EXAMPLE, "--env", "staging")
+    without_staging = yaml.safe_load(EXAMPLE.read_text())
+    del without_staging["environments"]["staging"]
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(without_staging, sort_keys=False))
+    code, _, err = run_cli("plan", tmp_path / "two.yaml", "--env", "staging")
     assert code == 2 and LOCATED.match(err.strip()) and ": environments: has no 'staging'" in err, err

@@ -53,7 +53,7 @@ def test_a_valid_request_gets_our_verdict_first_and_an_invalid_one_its_problems_
     assert code == 2, stderr
     lines = comment.splitlines()
     assert lines[0] == "<!-- dsplatform-request-summary -->"
-    assert lines[1].startswith("**Guardrails passed** for dev, prod")
+    assert lines[1].startswith("**Guardrails passed** for dev, staging, prod")
     assert "Traceback" not in comment + stderr
     # The invalid request's problems sit inside a fence that only our lines open and close.
     start = lines.index("## `infra/projects/zz-bad.yaml` is invalid")

@@ -148,7 +148,7 @@ def test_request_plan_prints_a_short_terminal_summary_and_where_it_wrote_each_fi
     code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "Guardrails passed for dev, prod: no mandatory violation without a valid waiver."
+    assert lines[0] == "Guardrails passed for dev, staging, prod: no mandatory violation without a valid waiver, and no Azure constraint broken."
     assert re.match(r"^  example-dev +\d+ resources, +\d+ role assignments \(\d+ human write\); 0 mandatory", lines[2]), lines
     assert "<details>" not in out and "|" not in out and "###" not in out and len(lines) < 20
     written = [line.removeprefix("Wrote ") for line in lines if line.startswith("Wrote ")]

@@ -79,16 +79,19 @@ def test_the_same_text_without_control_characters_cannot_hide_the_verdict(tmp_pa
     request = tmp_path / "forged.yaml"
     request.write_text(yaml.safe_dump(data, sort_keys=False))
     code, _, err = run_cli("request", "plan", request, "--output", tmp_path / "out")
-    assert code == 0, err  # every prod-public finding is waived, by someone else, for 200 days
+    # Every prod-public guardrail finding is waived, by someone else, for 200 days; a public prod
+    # still breaks Azure constraints (the Azure ML extension would serve plain HTTP in prod),
+    # which no waiver covers, and the verdict says so first.
+    assert code == 4, err
     summary = (tmp_path / "out" / "summary.md").read_text()
     lines = summary.splitlines()
-    assert lines[0].startswith("**Guardrails ") and "for dev, prod" in lines[0]
+    assert lines[0].startswith("**Azure constraints FAILED** for dev, staging, prod (prod: ")
     assert lines[2] == "### Waivers: 9 declared"
     assert lines[4:6] == ["| rule | environments | resource | approver | expires | reason |", "|---|---|---|---|---|---|"]
     assert [line.split(" | ")[0] for line in lines[6:15]] == [f"| `{rule}`" for rule in PROD_PUBLIC_RULES]
     assert all(line.count("|") == 7 and "security&#64;example&#46;com" in line and expires in line for line in lines[6:15])
     assert "<!--" not in summary and "-->" not in summary
-    assert summary.count("**Guardrails") == 1  # the forged one is escaped: &#42;&#42;Guardrails
+    assert summary.count("**Guardrails") == 0  # the forged one is escaped: &#42;&#42;Guardrails
     assert "Churn &#60;&#33;--" in summary and html.unescape(markdown_text(data["request"]["description"])) in html.unescape(summary)
 
 
@@ -192,7 +195,8 @@ def test_hostile_free_text_is_refused_cleanly_or_shown_escaped_without_moving_th
         event("refused at validation")
         return
     event("accepted and rendered")
-    reference, _ = summary_for(with_values(dict.fromkeys(chosen, "Plain text value")), base_plans)
+    # An empty optional value (a description) leaves its line out, in the reference too.
+    reference, _ = summary_for(with_values({key: "Plain text value" if value else "" for key, value in chosen.items()}), base_plans)
     lines = summary.splitlines()
     assert lines[0] == verdict_line(plans) == reference.splitlines()[0]
     assert lines[2] == "### Waivers: 1 declared" and lines[6].startswith("| `acr-admin-user-disabled` | all | all | security&#64;")
