@@ -65,7 +65,7 @@ BATCH_SCORING_TEST_FILES = [
     "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py", "test_settings.py",
 ]  # fmt: skip
 MANY_MODELS_PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "many_models.yml", "promote.py",
+    "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "manifest.py", "many_models.yml", "promote.py",
     "register.py", "score.py", "serve.py", "settings.py", "train.py",
 ]  # fmt: skip
 MANY_MODELS_TEST_FILES = [

@@ -230,9 +230,15 @@ def validate_yaml(path: Path, root: Path) -> list[str]:
     return [problem] if problem else []
 
 
+# The generated serving manifest names no image: `many_models manifest --image` replaces this
+# placeholder with a digest-pinned reference at deploy time (code/<package>/many_models/manifest.py).
+KUBERNETES_IMAGE_PLACEHOLDER = "FORECAST_IMAGE_SET_AT_DEPLOY"
+IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
 def validate_kubernetes(path: Path, root: Path) -> list[str]:
     """Every document of a manifest is a named Kubernetes object, and every workload pins
-    its image and limits its resources.
+    its image (by digest, or through the deploy step's placeholder) and limits its resources.
 
     No official schema is reachable offline (kubeconform fetches them from GitHub), so this
     checks what `kubectl apply` would reject first and what a cluster policy would.
@@ -252,8 +258,13 @@ def validate_kubernetes(path: Path, root: Path) -> list[str]:
         template = (document.get("spec") or {}).get("template")
         for container in ((template or {}).get("spec") or {}).get("containers", []) if template else []:
             name = f"{document['kind']}/{document['metadata'].get('name')} container {container.get('name')}"
-            if not container.get("image"):
+            image = str(container.get("image") or "")
+            if not image:
                 problems.append(f"{where}: {name} has no image")
+            elif image != KUBERNETES_IMAGE_PLACEHOLDER and not IMAGE_DIGEST.search(image):
+                problems.append(
+                    f"{where}: {name} image '{image}' is not pinned; name it {KUBERNETES_IMAGE_PLACEHOLDER} (the deploy step pins a digest) or @sha256:<digest>"
+                )
             if not (container.get("resources") or {}).get("limits"):
                 problems.append(f"{where}: {name} sets no resources.limits")
     if not documents:
