@@ -85,7 +85,9 @@ def run_checkov(folder: Path) -> ScanResult:
         return result
     started = time.perf_counter()
     command = [str(CHECKOV), "--directory", str(folder), "--framework", *CHECKOV_FRAMEWORKS, "--skip-path", SKIP_GIT]
-    command += ["--skip-download", "--output", "json", "--compact"]
+    # --enable-secret-scan-all-files: without it the secrets framework reads only IaC file types
+    # (YAML, JSON, Dockerfiles...), never Python, shell or Markdown.
+    command += ["--enable-secret-scan-all-files", "--skip-download", "--output", "json", "--compact"]
     environment = dict(os.environ, CKV_IGNORE_HIDDEN_DIRECTORIES="false", PYTHONWARNINGS="ignore")
     completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900, check=False)
     result.seconds = time.perf_counter() - started

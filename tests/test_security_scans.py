@@ -65,7 +65,7 @@ def scanned(pristine, tmp_path_factory):
     return run_checkov(target), run_detect_secrets(target)
 
 
-def test_checkov_passes_the_generated_repository_and_fails_a_writable_root_filesystem(scanned):
+def test_checkov_passes_the_generated_repository_and_fails_a_writable_root_filesystem_and_a_planted_key(scanned):
     checkov, _ = scanned
     assert checkov.passed > 100, "checkov ran its kubernetes, dockerfile and github_actions checks"
     assert checkov.skipped >= 2, "the image-pin checks are skipped inline, with their reason, on the placeholder"
@@ -73,7 +73,13 @@ def test_checkov_passes_the_generated_repository_and_fails_a_writable_root_files
     assert [problem for problem in checkov.problems if problem.startswith(f"writable-root/{MANIFEST}: checkov CKV_K8S_22")], (
         checkov.problems
     )
-    assert all(problem.startswith("writable-root/") for problem in checkov.problems), checkov.problems
+    assert [
+        problem
+        for problem in checkov.problems
+        if problem.startswith("planted-secret/code/predictive_maintenance/settings.py: checkov CKV_SECRET")
+    ]
+    assert all(problem.startswith(("writable-root/", "planted-secret/")) for problem in checkov.problems), checkov.problems
+    assert not any(".cruft.json" in problem for problem in checkov.problems)
 
 
 def test_detect_secrets_finds_a_planted_key_but_not_cruft_commit(scanned):
