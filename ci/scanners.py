@@ -33,6 +33,9 @@ CHECKOV_FRAMEWORKS = ("kubernetes", "dockerfile", "github_actions", "secrets")
 # Checkov recognises Azure Pipelines files only by the name *azure-pipelines*.yml, so the
 # generated .ado/*.yml are not in its azure_pipelines framework (docs/template.md).
 SKIP_GIT = r"(^|/)\.git/"
+# Caches the checks themselves leave in a rendered repository (ruff, pytest, Python): not
+# generated files, and ruff's CACHEDIR.TAG holds a hex signature detect-secrets reads as a secret.
+TOOL_CACHES = {".git", ".ruff_cache", ".pytest_cache", "__pycache__"}
 # cruft records the template's commit in .cruft.json ("commit" and the context's "_commit"):
 # a 40-hex git SHA, which detect-secrets' entropy plugin reads as a secret. JSON has no
 # comments for an inline pragma, so exactly these lines are excluded, and nothing else.
@@ -56,7 +59,7 @@ def gather(projects: Iterable[tuple[str, Path]], target: Path) -> int:
     for name, project in projects:
         for path in sorted(project.rglob("*")):
             relative = path.relative_to(project)
-            if not path.is_file() or ".git" in relative.parts:
+            if not path.is_file() or TOOL_CACHES & set(relative.parts):
                 continue
             key = (relative.as_posix(), hashlib.sha256(path.read_bytes()).hexdigest())
             if key in seen:

@@ -189,3 +189,20 @@ def test_an_azure_devops_login_through_a_steps_template_is_followed(pristine, tm
     _replace(pipeline, "    condition: eq(variables['Build.SourceBranch'], 'refs/heads/main')\n", "")
     problems = validate_ado_pull_request_logins(sorted((project / ".ado").glob("*.yml")), project)
     assert problems and "(template azureml-deploy.yml)" in problems[0] and "job 'staging'" in problems[0], problems
+
+
+def test_gather_keeps_each_distinct_file_once_and_leaves_tool_caches_out(tmp_path):
+    """Two combinations sharing a file gather it once; a differing one is kept per combination."""
+    for name, version in (("a", "3.11"), ("b", "3.12")):
+        project = tmp_path / name
+        (project / ".ruff_cache").mkdir(parents=True)
+        (project / ".ruff_cache" / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+        (project / "README.md").write_text("same\n")
+        (project / "pyproject.toml").write_text(f'requires-python = ">={version}"\n')
+    target = tmp_path / "gathered"
+    assert gather([("a", tmp_path / "a"), ("b", tmp_path / "b")], target) == 3
+    assert sorted(path.relative_to(target).as_posix() for path in target.rglob("*") if path.is_file()) == [
+        "a/README.md",
+        "a/pyproject.toml",
+        "b/pyproject.toml",
+    ]
