@@ -21,6 +21,13 @@ export UV_FIND_LINKS := $(CURDIR)/$(WHEELHOUSE)
 export PIP_FIND_LINKS := $(CURDIR)/$(WHEELHOUSE)
 
 ACTIONLINT := build/bin/actionlint
+# The security scanners template CI runs (ci/scanners.py), pinned, each in its own virtualenv:
+# checkov pins packaging and python-dateutil below build/venv's, and ships its own fork of
+# detect-secrets under the same module name, so neither can share build/venv or each other's.
+CHECKOV_PIN := checkov==3.3.30
+DETECT_SECRETS_PIN := detect-secrets==1.5.0
+CHECKOV := build/checkov/.installed
+DETECT_SECRETS := build/detect-secrets/.installed
 
 ## List the targets and what they do (this list).
 help:
@@ -45,8 +52,18 @@ $(PYSPARK_WHEEL): {{cookiecutter.project}}/pyproject.toml | $(STAMP)
 $(ACTIONLINT): ci/install_actionlint.sh
 	ci/install_actionlint.sh
 
-## Install the root tooling (build/venv), the pyspark wheel, actionlint and infra/.venv.
-setup: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT)
+$(CHECKOV): Makefile | $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) build/checkov
+	$(BIN)/uv pip install --quiet --python build/checkov/bin/python '$(CHECKOV_PIN)'
+	touch $@
+
+$(DETECT_SECRETS): Makefile | $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) build/detect-secrets
+	$(BIN)/uv pip install --quiet --python build/detect-secrets/bin/python '$(DETECT_SECRETS_PIN)'
+	touch $@
+
+## Install the root tooling (build/venv), the pyspark wheel, actionlint, the scanners and infra/.venv.
+setup: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT) $(CHECKOV) $(DETECT_SECRETS)
 	$(MAKE) -C infra setup
 
 # Generate a project with default answers, set it up, run each sample's pipeline, print their summaries.
@@ -66,8 +83,8 @@ test: lint test-template test-infra
 
 # The template CI command: every option combination against the official validators, and the
 # generated repositories' own fast tests per (cicd x compute) pair; then the template tests.
-## Template CI (every option combination vs. official validators) and the template tests.
-test-template: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT)
+## Template CI (every option combination vs. official validators and scanners) and the template tests.
+test-template: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT) $(CHECKOV) $(DETECT_SECRETS)
 	$(BIN)/python -m ci.template_ci
 	$(BIN)/python -m pytest tests
 

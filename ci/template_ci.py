@@ -2,7 +2,8 @@
 
     python -m ci.template_ci [--keep DIR] [--skip-project-tests]
 
-It also validates this repository's own pipelines under ci/ with the same validators.
+It also validates this repository's own pipelines under ci/ with the same validators, and runs
+checkov and detect-secrets once over all combinations together (ci/scanners.py).
 
 For every combination of the answers that change which files exist (every answer with
 entries in OPTIONAL_PATHS, plus python_version), it checks: the exact file set, that no
@@ -31,6 +32,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
+from ci.scanners import scan  # noqa: E402
 from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
 from dsplatform.template import (  # noqa: E402
     BATCH_SCORING_COMPONENTS,
@@ -65,7 +67,7 @@ BATCH_SCORING_TEST_FILES = [
     "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py", "test_settings.py",
 ]  # fmt: skip
 MANY_MODELS_PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "many_models.yml", "promote.py",
+    "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "manifest.py", "many_models.yml", "promote.py",
     "register.py", "score.py", "serve.py", "settings.py", "train.py",
 ]  # fmt: skip
 MANY_MODELS_TEST_FILES = [
@@ -273,6 +275,18 @@ def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str,
             differing = {path for path, _ in set(digests[name].items()) ^ set(digests[reference].items())}
             problems.append(f"[{name}] code/ or tests/ differ from {reference}: {sorted(differing)}")
     reference_name = next(iter(digests))
+
+    # checkov and detect-secrets, each once over every combination (ci/scanners.py).
+    scan_started = time.perf_counter()
+    results, files = scan(projects.items(), output_root / "_security-scan")
+    for result in results:
+        problems += [f"[{result.scanner}] {problem}" for problem in result.problems]
+        print(
+            f"{result.scanner}: {'0 failures' if not result.problems else f'{len(result.problems)} failure(s)'}, "
+            f"{result.passed} passed, {result.skipped} skipped inline ({result.seconds:.0f} s)",
+            flush=True,
+        )
+    print(f"security scan of {len(projects)} combinations ({files} distinct files): {time.perf_counter() - scan_started:.0f} s", flush=True)
 
     if project_tests:
         python = ensure_project_test_venv(projects[reference_name])

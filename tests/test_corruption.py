@@ -7,6 +7,7 @@ that accepts anything, would let every combination through green.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,17 @@ def _append(relative: str, text: str) -> Callable[[Path], Path]:
     def corrupt(project: Path) -> Path:
         path = project / relative
         path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+        return path
+
+    return corrupt
+
+
+def _substitute(relative: str, pattern: str, replacement: str) -> Callable[[Path], Path]:
+    def corrupt(project: Path) -> Path:
+        path = project / relative
+        text, count = re.subn(pattern, replacement, path.read_text(encoding="utf-8"), count=1)
+        assert count == 1, f"{pattern!r} is not in {relative}"
+        path.write_text(text, encoding="utf-8")
         return path
 
     return corrupt
@@ -105,6 +117,18 @@ CORRUPTIONS = {
     "leftover jinja": ("other", "azure_devops", _append("README.md", "\nOwner: {{ cookiecutter.owner }}\n")),
     "plain yaml": ("yaml", "azure_devops", _append(".cloud/azureml/conda.yml", "\n  - [unclosed\n")),
     "kubernetes manifest": ("kubernetes", "azure_devops", _append(".cloud/kubernetes/many-models-serving.yml", "\n---\nkind: Service\n")),
+    "kubernetes image not pinned": ("kubernetes", "azure_devops", _substitute(
+        ".cloud/kubernetes/many-models-serving.yml", r"image: FORECAST_IMAGE_SET_AT_DEPLOY", "image: cr.azurecr.io/forecast:latest"
+    )),
+    "github action pinned to a tag": ("github-workflow", "github", _substitute(
+        ".github/workflows/pr.yml", r"uses: actions/checkout@[0-9a-f]{40} # v[\d.]+", "uses: actions/checkout@v4"
+    )),
+    "github pull-request login without environment": ("github-workflow", "github", _substitute(
+        ".github/workflows/databricks.yml", r"    environment: pr-validation\n", ""
+    )),
+    "azure devops pull-request login": ("azure-pipelines", "azure_devops", _substitute(
+        ".ado/databricks.yml", r"        condition: ne\(variables\['Build.Reason'\], 'PullRequest'\)\n", ""
+    )),
     "shell script": ("shell", "azure_devops", _append("pipelines/azureml/deploy.sh", "\nif then fi\n")),
 }  # fmt: skip
 

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     run_all = steps.add_parser("run-all", parents=[common], help="generate, train, promote and score, then a summary")
     run_all.add_argument("--regenerate", action="store_true", help="regenerate the sales table even if it exists")
     steps.add_parser("summary", parents=[common], help="series, accuracy, the champion and where the results are")
+    manifest = steps.add_parser("manifest", help="print the serving manifest with the image pinned (pipe it to kubectl apply -f -)")
+    manifest.add_argument("--image", required=True, help="<registry>/<repository>@sha256:<digest> (or an explicit version tag)")
+    manifest.add_argument("--manifest", help="the manifest to pin (default: .cloud/kubernetes/many-models-serving.yml)")
     return parser
 
 
@@ -79,6 +82,13 @@ def summary(spark, settings: ManyModelsSettings) -> str:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    if arguments.step == "manifest":
+        from pathlib import Path
+
+        from .manifest import pinned_manifest
+
+        print(pinned_manifest(arguments.image, Path(arguments.manifest) if arguments.manifest else None), end="")
+        return 0
     settings = load_many_models_settings(arguments.config, size=arguments.size, data_root=arguments.data_root)
     if arguments.step == "serve":
         import uvicorn
