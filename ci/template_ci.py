@@ -57,7 +57,7 @@ PROJECT_TEST_VENV = REPO_ROOT / "build" / "generated-venv"
 
 PACKAGE = "predictive_maintenance"
 # Kept whatever the sample: the CLI, settings and the Spark, lake and MLflow helpers.
-PACKAGE_FILES = ["__init__.py", "__main__.py", "cli.py", "lake.py", "pipeline.yml", "settings.py", "spark.py", "tracking.py"]
+PACKAGE_FILES = ["__init__.py", "__main__.py", "cli.py", "lake.py", "pipeline.yml", "progress.py", "settings.py", "spark.py", "tracking.py"]
 BATCH_SCORING_PACKAGE_FILES = [
     "azureml_job.py", "data_product.py", "features.py", "ingest.py", "metrics.py", "monitor.py", "online_scoring.py",
     "pipeline.py", "score.py", "train.py", "validate.py",
@@ -79,6 +79,7 @@ COMMON_FILES = {
     "docs/index.md", "docs/local.md", "docs/deployment.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
     "tests/test_job_definitions.py",
+    "tests/test_progress.py",
     *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
 }  # fmt: skip
 # Files that exist when every condition holds. A condition is (answer, option); for
