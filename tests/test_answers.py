@@ -124,9 +124,9 @@ def test_each_sample_prunes_the_others_files_and_keeps_the_shared_ones():
     batch_only = paths_to_prune(answers | {"sample": "batch_scoring"})
     many_only = paths_to_prune(answers | {"sample": "many_models"})
     assert "code/sales_forecast/many_models" in batch_only and "tests/many_models" in batch_only
-    assert "code/sales_forecast/train.py" in many_only and "tests/conftest.py" in many_only
+    assert "code/sales_forecast/batch_scoring" in many_only and "tests/batch_scoring" in many_only
     assert not set(batch_only) & set(many_only) - {".ado"}
-    shared = {f"code/sales_forecast/{name}.py" for name in ("cli", "settings", "spark", "lake", "tracking")}
+    shared = {"code/sales_forecast/core", "code/sales_forecast/__main__.py", "tests/conftest.py", "tests/core"}
     assert not shared & set(batch_only + many_only)
     assert paths_to_prune(answers | {"sample": "both"}) == [".ado"]
 

@@ -53,14 +53,15 @@ def test_answers_reach_the_files(tmp_path):
         compute="azureml",
     )
     assert project.name == "prevision-des-ventes-ete"
-    assert (project / "code" / "prevision_des_ventes_ete" / "cli.py").exists()
+    assert (project / "code" / "prevision_des_ventes_ete" / "core" / "cli.py").exists()
     assert {path.name for path in (project / "notebooks").iterdir()} >= {"alice", "bob.smith", "examples"}
     assert "Prévision des ventes — Été" in (project / "README.md").read_text(encoding="utf-8")
     assert 'name = "prevision-des-ventes-ete"' in (project / "pyproject.toml").read_text(encoding="utf-8")
     # Azure names come from the naming module, as infra creates them.
     deploy = (project / "pipelines" / "azureml" / "deploy.sh").read_text(encoding="utf-8")
     assert 'workspace="mlw-prevision-des-ventes-ete-prd"' in deploy
-    assert "python -m prevision_des_ventes_ete train" in (project / ".cloud" / "azureml" / "components" / "train.yml").read_text()
+    train_component = project / ".cloud" / "azureml" / "components" / "batch_scoring" / "train.yml"
+    assert "python -m prevision_des_ventes_ete.batch_scoring train" in train_component.read_text()
 
 
 def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
@@ -70,4 +71,4 @@ def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
     project = generate(tmp_path, sample="many_models")
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert "\nmany-models:" in makefile and (project / "code" / project.name.replace("-", "_") / "many_models").is_dir()
-    assert not (project / "code" / project.name.replace("-", "_") / "pipeline.py").exists()
+    assert not (project / "code" / project.name.replace("-", "_") / "batch_scoring").exists()

@@ -34,9 +34,6 @@ PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 
 # Paths (relative to the generated repository) that exist only for some answers.
 # The post-generation hook deletes the ones the answers did not select.
-# One Azure ML command component per CLI step (plus the scoring pipeline component).
-BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
-MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
 OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     "cicd": {
         "azure_devops": (".ado",),
@@ -60,27 +57,17 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "sample": {
-        # The predictive-maintenance steps; settings.py, spark.py, lake.py, tracking.py
-        # and cli.py are shared by both samples and always kept.
+        # Each sample is one package folder, one tests folder, its docs and its deployment
+        # definitions; core/ and the entry point that finds whichever samples remain are shared.
         "batch_scoring": (
-            *(f"code/{{package}}/{step}.py" for step in (
-                "azureml_job", "data_product", "features", "ingest", "metrics", "pipeline", "score", "train", "validate")),
-            "docs/data-contracts.md",
-            "docs/steps-on-databricks-and-azureml.md",
+            "code/{package}/batch_scoring",
+            "tests/batch_scoring",
             "notebooks/examples",
-            *(f"tests/{name}" for name in (
-                "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_end_to_end.py",
-                "test_features.py", "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py")),
-            # Its monitoring and its deployment definitions: jobs, components, pipelines,
-            # endpoints and the CI/CD that deploys them all run the steps above.
-            "code/{package}/monitor.py",
-            "code/{package}/online_scoring.py",
-            "tests/test_monitor.py",
-            "tests/test_deployment_files.py",
-            "docs/monitoring.md",
+            *(f"docs/{name}.md" for name in ("data-contracts", "monitoring", "steps-on-databricks-and-azureml")),
+            # Its jobs, components, pipelines, endpoints and the CI/CD that deploys them.
             *(f"pipelines/databricks/{job}.yml" for job in ("training", "batch_scoring", "monitoring")),
             *(f"pipelines/azureml/{name}" for name in ("training.yml", "monitoring.yml", "monitoring-schedule.yml", "deploy.sh")),
-            *(f".cloud/azureml/components/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
+            ".cloud/azureml/components/batch_scoring",
             ".cloud/azureml/endpoints/batch",
             ".cloud/azureml/endpoints/online",
             ".ado/azureml.yml",
@@ -92,13 +79,13 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             "tests/many_models",
             "docs/many-models.md",
             "benchmarks/many_models.py",
+            # Its serving container, jobs, components, pipeline and endpoint.
             ".cloud/docker/many-models.Dockerfile",
             ".cloud/kubernetes/many-models-serving.yml",
             ".cloud/azureml/endpoints/many-models",
-            # Its jobs: the bundle's many_models job and the Azure ML pipeline with its components.
+            ".cloud/azureml/components/many_models",
             "pipelines/databricks/many_models.yml",
             "pipelines/azureml/many_models.yml",
-            *(f".cloud/azureml/components/many_models_{step}.yml" for step in MANY_MODELS_COMPONENTS),
         ),
     },
 }  # fmt: skip

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from {{ cookiecutter.__package }}.core.tracking import CHALLENGER, CHAMPION
 from {{ cookiecutter.__package }}.many_models.bundle import BundleReader, UnknownSeries
 from {{ cookiecutter.__package }}.many_models.features import feature_names
 from {{ cookiecutter.__package }}.many_models.promote import FLAGGED, PromotionRefused, promote
 from {{ cookiecutter.__package }}.many_models.register import bundle_folder, find_per_series, register_per_series
 from {{ cookiecutter.__package }}.many_models.train import TRAINED
-from {{ cookiecutter.__package }}.tracking import CHALLENGER, CHAMPION
 
 
 def test_every_tiny_series_is_trained_with_its_metrics(tiny_fits, settings):
