@@ -22,29 +22,8 @@ pytestmark = pytest.mark.slow
 
 ANSWER_KEYS = [key for key in DEFAULTS if not key.startswith("_")]
 NASTY = st.sampled_from(
-    [
-        "",
-        " ",
-        "../escape",
-        "a/b",
-        "{{ cookiecutter.project }}",
-        "{% raw %}",
-        "{{",
-        "}}",
-        "x" * 400,
-        "line\nbreak",
-        "Ünïcödé ✓",
-        "CON",
-        ".hidden",
-        "-leading",
-        "trailing-",
-        "a--b",
-        "UPPER",
-        "42",
-        "<&>",
-        "null",
-        "true",
-    ]
+    ["", " ", "../escape", "a/b", "{{ cookiecutter.project }}", "{% raw %}", "{{", "}}", "x" * 400, "line\nbreak",
+     "Ünïcödé ✓", "CON", ".hidden", "-leading", "trailing-", "a--b", "UPPER", "42", "<&>", "null", "true"]
 )
 VALUE = st.one_of(NASTY, st.text(alphabet=string.printable + "äöü€✓\u0085", max_size=60), st.sampled_from(sum(CHOICES.values(), ())))
 # Rendering a valid answer set costs about a second; a sample of them proves success, the

@@ -218,9 +218,7 @@ class NodePool(_Strict):
 
 
 class AksSettings(_Strict):
-    kubernetes_version: str | None = Field(
-        default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default"
-    )
+    kubernetes_version: str | None = Field(default=None, pattern=r"^1\.\d+(\.\d+)?$", description="a version such as 1.31, or omit for the default")
     system_pool: NodePool = Field(description="the system node pool")
     user_pool: NodePool = Field(description="the scoring node pool")
 
@@ -244,9 +242,7 @@ class EnvironmentSettings(_Strict):
 
     features: Features = Field(default_factory=Features, description="databricks, azureml and aks switches")
     private_networking: bool = Field(description="true (private endpoints, VNet injection) or false (public behind allowed_ip_ranges)")
-    allowed_ip_ranges: list[str] = Field(
-        default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints"
-    )
+    allowed_ip_ranges: list[str] = Field(default_factory=list, description="a list of IPv4 addresses or CIDR blocks allowed to reach public endpoints")
     name_suffix: str | None = Field(default=None, description=f"{NAME_SUFFIX_FORM}, or omit for the derived suffix")
     network: NetworkSettings
     azureml: AzureMLSettings
@@ -388,11 +384,7 @@ class Waiver(_Strict):
 
     def terms(self) -> WaiverTerms:
         return WaiverTerms(
-            self.rule,
-            self.reason,
-            self.approver,
-            self.expires,
-            self.resource,
+            self.rule, self.reason, self.approver, self.expires, self.resource,
             tuple(self.environments) if self.environments is not None else None,
         )
 
@@ -568,15 +560,10 @@ def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, 
     location = tuple(error["loc"])
     full_location = (*prefix, *location)
     # A key that is blank, padded or holds control characters or dots is shown quoted, so the line still names it.
-    path = (
-        ".".join(
-            json.dumps(part)
-            if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part)
-            else str(part)
-            for part in full_location
-        )
-        or "(file)"
-    )
+    path = ".".join(
+        json.dumps(part) if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part) else str(part)
+        for part in full_location
+    ) or "(file)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "is not a known setting (check the spelling)"
@@ -596,12 +583,7 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     if environment not in project_file.environments:
         raise ProjectFileError(
             source,
-            [
-                Problem(
-                    f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}",
-                    ("environments",),
-                )
-            ],
+            [Problem(f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}", ("environments",))],
         )
     merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
     merged = _deep_merge(merged, project_file.environments[environment] or {})
@@ -716,9 +698,7 @@ def request_json_schema() -> dict[str, Any]:
     schema["properties"]["environments"] = {
         "description": schema["properties"]["environments"].get("description", ""),
         "type": "object",
-        "properties": {
-            environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS
-        },
+        "properties": {environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS},
         "required": list(REQUIRED_ENVIRONMENTS),
         "additionalProperties": False,
     }

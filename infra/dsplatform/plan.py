@@ -264,30 +264,10 @@ def _summary(resource: PlannedResource) -> str:
     if resource.type == "azure-native:network:PrivateDnsZoneGroup":
         return f"privateEndpoint={properties.get('privateEndpointName')}"
     interesting = (
-        "location",
-        "sku",
-        "kind",
-        "isHnsEnabled",
-        "publicNetworkAccess",
-        "allowSharedKeyAccess",
-        "allowBlobPublicAccess",
-        "minimumTlsVersion",
-        "adminUserEnabled",
-        "anonymousPullEnabled",
-        "disableLocalAccounts",
-        "computeMode",
-        "requiredNsgRules",
-        "addressPrefix",
-        "vmSize",
-        "minCount",
-        "maxCount",
-        "extensionType",
-        "backendType",
-        "storageRoot",
-        "url",
-        "path",
-        "catalogName",
-        "owner",
+        "location", "sku", "kind", "isHnsEnabled", "publicNetworkAccess", "allowSharedKeyAccess",
+        "allowBlobPublicAccess", "minimumTlsVersion", "adminUserEnabled", "anonymousPullEnabled",
+        "disableLocalAccounts", "computeMode", "requiredNsgRules", "addressPrefix", "vmSize", "minCount",
+        "maxCount", "extensionType", "backendType", "storageRoot", "url", "path", "catalogName", "owner",
     )
     parts = []
     for key in interesting:
@@ -320,10 +300,8 @@ def _table(headers: list[str], rows: list[list[str]], markdown: bool) -> list[st
 def _text(plan: Plan, markdown: bool) -> str:
     settings = plan.settings
     heading = (lambda text: f"## {text}") if markdown else (lambda text: f"{text}\n{'=' * len(text)}")
-    mode = (
-        "private (VNet injection, private endpoints)"
-        if settings.settings.private_networking
-        else ("public behind IP allowlist " + ", ".join(settings.settings.allowed_ip_ranges))
+    mode = "private (VNet injection, private endpoints)" if settings.settings.private_networking else (
+        "public behind IP allowlist " + ", ".join(settings.settings.allowed_ip_ranges)
     )
     lines = [
         f"# Offline plan: {settings.stack_name}" if markdown else f"Offline plan: {settings.stack_name}",
@@ -412,7 +390,9 @@ def to_mermaid(plan: Plan) -> str:
         _node_id(resource.urn, ids)
     lines = [f"%% {OFFLINE_NOTICE}", "flowchart LR"]
     for component in plan.components:
-        members = sorted((resource for resource in shown if resource.parent == component.urn), key=lambda item: item.urn)
+        members = sorted(
+            (resource for resource in shown if resource.parent == component.urn), key=lambda item: item.urn
+        )
         if not members:
             continue
         lines.append(f'  subgraph {_node_id(component.urn, ids)}["{_label(component.logical_name)}"]')
@@ -425,7 +405,12 @@ def to_mermaid(plan: Plan) -> str:
             kind = resource.type.split(":")[-1]
             lines.append(f'  {ids[resource.urn]}["{_label(kind)}<br/>{_label(resource.name)}"]')
     edges = sorted(
-        {(ids[dependency], ids[resource.urn]) for resource in shown for dependency in resource.dependencies if dependency in shown_urns},
+        {
+            (ids[dependency], ids[resource.urn])
+            for resource in shown
+            for dependency in resource.dependencies
+            if dependency in shown_urns
+        },
         key=lambda edge: (int(edge[0][1:]), int(edge[1][1:])),
     )
     lines += [f"  {source} --> {target}" for source, target in edges]

@@ -55,9 +55,15 @@ def build(settings: StackSettings) -> Environment:
         if features.azureml
         else None
     )
-    databricks = DatabricksWorkspace(f"{stack}-databricks", settings, foundation, network, subscription_id) if features.databricks else None
+    databricks = (
+        DatabricksWorkspace(f"{stack}-databricks", settings, foundation, network, subscription_id)
+        if features.databricks
+        else None
+    )
     kubernetes = (
-        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id) if features.aks else None
+        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id)
+        if features.aks
+        else None
     )
     access = Access(
         f"{stack}-access",

@@ -233,42 +233,26 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
             status = finding.status
             if finding.waiver is not None:
                 status += f", approved by {finding.waiver.approver}: {finding.waiver.reason}"
-            finding_rows.append(
-                [plan.settings.environment, violation.severity, f"`{violation.rule}`", violation.resource_name, violation.message, status]
-            )
-    lines += (
-        _table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows, markdown=True)
-        if finding_rows
-        else ["None: every resource meets every rule."]
-    )
+            finding_rows.append([plan.settings.environment, violation.severity, f"`{violation.rule}`", violation.resource_name, violation.message, status])
+    lines += _table(["environment", "severity", "rule", "resource", "problem", "status"], finding_rows, markdown=True) if finding_rows else [
+        "None: every resource meets every rule."
+    ]
 
     lines += ["", "### Settings that differ between environments", ""]
     flat = {plan.settings.environment: _flatten(plan.settings.settings.model_dump()) for plan in plans}
     keys = sorted({key for values in flat.values() for key in values})
     different = [key for key in keys if len({json.dumps(flat[environment].get(key), sort_keys=True) for environment in environments}) > 1]
-    lines += (
-        _table(
-            ["setting", *environments],
-            [[f"`{key}`", *(_cell(flat[env].get(key)) for env in environments)] for key in different],
-            markdown=True,
-        )
-        if different
-        else ["None."]
-    )
+    lines += _table(["setting", *environments], [[f"`{key}`", *(_cell(flat[env].get(key)) for env in environments)] for key in different], markdown=True) if different else [
+        "None."
+    ]
 
     lines += ["", "### Role assignments (principal -> role -> scope)", ""]
     for plan in plans:
-        lines += [
-            f"<details><summary>{plan.settings.environment}: {len(plan.role_assignments)} assignments, "
-            f"{len(plan.human_write_assignments)} human write</summary>",
-            "",
-        ]
+        lines += [f"<details><summary>{plan.settings.environment}: {len(plan.role_assignments)} assignments, "
+                  f"{len(plan.human_write_assignments)} human write</summary>", ""]
         lines += _table(
             ["principal", "type", "role", "scope", "access"],
-            [
-                [row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"]
-                for row in plan.role_assignments
-            ],
+            [[row.principal, row.principal_type, row.role, f"{row.scope} ({row.scope_type})", "write" if row.writes else "read"] for row in plan.role_assignments],
             markdown=True,
         )
         lines += ["", "</details>", ""]
@@ -375,9 +359,7 @@ def scaffold_answers(project_file: ProjectFile, environment: str | None = None, 
     request = project_file.request
     if request is None:
         raise RequestError(
-            [
-                f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"
-            ]
+            [f"{source}: request: is required to scaffold (expected display_name, contact_email, owners, and optionally description, cicd, python_version, sample)"]
         )
     features = resolve_environment(project_file, environment, source).features if environment else project_file.features
     if features.databricks and features.azureml:
@@ -536,9 +518,7 @@ def _run(arguments: argparse.Namespace) -> int:
     if arguments.action == "stacks":
         stacks_directory = Path(arguments.stacks_dir) if arguments.stacks_dir else path.resolve().parent.parent
         if not (stacks_directory / "Pulumi.yaml").is_file():
-            raise RequestError(
-                [f"error: {stacks_directory} has no Pulumi.yaml; pass --stacks-dir with the folder of the Pulumi project (infra/)"]
-            )
+            raise RequestError([f"error: {stacks_directory} has no Pulumi.yaml; pass --stacks-dir with the folder of the Pulumi project (infra/)"])
         changes = plan_stack_files(project_file, path, stacks_directory, force=arguments.force)
         write_stack_files(changes)
         for change in changes:

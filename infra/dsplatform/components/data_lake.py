@@ -16,11 +16,10 @@ from dsplatform.naming import STORAGE_CONTAINERS
 def network_rules(settings: StackSettings) -> dict:
     """Deny by default. Public mode lets in the allowlist only; private mode lets in nothing
     but private endpoints (and trusted Azure services, which Databricks and AML need)."""
-    ip_rules = (
-        []
-        if settings.settings.private_networking
-        else [{"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"} for address in settings.settings.allowed_ip_ranges]
-    )
+    ip_rules = [] if settings.settings.private_networking else [
+        {"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"}
+        for address in settings.settings.allowed_ip_ranges
+    ]
     return {"default_action": "Deny", "bypass": "AzureServices", "ip_rules": ip_rules}
 
 

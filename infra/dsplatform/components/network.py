@@ -35,7 +35,9 @@ class Network(pulumi.ComponentResource):
     dns_zones: dict[str, azure_native.privatedns.PrivateZone]
     dns_links: dict[str, azure_native.privatedns.VirtualNetworkLink]
 
-    def __init__(self, name: str, settings: StackSettings, foundation: Foundation, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, settings: StackSettings, foundation: Foundation, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("dsplatform:azure:Network", name, None, opts)
         names = settings.names
         cidrs = settings.settings.network
@@ -143,7 +145,9 @@ class Network(pulumi.ComponentResource):
             resource_group_name=self._resource_group_name,
             location=self._location,
             subnet={"id": self.subnets["private_endpoints"].id},
-            private_link_service_connections=[{"name": endpoint_name, "private_link_service_id": target_id, "group_ids": [group_id]}],
+            private_link_service_connections=[
+                {"name": endpoint_name, "private_link_service_id": target_id, "group_ids": [group_id]}
+            ],
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=parent),
         )
@@ -153,7 +157,9 @@ class Network(pulumi.ComponentResource):
             private_dns_zone_group_name="default",
             private_endpoint_name=endpoint.name,
             resource_group_name=self._resource_group_name,
-            private_dns_zone_configs=[{"name": key.replace("_", "-"), "private_dns_zone_id": self.dns_zones[key].id} for key in zone_keys],
+            private_dns_zone_configs=[
+                {"name": key.replace("_", "-"), "private_dns_zone_id": self.dns_zones[key].id} for key in zone_keys
+            ],
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[self.dns_links[key] for key in zone_keys]),
         )
         return endpoint
