@@ -60,7 +60,7 @@ BATCH_SCORING_PACKAGE_FILES = [
 BATCH_SCORING_TEST_FILES = [
     "__init__.py", "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py",
     "test_end_to_end.py", "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py",
-    "test_settings.py",
+    "test_on_a_cluster.py", "test_settings.py",
 ]  # fmt: skip
 # One Azure ML command component per CLI step (plus the scoring pipeline component).
 BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
@@ -70,7 +70,8 @@ MANY_MODELS_PACKAGE_FILES = [
     "register.py", "score.py", "serve.py", "settings.py", "train.py",
 ]  # fmt: skip
 MANY_MODELS_TEST_FILES = [
-    "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_pipeline.py", "test_serving.py",
+    "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_on_a_cluster.py", "test_pipeline.py",
+    "test_serving.py",
 ]  # fmt: skip
 COMMON_FILES = {
     ".cruft.json", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 
-from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, expected_files
+from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, PACKAGE, expected_files, generated_files
 from dsplatform.template import CHOICES, OPTIONAL_PATHS, first_run_command, paths_to_prune
 
 from conftest import DEFAULTS, generate
@@ -72,3 +72,15 @@ def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert "\nmany-models:" in makefile and (project / "code" / project.name.replace("-", "_") / "many_models").is_dir()
     assert not (project / "code" / project.name.replace("-", "_") / "batch_scoring").exists()
+
+
+def test_one_sample_alone_holds_nothing_of_the_other(tmp_path):
+    """A many-models-only project contains nothing of batch scoring, and the reverse: exactly the expected files."""
+    for sample, other in (("many_models", "batch_scoring"), ("batch_scoring", "many_models")):
+        answers = {"sample": sample, "compute": "both", "cicd": "github"}
+        project = generate(tmp_path / sample, **answers)
+        files = generated_files(project)
+        assert files == expected_files({**DEFAULTS, **answers}), sorted(files ^ expected_files({**DEFAULTS, **answers}))
+        for marker in {other, other.replace("_", "-")}:
+            assert not [path for path in files if marker in path], (sample, sorted(path for path in files if marker in path))
+        assert f"code/{PACKAGE}/{sample}/cli.py" in files and f"tests/{sample}/conftest.py" in files
