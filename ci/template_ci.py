@@ -53,12 +53,12 @@ PACKAGE_FILES = [
     *(f"core/{name}" for name in ("__init__.py", "cli.py", "lake.py", "settings.py", "spark.py", "tracking.py")),
 ]  # fmt: skip
 BATCH_SCORING_PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "azureml_job.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py", "metrics.py",
+    "__init__.py", "__main__.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py", "metrics.py",
     "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "train.py", "validate.py",
     *(f"monitoring/{name}.py" for name in ("__init__", "histograms", "report", "statistics", "step")),
 ]  # fmt: skip
 BATCH_SCORING_TEST_FILES = [
-    "__init__.py", "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py",
+    "__init__.py", "conftest.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py",
     "test_end_to_end.py", "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py",
     "test_on_a_cluster.py", "test_settings.py",
 ]  # fmt: skip
@@ -98,7 +98,6 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("sample", "batch_scoring")}): {
         "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
         "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
-        "notebooks/examples/03_submit_training_job.ipynb",
         *(f"code/{PACKAGE}/batch_scoring/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
         *(f"tests/batch_scoring/{name}" for name in BATCH_SCORING_TEST_FILES),
     },
@@ -106,6 +105,8 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
         "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml", "pipelines/databricks/monitoring.yml",
     },
     frozenset({("sample", "batch_scoring"), ("compute", "azureml")}): {
+        f"code/{PACKAGE}/batch_scoring/azureml_job.py", "tests/batch_scoring/test_azureml_job.py",
+        "notebooks/examples/03_submit_training_job.ipynb",
         *(f".cloud/azureml/components/batch_scoring/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
         ".cloud/azureml/endpoints/batch/endpoint.yml", ".cloud/azureml/endpoints/batch/deployment.yml",
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
@@ -211,7 +212,7 @@ def ensure_project_test_venv(project: Path) -> Path:
     uv = Path(sys.executable).parent / "uv"
     subprocess.run([str(uv), "venv", "--quiet", "--allow-existing", "--python", "3.11", str(PROJECT_TEST_VENV)], check=True)
     subprocess.run(
-        [str(uv), "pip", "install", "--quiet", "--python", str(python), "-r", str(project / "pyproject.toml"), "--extra", "dev"], check=True
+        [str(uv), "pip", "install", "--quiet", "--python", str(python), "-r", str(project / "pyproject.toml"), "--all-extras"], check=True
     )
     stamp.write_text(pins, encoding="utf-8")
     return python

@@ -33,14 +33,18 @@ from dsplatform.vocabulary import (
 PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 
 # Paths (relative to the generated repository) that exist only for some answers.
-# The post-generation hook deletes the ones the answers did not select.
+# The post-generation hook deletes the ones the answers did not select. Each option's
+# README text is a folder of fragments under .readme/, pruned the same way and then
+# assembled into README.md (`assemble_readme`), so the README describes what was generated.
+README_FRAGMENTS = ".readme"
 OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     "cicd": {
-        "azure_devops": (".ado",),
-        "github": (".github",),
+        "azure_devops": (".ado", ".readme/azure_devops"),
+        "github": (".github", ".readme/github"),
     },
     "compute": {
         "databricks": (
+            ".readme/databricks",
             "databricks.yml",
             "pipelines/databricks",
             ".cloud/databricks",
@@ -49,8 +53,13 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/databricks.yml",
         ),
         "azureml": (
+            ".readme/azureml",
             ".cloud/azureml",
             "pipelines/azureml",
+            # Building and submitting an Azure ML job from Python (the batch-scoring sample's).
+            "code/{package}/batch_scoring/azureml_job.py",
+            "tests/batch_scoring/test_azureml_job.py",
+            "notebooks/examples/03_submit_training_job.ipynb",
             ".ado/azureml.yml",
             ".ado/azureml-deploy.yml",
             ".github/workflows/azureml.yml",
@@ -60,6 +69,7 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         # Each sample is one package folder, one tests folder, its docs and its deployment
         # definitions; core/ and the entry point that finds whichever samples remain are shared.
         "batch_scoring": (
+            ".readme/batch_scoring",
             "code/{package}/batch_scoring",
             "tests/batch_scoring",
             "notebooks/examples",
@@ -75,6 +85,7 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/azureml.yml",
         ),
         "many_models": (
+            ".readme/many_models",
             "code/{package}/many_models",
             "tests/many_models",
             "docs/many-models.md",
@@ -194,6 +205,16 @@ def prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
             target.unlink()
             removed.append(relative)
     return removed
+
+
+def assemble_readme(project_dir: Path) -> None:
+    """Write README.md from the fragments pruning kept, ordered by their numbered file names."""
+    folder = project_dir / README_FRAGMENTS
+    if not folder.is_dir():
+        return
+    fragments = sorted(folder.rglob("*.md"), key=lambda path: (path.name, path.as_posix()))
+    (project_dir / "README.md").write_text("".join(path.read_text(encoding="utf-8") for path in fragments), encoding="utf-8")
+    shutil.rmtree(folder)
 
 
 def first_run_command(answers: Mapping[str, object]) -> str:

@@ -187,7 +187,8 @@ def test_azureml_pipelines_use_existing_components_and_declared_inputs():
 def test_the_azureml_environment_pins_what_pyproject_pins():
     for path in files(".cloud/azureml/conda.yml"):
         pip = next(item["pip"] for item in load(path)["dependencies"] if isinstance(item, dict))
-        pinned = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"])
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        pinned = {*project["dependencies"], *project["optional-dependencies"]["azureml"]}
         missing = pinned - set(pip)
         assert not missing, f"conda.yml lacks pyproject pins: {sorted(missing)}"
 

@@ -51,9 +51,9 @@ def test_the_model_directory_is_found_or_named_missing(tmp_path: Path):
 
 def test_the_python_built_training_job_runs_what_the_train_component_runs():
     """azureml_job.py (for notebooks) and components/train.yml (for pipelines) must not drift."""
-    from {{ cookiecutter.__package }}.batch_scoring import azureml_job
-
     for path in files(".cloud/azureml/components/batch_scoring/train.yml"):
+        from {{ cookiecutter.__package }}.batch_scoring import azureml_job
+
         component = load(path)
         module, words = component_command_words(component, path.name)
         component_call = parse_step(words, path.name, module)

@@ -4,7 +4,7 @@ Why build the job in Python rather than keep a job YAML beside the code: the dat
 range, the storage root, the experiment and the model name then come from the typed
 settings, so the job cannot drift from what `python -m {{ cookiecutter.__package }}.batch_scoring train` does
 locally. The object is built without any network call, so tests check it offline and
-`load_job` validates its YAML against the Azure ML schema (see tests/test_azureml_job.py).
+`load_job` validates its YAML against the Azure ML schema (see tests/batch_scoring/test_azureml_job.py).
 
 Inside Azure ML the job runs the very same CLI. Only two things differ from a laptop:
 the storage root (an `abfss://` URI instead of a folder) and MLflow tracking, which
