@@ -82,16 +82,16 @@ def test_all_problems_are_reported_at_once():
 @pytest.mark.parametrize(
     ("cicd", "compute", "pruned"),
     [
-        ("azure_devops", "both", [".github", ".readme/github"]),
-        ("github", "both", [".ado", ".readme/azure_devops"]),
+        ("azure_devops", "both", [".fragments/github", ".github"]),
+        ("github", "both", [".ado", ".fragments/azure_devops"]),
         (
             "github",
             "databricks",
             sorted(
                 [
                     ".ado",
-                    ".readme/azure_devops",
-                    ".readme/azureml",
+                    ".fragments/azure_devops",
+                    ".fragments/azureml",
                     ".cloud/azureml",
                     "pipelines/azureml",
                     "code//batch_scoring/azureml_job.py",
@@ -109,8 +109,8 @@ def test_all_problems_are_reported_at_once():
             sorted(
                 [
                     ".github",
-                    ".readme/github",
-                    ".readme/databricks",
+                    ".fragments/github",
+                    ".fragments/databricks",
                     "databricks.yml",
                     "pipelines/databricks",
                     ".cloud/databricks",
@@ -132,10 +132,10 @@ def test_each_sample_prunes_the_others_files_and_keeps_the_shared_ones():
     many_only = paths_to_prune(answers | {"sample": "many_models"})
     assert "code/sales_forecast/many_models" in batch_only and "tests/many_models" in batch_only
     assert "code/sales_forecast/batch_scoring" in many_only and "tests/batch_scoring" in many_only
-    assert not set(batch_only) & set(many_only) - {".ado", ".readme/azure_devops"}
+    assert not set(batch_only) & set(many_only) - {".ado", ".fragments/azure_devops"}
     shared = {"code/sales_forecast/core", "code/sales_forecast/__main__.py", "tests/conftest.py", "tests/core"}
     assert not shared & set(batch_only + many_only)
-    assert paths_to_prune(answers | {"sample": "both"}) == [".ado", ".readme/azure_devops"]
+    assert paths_to_prune(answers | {"sample": "both"}) == [".ado", ".fragments/azure_devops"]
 
 
 @pytest.mark.parametrize(("text", "folder"), [("Jane.Doe+ml@example.com", "jane.doe.ml"), ("42team@x.io", "u42team"), ("", "analyst")])

@@ -75,12 +75,32 @@ def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
 
 
 def test_one_sample_alone_holds_nothing_of_the_other(tmp_path):
-    """A many-models-only project contains nothing of batch scoring, and the reverse: exactly the expected files."""
-    for sample, other in (("many_models", "batch_scoring"), ("batch_scoring", "many_models")):
-        answers = {"sample": sample, "compute": "both", "cicd": "github"}
+    """A many-models-only project contains nothing of batch scoring, and the reverse: exactly the expected files,
+    and a README and docs index that describe only the sample, compute and CI that were generated."""
+    cases = (
+        ("many_models", "batch_scoring", {"compute": "databricks", "cicd": "github"}, ("Azure ML", "azureml", "batch", ".ado")),
+        ("batch_scoring", "many_models", {"compute": "azureml", "cicd": "azure_devops"}, ("Databricks", "many", ".github")),
+    )
+    for sample, other, platform, absent in cases:
+        answers = {"sample": sample, **platform}
         project = generate(tmp_path / sample, **answers)
         files = generated_files(project)
         assert files == expected_files({**DEFAULTS, **answers}), sorted(files ^ expected_files({**DEFAULTS, **answers}))
         for marker in {other, other.replace("_", "-")}:
             assert not [path for path in files if marker in path], (sample, sorted(path for path in files if marker in path))
         assert f"code/{PACKAGE}/{sample}/cli.py" in files and f"tests/{sample}/conftest.py" in files
+        ci_folder = ".github/" if answers["cicd"] == "github" else ".ado/"
+        for document in ("README.md", "docs/index.md"):
+            text = (project / document).read_text(encoding="utf-8")
+            assert not [word for word in absent if word in text], (sample, document, [word for word in absent if word in text])
+            assert "{{" not in text and "arrives with" not in text, document
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        assert f"| `{ci_folder}` |" in readme, "the layout table names the CI folder that was chosen"
+        assert ("make many-models" in readme) == (sample == "many_models") and ("make pipeline" in readme) == (sample == "batch_scoring")
+
+
+def test_the_readme_of_both_samples_lists_both_quick_starts(tmp_path):
+    readme = (generate(tmp_path) / "README.md").read_text(encoding="utf-8")
+    for command in ("make pipeline", "make many-models", "make serve", "batch-scoring score", "many-models train"):
+        assert command in readme, command
+    assert "Databricks" in readme and "Azure ML" in readme

@@ -34,17 +34,18 @@ PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 
 # Paths (relative to the generated repository) that exist only for some answers.
 # The post-generation hook deletes the ones the answers did not select. Each option's
-# README text is a folder of fragments under .readme/, pruned the same way and then
-# assembled into README.md (`assemble_readme`), so the README describes what was generated.
-README_FRAGMENTS = ".readme"
+# text in the README and the docs is a folder of fragments, .fragments/<option>/<file>/NN-*.md
+# (.fragments/all/ for every project), pruned the same way and then assembled into <file>
+# (`assemble_fragments`), so the README and docs describe what was generated.
+FRAGMENTS = ".fragments"
 OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     "cicd": {
-        "azure_devops": (".ado", ".readme/azure_devops"),
-        "github": (".github", ".readme/github"),
+        "azure_devops": (".ado", ".fragments/azure_devops"),
+        "github": (".github", ".fragments/github"),
     },
     "compute": {
         "databricks": (
-            ".readme/databricks",
+            ".fragments/databricks",
             "databricks.yml",
             "pipelines/databricks",
             ".cloud/databricks",
@@ -53,7 +54,7 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/databricks.yml",
         ),
         "azureml": (
-            ".readme/azureml",
+            ".fragments/azureml",
             ".cloud/azureml",
             "pipelines/azureml",
             # Building and submitting an Azure ML job from Python (the batch-scoring sample's).
@@ -69,7 +70,7 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         # Each sample is one package folder, one tests folder, its docs and its deployment
         # definitions; core/ and the entry point that finds whichever samples remain are shared.
         "batch_scoring": (
-            ".readme/batch_scoring",
+            ".fragments/batch_scoring",
             "code/{package}/batch_scoring",
             "tests/batch_scoring",
             "notebooks/examples",
@@ -85,7 +86,7 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/azureml.yml",
         ),
         "many_models": (
-            ".readme/many_models",
+            ".fragments/many_models",
             "code/{package}/many_models",
             "tests/many_models",
             "docs/many-models.md",
@@ -207,14 +208,21 @@ def prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
     return removed
 
 
-def assemble_readme(project_dir: Path) -> None:
-    """Write README.md from the fragments pruning kept, ordered by their numbered file names."""
-    folder = project_dir / README_FRAGMENTS
+def assemble_fragments(project_dir: Path) -> list[str]:
+    """Write each file that has fragments from the ones pruning kept, ordered by their numbered names."""
+    folder = project_dir / FRAGMENTS
     if not folder.is_dir():
-        return
-    fragments = sorted(folder.rglob("*.md"), key=lambda path: (path.name, path.as_posix()))
-    (project_dir / "README.md").write_text("".join(path.read_text(encoding="utf-8") for path in fragments), encoding="utf-8")
+        return []
+    targets: dict[str, list[Path]] = {}
+    # .fragments/<option>/<target path>/<NN-name>.md; the target folders are named like files (README.md).
+    for fragment in (path for path in folder.rglob("*.md") if path.is_file()):
+        target = fragment.parent.relative_to(folder).as_posix().split("/", 1)[1]
+        targets.setdefault(target, []).append(fragment)
+    for target, fragments in targets.items():
+        fragments.sort(key=lambda path: (path.name, path.as_posix()))
+        (project_dir / target).write_text("".join(path.read_text(encoding="utf-8") for path in fragments), encoding="utf-8")
     shutil.rmtree(folder)
+    return sorted(targets)
 
 
 def first_run_command(answers: Mapping[str, object]) -> str:

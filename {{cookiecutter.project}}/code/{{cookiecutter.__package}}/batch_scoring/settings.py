@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..core.settings import DateRange, RunSettings, SettingsError, parse_timestamp
+from ..core.settings import DateRange, RunSettings, SettingsError, TrackingSettings, parse_timestamp
 from ..core.settings import Strict as _Strict
 
 __all__ = ["DEFAULT_CONFIG", "DateRange", "PipelineConfig", "Settings", "SettingsError", "load_settings", "model_name", "parse_timestamp"]
@@ -138,10 +138,6 @@ class MonitoringSettings(_Strict):
         if self.psi_moderate > self.psi_drift:
             raise ValueError("psi_moderate must not exceed psi_drift")
         return self
-
-
-class TrackingSettings(_Strict):
-    experiment: str = Field(min_length=1)
 
 
 class PipelineConfig(_Strict):

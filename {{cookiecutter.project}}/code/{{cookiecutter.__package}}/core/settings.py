@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class SettingsError(ValueError):
@@ -57,6 +57,12 @@ class Strict(BaseModel):
     """A settings section that rejects unknown keys, so a misspelt setting is an error, not a silent default."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class TrackingSettings(Strict):
+    """The `tracking:` section every sample has: the MLflow experiment its runs go to (core.tracking reads it)."""
+
+    experiment: str = Field(min_length=1)
 
 
 def _format_validation_error(error: ValidationError, source: Path) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ..core.settings import RunSettings, SettingsError
+from ..core.settings import RunSettings, SettingsError, TrackingSettings
 from ..core.settings import Strict as _Strict
 
 DEFAULT_CONFIG = Path(__file__).with_name("many_models.yml")
@@ -63,10 +63,6 @@ class PromotionSettings(_Strict):
 
 class ServingSettings(_Strict):
     cache_max_bytes: int = Field(gt=0)
-
-
-class TrackingSettings(_Strict):
-    experiment: str = Field(min_length=1)
 
 
 class ManyModelsConfig(_Strict):
