@@ -20,7 +20,7 @@ def test_online_deployments_use_the_scoring_script():
     for path in files(".cloud/azureml/endpoints/online/*/deployment.yml"):
         configuration = load(path)["code_configuration"]
         script = path.parent / configuration["code"] / configuration["scoring_script"]
-        assert script.resolve() == (ROOT / "code" / PACKAGE / "online_scoring.py").resolve(), path
+        assert script.resolve() == (ROOT / "code" / PACKAGE / "batch_scoring" / "online_scoring.py").resolve(), path
     assert callable(online_scoring.init) and callable(online_scoring.run)
 
 
