@@ -50,7 +50,7 @@ PACKAGE = "predictive_maintenance"
 # Kept whatever the sample: the entry point that finds the samples, and what they stand on.
 PACKAGE_FILES = [
     "__init__.py", "__main__.py",
-    *(f"core/{name}" for name in ("__init__.py", "cli.py", "lake.py", "settings.py", "spark.py", "tracking.py")),
+    *(f"core/{name}" for name in ("__init__.py", "cli.py", "lake.py", "progress.py", "settings.py", "spark.py", "tracking.py")),
 ]  # fmt: skip
 BATCH_SCORING_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py", "metrics.py",
@@ -78,7 +78,7 @@ COMMON_FILES = {
     ".cloud/README.md", "pipelines/README.md",
     "docs/index.md", "docs/local.md", "docs/deployment.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
-    "tests/conftest.py", "tests/test_job_definitions.py", "tests/core/__init__.py", "tests/core/test_cli.py",
+    "tests/conftest.py", "tests/test_job_definitions.py", "tests/core/__init__.py", "tests/core/test_cli.py", "tests/core/test_progress.py",
     *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
 }  # fmt: skip
 # Files that exist when every condition holds. A condition is (answer, option); for

@@ -137,9 +137,15 @@ def run_on_cluster(sample: str, size: str, mlflow_uri: str, folder: Path, enviro
     command = [sys.executable, "-m", "{{ cookiecutter.__package }}", sample, "run-all", "--size", size]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, check=False)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    logs = [path for path in events.iterdir() if path.is_file()]
-    assert len(logs) == 1, f"one Spark application per sample, found {len(logs)}"
-    return [json.loads(line) for line in logs[0].read_text(encoding="utf-8").splitlines() if line.strip()]
+    applications = [
+        [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for path in events.iterdir()
+        if path.is_file()
+    ]
+    # Only the pipeline's own application counts (a first start may also run a local one that fetches jars).
+    on_cluster = [events for events in applications if spark_master(events) == CLUSTER_MASTER]
+    assert len(on_cluster) == 1, f"one Spark application on the cluster per sample, found {len(on_cluster)}"
+    return on_cluster[0]
 
 
 def executors_that_ran_tasks(events: list[dict]) -> set[str]:

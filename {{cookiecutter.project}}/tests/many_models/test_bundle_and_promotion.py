@@ -110,3 +110,12 @@ def test_the_accelerators_one_model_per_series_way_finds_the_same_model(tiny_fit
     assert found.predict(features)[0] == pytest.approx(pickle.loads(models[key]).predict(features)[0])
     with pytest.raises(LookupError):
         find_per_series(settings.model_name, (999, "dominicks"))
+
+
+def test_the_experiment_opens_on_model_training_in_the_mlflow_ui(settings):
+    import mlflow
+
+    from {{ cookiecutter.__package }}.tracking import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
+
+    experiment = mlflow.get_experiment_by_name(settings.config.tracking.experiment)
+    assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND == "custom_model_development"

@@ -121,3 +121,32 @@ def test_load_reports_latency_and_eviction_holds_the_memory_bound(server, tiny_f
     assert cache["hits"] >= 150 - 3, "the hot series stay cached"
     assert metrics["latency"]["count"] >= len(cold) + len(warm)
     assert np.percentile(warm, 99) < 250 and np.percentile(cold, 99) < 500, "bounds loose enough for a busy CI machine"
+
+
+def test_docs_are_served_offline_with_a_realistic_example(server):
+    docs = server.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower() and "/static-offline-docs/swagger-ui-bundle.js" in docs.text
+    assert server.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+    schemas = server.get("/openapi.json").json()["components"]["schemas"]
+    example = schemas["PredictRequest"]["examples"][0]
+    assert server.post("/predict", json=example).status_code in (200, 404)  # a valid body; the tiny bundle may lack store 2
+    assert schemas["PredictResponse"]["examples"][0]["forecasts"]
+
+
+def test_a_service_without_a_model_says_so_and_names_the_fix():
+    from fastapi.testclient import TestClient
+
+    from {{ cookiecutter.__package }}.many_models.serve import create_app
+
+    def no_registered_model():
+        raise LookupError("Registered model 'demo_many_models' has no alias 'champion'")
+
+    with TestClient(create_app(no_registered_model, CACHE_MAX_BYTES)) as client:
+        deadline = time.monotonic() + 10
+        while (ready := client.get("/ready").json())["status"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready["status"] == "failed" and "make many-models" in ready["fix"]
+        answer = client.post("/predict", json={"rows": [_row(1, "tropicana")]})
+        assert answer.status_code == 503
+        assert "no alias 'champion'" in answer.json()["detail"] and "make many-models" in answer.json()["detail"]

@@ -166,7 +166,7 @@ def run(arguments: argparse.Namespace) -> int:
         elif arguments.step == "run-all":
             timing = pipeline.run_all(spark, settings, regenerate=arguments.regenerate)
             print("\n" + pipeline.summary(spark, settings))
-            print("\nStep times: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timing.seconds.items()))
+            print("\n" + timing.line())
         elif arguments.step == "summary":
             print(pipeline.summary(spark, settings))
     except MissingTableError as error:

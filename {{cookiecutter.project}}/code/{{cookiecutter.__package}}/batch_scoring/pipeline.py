@@ -6,14 +6,11 @@ range that settings assign to it, followed by a summary a person can act on.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from mlflow.tracking import MlflowClient
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from ..core.progress import StepTimer
 from ..core.tracking import CHAMPION, configure_tracking, version_by_alias
 from . import data_product, features, ingest, score, train, validate
 from .lake import TABLES, Lake
@@ -21,21 +18,9 @@ from .monitoring import step as monitoring
 from .settings import DateRange, Settings, model_name
 
 
-@dataclass
-class StepTiming:
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def run(self, name: str, step: Callable[[], object]) -> object:
-        started = time.perf_counter()
-        result = step()
-        self.seconds[name] = time.perf_counter() - started
-        print(f"[{name}] done in {self.seconds[name]:.1f} s", flush=True)
-        return result
-
-
-def run_all(spark: SparkSession, settings: Settings, *, regenerate: bool = False) -> StepTiming:
+def run_all(spark: SparkSession, settings: Settings, *, regenerate: bool = False) -> StepTimer:
     ranges = settings.ranges()
-    timing = StepTiming()
+    timing = StepTimer()
     lake = Lake(settings.data_root)
     if regenerate or not lake.landing_exists(spark, "telemetry"):
         timing.run("generate", lambda: data_product.generate(spark, settings))

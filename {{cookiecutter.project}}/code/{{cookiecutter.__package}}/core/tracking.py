@@ -23,6 +23,13 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 
 
+# MLflow 3's UI opens an experiment in its GenAI view (traces) unless the experiment says it
+# holds model training; this tag makes it open on the runs and models. The value is the UI's
+# own `ExperimentKind.CUSTOM_MODEL_DEVELOPMENT` (mlflow/server/js, experiment-kind utilities).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+
+
 def local_tracking_uri(settings: RunSettings) -> str:
     return f"sqlite:///{(settings.state_dir / 'mlflow.db').resolve()}"
 
@@ -37,7 +44,9 @@ def configure_tracking(settings: RunSettings) -> str:
     if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
         # Keep artifacts beside the database, not in ./mlruns of whatever folder we run from.
         mlflow.create_experiment(experiment, artifact_location=(settings.state_dir / "mlartifacts").resolve().as_uri())
-    mlflow.set_experiment(experiment)
+    found = mlflow.set_experiment(experiment)
+    if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
     return uri
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 from collections.abc import Sequence
 from datetime import date
 
 from ..core.cli import EXIT_VALIDATION_FAILED, quiet_libraries, run_step
+from ..core.progress import StepTimer
 from ..core.settings import SettingsError, parse_timestamp
 from .settings import ManyModelsSettings, load_many_models_settings
 
@@ -116,22 +116,15 @@ def run(arguments: argparse.Namespace) -> int:
             )
         elif arguments.step == "run-all":
             lake = data_product.ManyModelsLake(settings.data_root)
-            timings: dict[str, float] = {}
-
-            def timed(name, step):
-                started = time.perf_counter()
-                outcome = step()
-                timings[name] = time.perf_counter() - started
-                return outcome
-
+            timer = StepTimer()
             if arguments.regenerate or not lake.exists(spark, "sales"):
-                timed("generate", lambda: data_product.generate(spark, settings))
-            print(_training_line(timed("train", lambda: train.train(spark, settings))))
-            print(timed("promote", lambda: promote.promote(settings)).text())
-            scored = timed("score", lambda: score.score(spark, settings))
+                timer.run("generate", lambda: data_product.generate(spark, settings))
+            print(_training_line(timer.run("train", lambda: train.train(spark, settings))))
+            print(timer.run("promote", lambda: promote.promote(settings)).text())
+            scored = timer.run("score", lambda: score.score(spark, settings))
             print(f"scored {scored.rows:,} series-weeks with version {scored.model_version}")
             print("\n" + summary(spark, settings))
-            print("Step times: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items()))
+            print(timer.line())
         elif arguments.step == "summary":
             print(summary(spark, settings))
     except MissingTableError as error:

@@ -28,12 +28,19 @@ from typing import Literal
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Response
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 
 from .bundle import BundleReader, SeriesKey, UnknownSeries
 from .features import request_features
 
 LATENCY_WINDOW = 10_000
+# What fixes a service with no model: train and register the champion bundle.
+NO_MODEL_FIX = "run 'make many-models' to train and register the champion bundle, then restart the service"
+# A realistic request and response, shown in /docs and the OpenAPI schema.
+EXAMPLE_ROW = {"store": 2, "brand": "dominicks", "week_starting": "1992-10-08", "price": 2.39, "advert": 1,
+               "recent_quantities": [10240.0, 9856.0, 11520.0, 10880.0]}  # fmt: skip
+EXAMPLE_FORECAST = {"store": 2, "brand": "dominicks", "week_starting": "1992-10-08", "quantity": 10612.4, "series_status": "champion"}
 
 
 def estimated_bytes(model: object, payload: bytes) -> int:
@@ -91,7 +98,7 @@ class SeriesWeek(BaseModel):
 
 
 class PredictRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rows": [EXAMPLE_ROW]}]})
 
     rows: list[SeriesWeek] = Field(min_length=1, max_length=1_000)
 
@@ -105,6 +112,8 @@ class Forecast(BaseModel):
 
 
 class PredictResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"model": "models:/many_models@champion", "forecasts": [EXAMPLE_FORECAST]}]})
+
     model: str
     forecasts: list[Forecast]
 
@@ -143,7 +152,9 @@ def create_app(open_bundle: Callable[[], tuple[BundleReader, str]], cache_max_by
         if state.reader:
             state.reader.close()
 
-    app = FastAPI(title="Many-models forecasts", lifespan=lifespan)
+    # Swagger UI and ReDoc assets are served by the app itself: FastAPI's defaults load them
+    # from a CDN, which leaves /docs blank offline or behind a proxy.
+    app = FastAPIOffline(title="Many-models forecasts", lifespan=lifespan)
     app.state.serving = state
 
     @app.get("/health")
@@ -154,7 +165,9 @@ def create_app(open_bundle: Callable[[], tuple[BundleReader, str]], cache_max_by
     def ready(response: Response) -> dict[str, object]:
         if state.reader is None:
             response.status_code = 503
-            return {"status": "failed" if state.error else "loading", "error": state.error}
+            if state.error:
+                return {"status": "failed", "error": state.error, "fix": NO_MODEL_FIX}
+            return {"status": "loading", "error": None}
         return {"status": "ready", "model": state.model, "series": len(state.reader)}
 
     @app.get("/metrics")
@@ -167,6 +180,8 @@ def create_app(open_bundle: Callable[[], tuple[BundleReader, str]], cache_max_by
         state.requests += 1
         reader = state.reader
         if reader is None:
+            if state.error:
+                raise HTTPException(status_code=503, detail=f"no model to serve ({state.error}); {NO_MODEL_FIX}")
             raise HTTPException(status_code=503, detail="the model bundle is still loading; retry when /ready answers 200")
         lags = int(reader.metadata["lags"])
         forecasts = []
