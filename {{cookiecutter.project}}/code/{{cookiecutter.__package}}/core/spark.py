@@ -35,7 +35,7 @@ appender.console.type = Console
 appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
-{% raw %}appender.console.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex{% endraw %}
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n%ex
 logger.org.name = org
 logger.org.level = {level}
 logger.io.name = io
@@ -62,7 +62,8 @@ def resolved_delta_jars() -> list[str]:
 
 def _log4j_options(state: Path) -> str:
     config = state / "log4j2.properties"
-    config.write_text(LOG4J_TEMPLATE.format(level=os.environ.get("SPARK_LOG_LEVEL", "ERROR").lower()), encoding="utf-8")
+    # str.replace, not str.format: log4j's own pattern syntax uses braces too.
+    config.write_text(LOG4J_TEMPLATE.replace("{level}", os.environ.get("SPARK_LOG_LEVEL", "ERROR").lower()), encoding="utf-8")
     return f"-Dlog4j2.configurationFile={config.as_uri()}"
 
 
