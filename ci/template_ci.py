@@ -54,7 +54,7 @@ PACKAGE_FILES = [
 ]  # fmt: skip
 BATCH_SCORING_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py", "metrics.py",
-    "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "train.py", "validate.py",
+    "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "targets.mk", "train.py", "validate.py",
     *(f"monitoring/{name}.py" for name in ("__init__", "histograms", "report", "statistics", "step")),
 ]  # fmt: skip
 BATCH_SCORING_TEST_FILES = [
@@ -67,7 +67,7 @@ BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote"
 MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
 MANY_MODELS_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "many_models.yml", "promote.py",
-    "register.py", "score.py", "serve.py", "settings.py", "train.py",
+    "register.py", "score.py", "serve.py", "settings.py", "targets.mk", "train.py",
 ]  # fmt: skip
 MANY_MODELS_TEST_FILES = [
     "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_on_a_cluster.py", "test_pipeline.py",

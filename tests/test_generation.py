@@ -69,9 +69,14 @@ def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
     for sample, target in (("both", "pipeline"), ("batch_scoring", "pipeline"), ("many_models", "many-models")):
         assert first_run_command({"sample": sample}) == f"make {target}"
     project = generate(tmp_path, sample="many_models")
-    makefile = (project / "Makefile").read_text(encoding="utf-8")
-    assert "\nmany-models:" in makefile and (project / "code" / project.name.replace("-", "_") / "many_models").is_dir()
-    assert not (project / "code" / project.name.replace("-", "_") / "batch_scoring").exists()
+    package = project / "code" / project.name.replace("-", "_")
+    assert "\nmany-models:" in (package / "many_models" / "targets.mk").read_text(encoding="utf-8")
+    assert "\npipeline:" not in (project / "Makefile").read_text(encoding="utf-8")
+    assert not (package / "batch_scoring").exists()
+    targets = subprocess.run(["make", "-C", str(project), "-pn"], capture_output=True, text=True, check=False).stdout
+    assert "\nmany-models:" in targets and "\nserve:" in targets and "\npipeline:" not in targets, (
+        "make knows only the present sample's targets"
+    )
 
 
 def test_one_sample_alone_holds_nothing_of_the_other(tmp_path):

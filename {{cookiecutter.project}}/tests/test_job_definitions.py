@@ -194,7 +194,8 @@ def test_the_azureml_environment_pins_what_pyproject_pins():
 
 
 def test_ci_files_name_existing_files_and_make_targets():
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    # The Makefile and each present sample's targets.mk, which it includes.
+    makefile = "\n".join(path.read_text(encoding="utf-8") for path in [ROOT / "Makefile", *ROOT.glob("code/*/*/targets.mk")])
     for path in [*files(".ado/*.yml"), *files(".github/workflows/*.yml"), *files("pipelines/*/*.sh")]:
         text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#"))
         where = path.relative_to(ROOT).as_posix()

@@ -1,0 +1,10 @@
+# The many-models sample's make targets (included by the Makefile while this folder exists).
+.PHONY: many-models serve
+
+# Generate, train, promote, score, then a summary.
+many-models: $(STAMP)
+	$(BIN)/python -m {{ cookiecutter.__package }}.many_models run-all --size $(SIZE)
+
+# Serve the many-models champion on http://127.0.0.1:$(SERVE_PORT) (POST /predict, GET /ready, /metrics, /docs).
+serve: $(STAMP)
+	$(BIN)/python -m {{ cookiecutter.__package }}.many_models serve --size $(SIZE) --port $(SERVE_PORT)
