@@ -127,7 +127,18 @@ def run_on_cluster(sample: str, size: str, mlflow_uri: str, folder: Path, enviro
         os.environ,
         SPARK_MASTER=CLUSTER_MASTER,
         SPARK_DRIVER_MEMORY="1g",
-        PYSPARK_SUBMIT_ARGS=f"--conf spark.eventLog.enabled=true --conf spark.eventLog.dir={events.as_uri()} pyspark-shell",
+        # One plain JSON-lines file per application: Spark 4 otherwise compresses the log (zstd)
+        # and rolls it into a folder.
+        PYSPARK_SUBMIT_ARGS=" ".join(
+            f"--conf {name}={value}"
+            for name, value in {
+                "spark.eventLog.enabled": "true",
+                "spark.eventLog.dir": events.as_uri(),
+                "spark.eventLog.compress": "false",
+                "spark.eventLog.rolling.enabled": "false",
+            }.items()
+        )
+        + " pyspark-shell",
         MLFLOW_TRACKING_URI=mlflow_uri,
         DATA_ROOT=str(folder / "lake"),
         PIPELINE_STATE_DIR=str(folder / "state"),
@@ -143,7 +154,7 @@ def run_on_cluster(sample: str, size: str, mlflow_uri: str, folder: Path, enviro
         if path.is_file()
     ]
     # Only the pipeline's own application counts (a first start may also run a local one that fetches jars).
-    on_cluster = [events for events in applications if spark_master(events) == CLUSTER_MASTER]
+    on_cluster = [log for log in applications if spark_master(log) == CLUSTER_MASTER]
     assert len(on_cluster) == 1, f"one Spark application on the cluster per sample, found {len(on_cluster)}"
     return on_cluster[0]
 
@@ -154,5 +165,5 @@ def executors_that_ran_tasks(events: list[dict]) -> set[str]:
 
 
 def spark_master(events: list[dict]) -> str:
-    environment = next(event for event in events if event.get("Event") == "SparkListenerEnvironmentUpdate")
-    return dict(environment["Spark Properties"]).get("spark.master", "")
+    environment = next((event for event in events if event.get("Event") == "SparkListenerEnvironmentUpdate"), None)
+    return dict(environment["Spark Properties"]).get("spark.master", "") if environment else ""
