@@ -115,7 +115,7 @@ def test_the_accelerators_one_model_per_series_way_finds_the_same_model(tiny_fit
 def test_the_experiment_opens_on_model_training_in_the_mlflow_ui(settings):
     import mlflow
 
-    from {{ cookiecutter.__package }}.tracking import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
+    from {{ cookiecutter.__package }}.core.tracking import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
 
     experiment = mlflow.get_experiment_by_name(settings.config.tracking.experiment)
     assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND == "custom_model_development"
