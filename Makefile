@@ -73,7 +73,7 @@ demo: $(STAMP) $(PYSPARK_WHEEL)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
 	project=$$(ls -d $(DEMO_DIR)/*/) && \
 	$(MAKE) --no-print-directory -C $$project setup PYTHON=$(PYTHON) && \
-	if [ -e $$project/code/*/train.py ]; then $(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE); fi && \
+	if [ -d $$project/code/*/batch_scoring ]; then $(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE); fi && \
 	if [ -d $$project/code/*/many_models ]; then echo "" && echo "== Many-models sample ==" && \
 	$(MAKE) --no-print-directory -C $$project many-models SIZE=$(DEMO_MANY_MODELS_SIZE); fi && \
 	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make serve' serves the many-models champion, 'make test' runs its tests)"

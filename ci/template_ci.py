@@ -34,14 +34,7 @@ sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from ci.scanners import scan  # noqa: E402
 from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
-from dsplatform.template import (  # noqa: E402
-    BATCH_SCORING_COMPONENTS,
-    CHOICES,
-    COMPUTE_PARTS,
-    MANY_MODELS_COMPONENTS,
-    OPTIONAL_PATHS,
-    SAMPLE_PARTS,
-)
+from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS, SAMPLE_PARTS  # noqa: E402
 
 DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 # The answers that change which files exist, each with every allowed value. A new answer
@@ -56,30 +49,38 @@ PAIR_ANSWERS = ("cicd", "compute", "python_version")
 PROJECT_TEST_VENV = REPO_ROOT / "build" / "generated-venv"
 
 PACKAGE = "predictive_maintenance"
-# Kept whatever the sample: the CLI, settings and the Spark, lake and MLflow helpers.
-PACKAGE_FILES = ["__init__.py", "__main__.py", "cli.py", "lake.py", "pipeline.yml", "progress.py", "settings.py", "spark.py", "tracking.py"]
+# Kept whatever the sample: the entry point that finds the samples, and what they stand on.
+PACKAGE_FILES = [
+    "__init__.py", "__main__.py",
+    *(f"core/{name}" for name in ("__init__.py", "cli.py", "lake.py", "progress.py", "settings.py", "spark.py", "tracking.py")),
+]  # fmt: skip
 BATCH_SCORING_PACKAGE_FILES = [
-    "azureml_job.py", "data_product.py", "features.py", "ingest.py", "metrics.py", "monitor.py", "online_scoring.py",
-    "pipeline.py", "score.py", "train.py", "validate.py",
+    "__init__.py", "__main__.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py", "metrics.py",
+    "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "targets.mk", "train.py", "validate.py",
+    *(f"monitoring/{name}.py" for name in ("__init__", "histograms", "report", "statistics", "step")),
 ]  # fmt: skip
 BATCH_SCORING_TEST_FILES = [
-    "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py", "test_end_to_end.py",
-    "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py", "test_settings.py",
+    "__init__.py", "conftest.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py",
+    "test_end_to_end.py", "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py",
+    "test_on_a_cluster.py", "test_settings.py",
 ]  # fmt: skip
+# One Azure ML command component per CLI step (plus the scoring pipeline component).
+BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
+MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
 MANY_MODELS_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "manifest.py", "many_models.yml", "promote.py",
-    "register.py", "score.py", "serve.py", "settings.py", "train.py",
+    "register.py", "score.py", "serve.py", "settings.py", "targets.mk", "train.py",
 ]  # fmt: skip
 MANY_MODELS_TEST_FILES = [
-    "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_pipeline.py", "test_serving.py",
+    "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_on_a_cluster.py", "test_pipeline.py",
+    "test_serving.py",
 ]  # fmt: skip
 COMMON_FILES = {
     ".cruft.json", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",
     ".cloud/README.md", "pipelines/README.md",
     "docs/index.md", "docs/local.md", "docs/deployment.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
-    "tests/test_job_definitions.py",
-    "tests/test_progress.py",
+    "tests/conftest.py", "tests/test_job_definitions.py", "tests/core/__init__.py", "tests/core/test_cli.py", "tests/core/test_progress.py",
     *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
 }  # fmt: skip
 # Files that exist when every condition holds. A condition is (answer, option); for
@@ -99,15 +100,16 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("sample", "batch_scoring")}): {
         "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
         "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
-        "notebooks/examples/03_submit_training_job.ipynb",
-        *(f"code/{PACKAGE}/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
-        *(f"tests/{name}" for name in BATCH_SCORING_TEST_FILES),
+        *(f"code/{PACKAGE}/batch_scoring/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
+        *(f"tests/batch_scoring/{name}" for name in BATCH_SCORING_TEST_FILES),
     },
     frozenset({("sample", "batch_scoring"), ("compute", "databricks")}): {
         "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml", "pipelines/databricks/monitoring.yml",
     },
     frozenset({("sample", "batch_scoring"), ("compute", "azureml")}): {
-        *(f".cloud/azureml/components/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
+        f"code/{PACKAGE}/batch_scoring/azureml_job.py", "tests/batch_scoring/test_azureml_job.py",
+        "notebooks/examples/03_submit_training_job.ipynb",
+        *(f".cloud/azureml/components/batch_scoring/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
         ".cloud/azureml/endpoints/batch/endpoint.yml", ".cloud/azureml/endpoints/batch/deployment.yml",
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
         ".cloud/azureml/endpoints/online/kubernetes/endpoint.yml", ".cloud/azureml/endpoints/online/kubernetes/deployment.yml",
@@ -129,7 +131,7 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("sample", "many_models"), ("compute", "azureml")}): {
         ".cloud/azureml/endpoints/many-models/endpoint.yml", ".cloud/azureml/endpoints/many-models/deployment.yml",
         "pipelines/azureml/many_models.yml",
-        *(f".cloud/azureml/components/many_models_{step}.yml" for step in MANY_MODELS_COMPONENTS),
+        *(f".cloud/azureml/components/many_models/{step}.yml" for step in MANY_MODELS_COMPONENTS),
     },
 }  # fmt: skip
 
@@ -212,7 +214,7 @@ def ensure_project_test_venv(project: Path) -> Path:
     uv = Path(sys.executable).parent / "uv"
     subprocess.run([str(uv), "venv", "--quiet", "--allow-existing", "--python", "3.11", str(PROJECT_TEST_VENV)], check=True)
     subprocess.run(
-        [str(uv), "pip", "install", "--quiet", "--python", str(python), "-r", str(project / "pyproject.toml"), "--extra", "dev"], check=True
+        [str(uv), "pip", "install", "--quiet", "--python", str(python), "-r", str(project / "pyproject.toml"), "--all-extras"], check=True
     )
     stamp.write_text(pins, encoding="utf-8")
     return python

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
-from dsplatform.template import create_notebook_folders, first_run_command, initialise_git, prune
+from dsplatform.template import assemble_fragments, create_notebook_folders, first_run_command, initialise_git, prune
 from dsplatform.template_update import record_template_source
 from dsplatform.vocabulary import next_step
 
@@ -19,6 +19,7 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 project_dir = Path.cwd()
 
 prune(project_dir, ANSWERS)
+assemble_fragments(project_dir)
 create_notebook_folders(project_dir, ANSWERS)
 record_template_source(project_dir, ANSWERS)
 git_status = initialise_git(project_dir, ANSWERS)

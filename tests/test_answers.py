@@ -91,16 +91,21 @@ def test_all_problems_are_reported_at_once():
 @pytest.mark.parametrize(
     ("cicd", "compute", "pruned"),
     [
-        ("azure_devops", "both", [".github"]),
-        ("github", "both", [".ado"]),
+        ("azure_devops", "both", [".fragments/github", ".github"]),
+        ("github", "both", [".ado", ".fragments/azure_devops"]),
         (
             "github",
             "databricks",
             sorted(
                 [
                     ".ado",
+                    ".fragments/azure_devops",
+                    ".fragments/azureml",
                     ".cloud/azureml",
                     "pipelines/azureml",
+                    "code//batch_scoring/azureml_job.py",
+                    "tests/batch_scoring/test_azureml_job.py",
+                    "notebooks/examples/03_submit_training_job.ipynb",
                     ".ado/azureml.yml",
                     ".ado/azureml-deploy.yml",
                     ".github/workflows/azureml.yml",
@@ -113,6 +118,8 @@ def test_all_problems_are_reported_at_once():
             sorted(
                 [
                     ".github",
+                    ".fragments/github",
+                    ".fragments/databricks",
                     "databricks.yml",
                     "pipelines/databricks",
                     ".cloud/databricks",
@@ -133,11 +140,11 @@ def test_each_sample_prunes_the_others_files_and_keeps_the_shared_ones():
     batch_only = paths_to_prune(answers | {"sample": "batch_scoring"})
     many_only = paths_to_prune(answers | {"sample": "many_models"})
     assert "code/sales_forecast/many_models" in batch_only and "tests/many_models" in batch_only
-    assert "code/sales_forecast/train.py" in many_only and "tests/conftest.py" in many_only
-    assert not set(batch_only) & set(many_only) - {".ado"}
-    shared = {f"code/sales_forecast/{name}.py" for name in ("cli", "settings", "spark", "lake", "tracking")}
+    assert "code/sales_forecast/batch_scoring" in many_only and "tests/batch_scoring" in many_only
+    assert not set(batch_only) & set(many_only) - {".ado", ".fragments/azure_devops"}
+    shared = {"code/sales_forecast/core", "code/sales_forecast/__main__.py", "tests/conftest.py", "tests/core"}
     assert not shared & set(batch_only + many_only)
-    assert paths_to_prune(answers | {"sample": "both"}) == [".ado"]
+    assert paths_to_prune(answers | {"sample": "both"}) == [".ado", ".fragments/azure_devops"]
 
 
 @pytest.mark.parametrize(

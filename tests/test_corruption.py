@@ -82,10 +82,10 @@ CORRUPTIONS = {
         "databricks.yml", lambda bundle: bundle["targets"]["prod"].update(default="maybe")
     )),
     "azureml component": ("azureml", "azure_devops", _rewrite_yaml(
-        ".cloud/azureml/components/train.yml", lambda component: _rename_key(component, "command", "comand")
+        ".cloud/azureml/components/batch_scoring/train.yml", lambda component: _rename_key(component, "command", "comand")
     )),
     "azureml pipeline": ("azureml", "azure_devops", _rewrite_yaml(
-        "pipelines/azureml/training.yml", lambda pipeline: pipeline["jobs"]["train"].update(component="../../.cloud/azureml/components/missing.yml")
+        "pipelines/azureml/training.yml", lambda pipeline: pipeline["jobs"]["train"].update(component="../../.cloud/azureml/components/batch_scoring/missing.yml")
     )),
     "azureml online endpoint": ("azureml", "azure_devops", _rewrite_yaml(
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", lambda endpoint: endpoint.update(auth_mode="password")
@@ -103,7 +103,7 @@ CORRUPTIONS = {
         ".cloud/azureml/compute/cpu-cluster.yml", lambda compute: compute.update(min_instances="none")
     )),
     "azureml file without $schema": ("azureml", "azure_devops", _rewrite_yaml(
-        ".cloud/azureml/components/score.yml", lambda component: component.pop("$schema")
+        ".cloud/azureml/components/batch_scoring/score.yml", lambda component: component.pop("$schema")
     )),
     "azure devops pipeline": ("azure-pipelines", "azure_devops", _rewrite_yaml(
         ".ado/pr.yml", lambda pipeline: pipeline["steps"].append({"scrpt": "make lint"})
@@ -113,7 +113,7 @@ CORRUPTIONS = {
     )),
     "notebook with outputs": ("notebook", "azure_devops", _add_outputs),
     "invalid notebook": ("notebook", "azure_devops", _break_notebook),
-    "python (ruff)": ("python", "azure_devops", _append("code/predictive_maintenance/score.py", "\nimport os\n")),
+    "python (ruff)": ("python", "azure_devops", _append("code/predictive_maintenance/batch_scoring/score.py", "\nimport os\n")),
     "leftover jinja": ("other", "azure_devops", _append("README.md", "\nOwner: {{ cookiecutter.owner }}\n")),
     "plain yaml": ("yaml", "azure_devops", _append(".cloud/azureml/conda.yml", "\n  - [unclosed\n")),
     "kubernetes manifest": ("kubernetes", "azure_devops", _append(".cloud/kubernetes/many-models-serving.yml", "\n---\nkind: Service\n")),

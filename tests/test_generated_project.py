@@ -51,3 +51,17 @@ def test_generated_project_passes_its_own_make_test(tmp_path, answers):
     assert (project / ".venv" / "bin" / "python").exists(), "the project made its own virtualenv"
     lint = run_make(project, "lint")
     assert lint.returncode == 0, (lint.stdout + lint.stderr)[-3000:]
+    if answers is not UNUSUAL_ANSWERS:
+        # Once per run, for the project with both samples: each sample's tiny pipeline on a
+        # `local-cluster` master (executor JVMs of their own) against an `mlflow server` over
+        # HTTP; the tests assert the models registered on that server.
+        cluster = subprocess.run(
+            [str(project / ".venv" / "bin" / "python"), "-m", "pytest", "-m", "cluster", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=2400,
+            check=False,
+        )
+        tail = (cluster.stdout + cluster.stderr)[-6000:]
+        assert cluster.returncode == 0 and "2 passed" in cluster.stdout, tail

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 
-from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, expected_files
+from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, PACKAGE, expected_files, generated_files
 from dsplatform.template import CHOICES, OPTIONAL_PATHS, first_run_command, paths_to_prune
 
 from conftest import DEFAULTS, generate
@@ -53,14 +53,15 @@ def test_answers_reach_the_files(tmp_path):
         compute="azureml",
     )
     assert project.name == "prevision-des-ventes-ete"
-    assert (project / "code" / "prevision_des_ventes_ete" / "cli.py").exists()
+    assert (project / "code" / "prevision_des_ventes_ete" / "core" / "cli.py").exists()
     assert {path.name for path in (project / "notebooks").iterdir()} >= {"alice", "bob.smith", "examples"}
     assert "Prévision des ventes — Été" in (project / "README.md").read_text(encoding="utf-8")
     assert 'name = "prevision-des-ventes-ete"' in (project / "pyproject.toml").read_text(encoding="utf-8")
     # Azure names come from the naming module, as infra creates them.
     deploy = (project / "pipelines" / "azureml" / "deploy.sh").read_text(encoding="utf-8")
     assert 'workspace="mlw-prevision-des-ventes-ete-prd"' in deploy
-    assert "python -m prevision_des_ventes_ete train" in (project / ".cloud" / "azureml" / "components" / "train.yml").read_text()
+    train_component = project / ".cloud" / "azureml" / "components" / "batch_scoring" / "train.yml"
+    assert "python -m prevision_des_ventes_ete.batch_scoring train" in train_component.read_text()
 
 
 def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
@@ -68,6 +69,43 @@ def test_the_hook_names_a_make_target_that_runs_the_generated_sample(tmp_path):
     for sample, target in (("both", "pipeline"), ("batch_scoring", "pipeline"), ("many_models", "many-models")):
         assert first_run_command({"sample": sample}) == f"make {target}"
     project = generate(tmp_path, sample="many_models")
-    makefile = (project / "Makefile").read_text(encoding="utf-8")
-    assert "\nmany-models:" in makefile and (project / "code" / project.name.replace("-", "_") / "many_models").is_dir()
-    assert not (project / "code" / project.name.replace("-", "_") / "pipeline.py").exists()
+    package = project / "code" / project.name.replace("-", "_")
+    assert "\nmany-models:" in (package / "many_models" / "targets.mk").read_text(encoding="utf-8")
+    assert "\npipeline:" not in (project / "Makefile").read_text(encoding="utf-8")
+    assert not (package / "batch_scoring").exists()
+    targets = subprocess.run(["make", "-C", str(project), "-pn"], capture_output=True, text=True, check=False).stdout
+    assert "\nmany-models:" in targets and "\nserve:" in targets and "\npipeline:" not in targets, (
+        "make knows only the present sample's targets"
+    )
+
+
+def test_one_sample_alone_holds_nothing_of_the_other(tmp_path):
+    """A many-models-only project contains nothing of batch scoring, and the reverse: exactly the expected files,
+    and a README and docs index that describe only the sample, compute and CI that were generated."""
+    cases = (
+        ("many_models", "batch_scoring", {"compute": "databricks", "cicd": "github"}, ("Azure ML", "azureml", "batch", ".ado")),
+        ("batch_scoring", "many_models", {"compute": "azureml", "cicd": "azure_devops"}, ("Databricks", "many", ".github")),
+    )
+    for sample, other, platform, absent in cases:
+        answers = {"sample": sample, **platform}
+        project = generate(tmp_path / sample, **answers)
+        files = generated_files(project)
+        assert files == expected_files({**DEFAULTS, **answers}), sorted(files ^ expected_files({**DEFAULTS, **answers}))
+        for marker in {other, other.replace("_", "-")}:
+            assert not [path for path in files if marker in path], (sample, sorted(path for path in files if marker in path))
+        assert f"code/{PACKAGE}/{sample}/cli.py" in files and f"tests/{sample}/conftest.py" in files
+        ci_folder = ".github/" if answers["cicd"] == "github" else ".ado/"
+        for document in ("README.md", "docs/index.md"):
+            text = (project / document).read_text(encoding="utf-8")
+            assert not [word for word in absent if word in text], (sample, document, [word for word in absent if word in text])
+            assert "{{" not in text and "arrives with" not in text, document
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        assert f"| `{ci_folder}` |" in readme, "the layout table names the CI folder that was chosen"
+        assert ("make many-models" in readme) == (sample == "many_models") and ("make pipeline" in readme) == (sample == "batch_scoring")
+
+
+def test_the_readme_of_both_samples_lists_both_quick_starts(tmp_path):
+    readme = (generate(tmp_path) / "README.md").read_text(encoding="utf-8")
+    for command in ("make pipeline", "make many-models", "make serve", "batch-scoring score", "many-models train"):
+        assert command in readme, command
+    assert "Databricks" in readme and "Azure ML" in readme

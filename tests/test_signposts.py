@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, generate
 
 # `make demo`, `make -C infra setup`; not file targets such as `make build/venv/.installed`.
 MAKE_MENTION = re.compile(r"\bmake\s+(?:-C\s+(\S+)\s+)?([a-z][a-z0-9-]*)(?![\w./-])")
@@ -59,15 +59,18 @@ def test_make_help_lists_every_target_and_every_mentioned_one(makefile_dir, ment
     assert mentioned <= set(listed), mentioned - set(listed)
 
 
-def test_the_generated_project_has_make_help_for_every_readme_target():
-    # The template's folder as is: `make help` reads only the Makefile's text, which Jinja
-    # leaves alone outside {{ }} (test_generation renders and runs generated projects).
-    project = REPO_ROOT / "{{cookiecutter.project}}"
+@pytest.mark.parametrize("sample", ["both", "many_models"])
+def test_the_generated_project_has_make_help_for_every_readme_target(tmp_path, sample):
+    # A generated project: its Makefile includes each present sample's targets.mk, and its
+    # README and docs are assembled from the fragments the answers kept.
+    project = generate(tmp_path, sample=sample)
     listed = make_help(project)
-    assert set(listed) == set(RULE.findall((project / "Makefile").read_text(encoding="utf-8")))
+    makefiles = [project / "Makefile", *sorted((project / "code").glob("*/*/targets.mk"))]
+    assert set(listed) == set().union(*(RULE.findall(path.read_text(encoding="utf-8")) for path in makefiles))
     texts = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
     mentioned = set().union(*(mentioned_targets(text.read_text(encoding="utf-8"), None) for text in texts))
-    assert {"setup", "test", "pipeline"} <= mentioned
+    assert {"setup", "test", "many-models"} <= mentioned
+    assert ("pipeline" in mentioned) == (sample == "both")
     assert mentioned <= set(listed), mentioned - set(listed)
 
 

@@ -69,7 +69,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-TEMPLATE_README = "{{cookiecutter.project}}/README.md"
+TEMPLATE_README = "{{cookiecutter.project}}/.fragments/all/README.md/10-intro.md"
 
 
 def test_generated_project_records_template_and_answers_like_cruft(tmp_path):

@@ -36,17 +36,19 @@ from dsplatform.vocabulary import (
 PERSON_FOLDER_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 
 # Paths (relative to the generated repository) that exist only for some answers.
-# The post-generation hook deletes the ones the answers did not select.
-# One Azure ML command component per CLI step (plus the scoring pipeline component).
-BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
-MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
+# The post-generation hook deletes the ones the answers did not select. Each option's
+# text in the README and the docs is a folder of fragments, .fragments/<option>/<file>/NN-*.md
+# (.fragments/all/ for every project), pruned the same way and then assembled into <file>
+# (`assemble_fragments`), so the README and docs describe what was generated.
+FRAGMENTS = ".fragments"
 OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     "cicd": {
-        "azure_devops": (".ado",),
-        "github": (".github",),
+        "azure_devops": (".ado", ".fragments/azure_devops"),
+        "github": (".github", ".fragments/github"),
     },
     "compute": {
         "databricks": (
+            ".fragments/databricks",
             "databricks.yml",
             "pipelines/databricks",
             ".cloud/databricks",
@@ -55,35 +57,31 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/databricks.yml",
         ),
         "azureml": (
+            ".fragments/azureml",
             ".cloud/azureml",
             "pipelines/azureml",
+            # Building and submitting an Azure ML job from Python (the batch-scoring sample's).
+            "code/{package}/batch_scoring/azureml_job.py",
+            "tests/batch_scoring/test_azureml_job.py",
+            "notebooks/examples/03_submit_training_job.ipynb",
             ".ado/azureml.yml",
             ".ado/azureml-deploy.yml",
             ".github/workflows/azureml.yml",
         ),
     },
     "sample": {
-        # The predictive-maintenance steps; settings.py, spark.py, lake.py, tracking.py
-        # and cli.py are shared by both samples and always kept.
+        # Each sample is one package folder, one tests folder, its docs and its deployment
+        # definitions; core/ and the entry point that finds whichever samples remain are shared.
         "batch_scoring": (
-            *(f"code/{{package}}/{step}.py" for step in (
-                "azureml_job", "data_product", "features", "ingest", "metrics", "pipeline", "score", "train", "validate")),
-            "docs/data-contracts.md",
-            "docs/steps-on-databricks-and-azureml.md",
+            ".fragments/batch_scoring",
+            "code/{package}/batch_scoring",
+            "tests/batch_scoring",
             "notebooks/examples",
-            *(f"tests/{name}" for name in (
-                "conftest.py", "test_azureml_job.py", "test_cli.py", "test_data_product.py", "test_end_to_end.py",
-                "test_features.py", "test_ingest.py", "test_metrics.py", "test_notebooks.py", "test_settings.py")),
-            # Its monitoring and its deployment definitions: jobs, components, pipelines,
-            # endpoints and the CI/CD that deploys them all run the steps above.
-            "code/{package}/monitor.py",
-            "code/{package}/online_scoring.py",
-            "tests/test_monitor.py",
-            "tests/test_deployment_files.py",
-            "docs/monitoring.md",
+            *(f"docs/{name}.md" for name in ("data-contracts", "monitoring", "steps-on-databricks-and-azureml")),
+            # Its jobs, components, pipelines, endpoints and the CI/CD that deploys them.
             *(f"pipelines/databricks/{job}.yml" for job in ("training", "batch_scoring", "monitoring")),
             *(f"pipelines/azureml/{name}" for name in ("training.yml", "monitoring.yml", "monitoring-schedule.yml", "deploy.sh")),
-            *(f".cloud/azureml/components/{step}.yml" for step in BATCH_SCORING_COMPONENTS),
+            ".cloud/azureml/components/batch_scoring",
             ".cloud/azureml/endpoints/batch",
             ".cloud/azureml/endpoints/online",
             ".ado/azureml.yml",
@@ -91,17 +89,18 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".github/workflows/azureml.yml",
         ),
         "many_models": (
+            ".fragments/many_models",
             "code/{package}/many_models",
             "tests/many_models",
             "docs/many-models.md",
             "benchmarks/many_models.py",
+            # Its serving container, jobs, components, pipeline and endpoint.
             ".cloud/docker/many-models.Dockerfile",
             ".cloud/kubernetes/many-models-serving.yml",
             ".cloud/azureml/endpoints/many-models",
-            # Its jobs: the bundle's many_models job and the Azure ML pipeline with its components.
+            ".cloud/azureml/components/many_models",
             "pipelines/databricks/many_models.yml",
             "pipelines/azureml/many_models.yml",
-            *(f".cloud/azureml/components/many_models_{step}.yml" for step in MANY_MODELS_COMPONENTS),
         ),
     },
 }  # fmt: skip
@@ -253,6 +252,23 @@ def prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
             target.unlink()
             removed.append(relative)
     return removed
+
+
+def assemble_fragments(project_dir: Path) -> list[str]:
+    """Write each file that has fragments from the ones pruning kept, ordered by their numbered names."""
+    folder = project_dir / FRAGMENTS
+    if not folder.is_dir():
+        return []
+    targets: dict[str, list[Path]] = {}
+    # .fragments/<option>/<target path>/<NN-name>.md; the target folders are named like files (README.md).
+    for fragment in (path for path in folder.rglob("*.md") if path.is_file()):
+        target = fragment.parent.relative_to(folder).as_posix().split("/", 1)[1]
+        targets.setdefault(target, []).append(fragment)
+    for target, fragments in targets.items():
+        fragments.sort(key=lambda path: (path.name, path.as_posix()))
+        (project_dir / target).write_text("".join(path.read_text(encoding="utf-8") for path in fragments), encoding="utf-8")
+    shutil.rmtree(folder)
+    return sorted(targets)
 
 
 def first_run_command(answers: Mapping[str, object]) -> str:

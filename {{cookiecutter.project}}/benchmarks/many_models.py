@@ -36,8 +36,8 @@ def _settings(size: str, name: str):
 
 
 def full_run(size: str) -> dict[str, float]:
+    from {{ cookiecutter.__package }}.core.spark import get_spark
     from {{ cookiecutter.__package }}.many_models import data_product, promote, score, train
-    from {{ cookiecutter.__package }}.spark import get_spark
 
     settings = _settings(size, "full")
     started = time.perf_counter()
@@ -64,10 +64,10 @@ def full_run(size: str) -> dict[str, float]:
 
 def spark_against_loop(size: str) -> dict[str, float]:
     """Identical per-series work: the same fit function over the same series, in Spark and in one process."""
+    from {{ cookiecutter.__package }}.core.spark import get_spark
     from {{ cookiecutter.__package }}.many_models import data_product
     from {{ cookiecutter.__package }}.many_models.data_product import ManyModelsLake, simulate_sales
     from {{ cookiecutter.__package }}.many_models.train import fit_in_process, train_all_series
-    from {{ cookiecutter.__package }}.spark import get_spark
 
     settings = _settings(size, "loop")
     spark = get_spark("benchmark", state_dir=settings.state_dir)
@@ -99,11 +99,11 @@ def spark_against_loop(size: str) -> dict[str, float]:
 def registry_comparison(series: int) -> dict[str, float]:
     import mlflow
 
+    from {{ cookiecutter.__package }}.core.tracking import configure_tracking
     from {{ cookiecutter.__package }}.many_models.bundle import BundleReader, write_bundle
     from {{ cookiecutter.__package }}.many_models.data_product import simulate_sales
     from {{ cookiecutter.__package }}.many_models.register import bundle_folder, find_per_series, register_bundle, register_per_series
     from {{ cookiecutter.__package }}.many_models.train import bundle_metadata, bundle_records, fit_in_process
-    from {{ cookiecutter.__package }}.tracking import configure_tracking
 
     settings = _settings("full", "registry")
     stores = -(-series // len(settings.config.data.brands))

@@ -1,34 +1,55 @@
-"""Shared fixtures: one Spark session and one MLflow database for the whole test run.
+"""Fixtures every sample's tests share: one Spark session and one MLflow database for the whole run.
 
 Starting Spark costs seconds and creating the MLflow sqlite schema costs more, so both
 are made once per session; each test gets its own data root and model name instead.
+Nothing here imports a sample, so each sample's tests run when it is generated alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-from {{ cookiecutter.__package }} import data_product, ingest
-from {{ cookiecutter.__package }}.settings import Settings, load_settings
+from {{ cookiecutter.__package }}.core.settings import RunSettings
 
 os.environ.setdefault("SPARK_MASTER", "local[2]")
 os.environ.setdefault("SPARK_SHUFFLE_PARTITIONS", "4")
 os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
 # Tests are many short Spark jobs: the optimising JIT costs more CPU than it saves.
 os.environ.setdefault("SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+AnySettings = TypeVar("AnySettings", bound=RunSettings)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+CLUSTER_MASTER = "local-cluster[2,1,1024]"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that needs Spark is `slow`, so `pytest -m "not slow"` is the quick check
-    (settings, CLI parsing, deployment files) and no Spark test can be forgotten unmarked."""
+    (settings, CLI parsing, deployment files) and no Spark test can be forgotten unmarked.
+
+    `cluster` tests start a Spark cluster of separate JVMs and an MLflow server: they run
+    only when asked for by name (`pytest -m cluster`), never as part of `make test`.
+    """
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    if "cluster" not in (config.option.markexpr or ""):
+        kept = [item for item in items if item.get_closest_marker("cluster") is None]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -38,47 +59,111 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def spark(state_dir: Path):
-    from {{ cookiecutter.__package }}.spark import get_spark
+    from {{ cookiecutter.__package }}.core.spark import get_spark
 
     session = get_spark("tests", state_dir=state_dir)
     yield session
     session.stop()
 
 
-def make_settings(state_dir: Path, data_root: Path, **config_updates) -> Settings:
-    """Tiny settings with a unique model name, so tests never see each other's aliases."""
-    settings = load_settings(size="tiny", data_root=str(data_root), state_dir=state_dir)
-    model = settings.config.model.model_copy(update={"name": f"test-{uuid.uuid4().hex[:8]}"})
-    return settings.with_config(model=model, **config_updates)
+def tiny_settings(settings_type: type[AnySettings], state_dir: Path, data_root: Path, **sections) -> AnySettings:
+    """A sample's tiny settings with a model name of their own, so tests never see each other's aliases."""
+    settings = settings_type.load(size="tiny", data_root=str(data_root), state_dir=state_dir)
+    return settings.with_model_name(f"test-{uuid.uuid4().hex[:8]}").with_config(**sections)
 
 
-@pytest.fixture
-def fresh_settings(state_dir: Path, tmp_path: Path) -> Settings:
-    """Settings over an empty data root of this test's own."""
-    return make_settings(state_dir, tmp_path / "lake")
-
-
-@pytest.fixture(scope="session")
-def generated(spark, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, int]]:
-    """The tiny data product, generated once; tests copy its landing files instead of regenerating."""
-    settings = make_settings(state_dir, tmp_path_factory.mktemp("generated") / "lake")
-    return settings, data_product.generate(spark, settings)
-
-
-@pytest.fixture
-def landed_settings(generated, state_dir: Path, tmp_path: Path) -> Settings:
-    """Settings over a data root of this test's own that holds a copy of the landing files."""
-    source, _ = generated
-    settings = make_settings(state_dir, tmp_path / "lake")
-    shutil.copytree(Path(source.data_root) / "landing", Path(settings.data_root) / "landing")
-    return settings
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
-def ingested_settings(spark, generated, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The tiny data product ingested once, for tests that only read the silver tables."""
-    source, _ = generated
-    settings = make_settings(state_dir, tmp_path_factory.mktemp("shared") / "lake")
-    shutil.copytree(Path(source.data_root) / "landing", Path(settings.data_root) / "landing")
-    ingest.ingest(spark, settings, settings.ranges()["ingest"])
-    return settings
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
+    """`mlflow server` over HTTP on a free port, as a team's shared tracking server; stopped after the run."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        *("--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}", "--artifacts-destination", str(folder / "artifacts")),
+    ]
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"mlflow server exited with {process.returncode}: {(folder / 'server.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("mlflow server did not answer /health within 300 s")
+            time.sleep(1)
+        yield uri
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def run_on_cluster(sample: str, size: str, mlflow_uri: str, folder: Path, environment: dict[str, str]) -> list[dict]:
+    """Run a sample's whole pipeline in its own process with a `local-cluster` master (executors are
+    JVMs of their own) and an MLflow server over HTTP; return the Spark application's event log.
+
+    The event log is Spark's own record of the run, so the test can show that the executors
+    existed and did the work (https://spark.apache.org/docs/latest/monitoring.html#viewing-after-the-fact).
+    """
+    events = folder / "spark-events"
+    events.mkdir(parents=True)
+    env = dict(
+        os.environ,
+        SPARK_MASTER=CLUSTER_MASTER,
+        SPARK_DRIVER_MEMORY="1g",
+        # One plain JSON-lines file per application: Spark 4 otherwise compresses the log (zstd)
+        # and rolls it into a folder.
+        PYSPARK_SUBMIT_ARGS=" ".join(
+            f"--conf {name}={value}"
+            for name, value in {
+                "spark.eventLog.enabled": "true",
+                "spark.eventLog.dir": events.as_uri(),
+                "spark.eventLog.compress": "false",
+                "spark.eventLog.rolling.enabled": "false",
+            }.items()
+        )
+        + " pyspark-shell",
+        MLFLOW_TRACKING_URI=mlflow_uri,
+        DATA_ROOT=str(folder / "lake"),
+        PIPELINE_STATE_DIR=str(folder / "state"),
+        **environment,
+    )
+    env.pop("MLFLOW_REGISTRY_URI", None)
+    command = [sys.executable, "-m", "{{ cookiecutter.__package }}", sample, "run-all", "--size", size]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    applications = [
+        [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for path in events.iterdir()
+        if path.is_file()
+    ]
+    # Only the pipeline's own application counts (a first start may also run a local one that fetches jars).
+    on_cluster = [log for log in applications if spark_master(log) == CLUSTER_MASTER]
+    assert len(on_cluster) == 1, f"one Spark application on the cluster per sample, found {len(on_cluster)}"
+    return on_cluster[0]
+
+
+def executors_that_ran_tasks(events: list[dict]) -> set[str]:
+    """Executor ids that finished at least one task; the driver's id is 'driver'."""
+    return {str(event["Task Info"]["Executor ID"]) for event in events if event.get("Event") == "SparkListenerTaskEnd"}
+
+
+def spark_master(events: list[dict]) -> str:
+    environment = next((event for event in events if event.get("Event") == "SparkListenerEnvironmentUpdate"), None)
+    return dict(environment["Spark Properties"]).get("spark.master", "") if environment else ""

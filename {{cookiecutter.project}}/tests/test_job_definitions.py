@@ -2,12 +2,13 @@
 
 Fast (no Spark): it reads the bundle, the Azure ML definitions and the CI files that this
 repository has, whichever samples it was generated with, and parses every task's and
-component's command with the CLI's own parser (the package's, or the many-models
-sample's), so a renamed step or option fails here rather than in a cloud run.
+component's command with its sample's own CLI parser, so a renamed step or option
+fails here rather than in a cloud run.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import runpy
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.__package }}.cli import _parser
+from {{ cookiecutter.__package }}.core.cli import samples
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.__package }}"
@@ -28,9 +29,8 @@ JOB_PARAMETER = re.compile(re.escape(OPEN) + r"job\.parameters\.(\w+)" + re.esca
 AZUREML_REFERENCE = re.compile(r"\$" + re.escape(OPEN) + r"(inputs|outputs)\.(\w+)" + re.escape(CLOSE))
 OPTIONAL_GROUP = re.compile(r"\$\[\[(.*?)\]\]")
 SAMPLE_VALUES = {"start": "2015-03-01", "end": "2015-03-08", "size": "tiny"}
-# run_step.py's prefix for the many-models sample's CLI, and that CLI's module.
-MANY_MODELS_PREFIX = "many-models"
-MANY_MODELS_MODULE = f"{PACKAGE}.many_models"
+# The samples this project has: command name (`batch-scoring`) -> module (`<package>.batch_scoring`).
+SAMPLES = samples()
 
 
 def load(path: Path) -> dict:
@@ -41,28 +41,25 @@ def files(pattern: str) -> list[Path]:
     return sorted(path for path in ROOT.glob(pattern) if path.is_file())
 
 
-def parse_step(words: list[str], where: str, module: str = PACKAGE):
-    """Parse a step's arguments with its CLI's own parser; a wrong option fails with its name."""
-    parser = _parser
-    if module == MANY_MODELS_MODULE:
-        from {{ cookiecutter.__package }}.many_models.cli import _parser as parser
-    elif module != PACKAGE:
-        pytest.fail(f"{where}: runs {module}, which has no CLI")
+def parse_step(words: list[str], where: str, module: str):
+    """Parse a step's arguments with its sample's own CLI parser; a wrong option fails with its name."""
+    if module not in SAMPLES.values():
+        pytest.fail(f"{where}: runs {module}, which is not a sample of this project ({', '.join(SAMPLES.values())})")
     try:
-        return parser().parse_args(words)
+        return importlib.import_module(f"{module}.cli")._parser().parse_args(words)
     except SystemExit:
         pytest.fail(f"{where}: `python -m {module} {' '.join(words)}` is not a valid CLI call")
 
 
-def step_module(words: list[str]) -> tuple[str, list[str]]:
-    """The module run_step.py runs for these task parameters, and the step's own arguments."""
-    if words[:1] == [MANY_MODELS_PREFIX]:
-        return MANY_MODELS_MODULE, words[1:]
-    return PACKAGE, words
+def step_module(words: list[str], where: str) -> tuple[str, list[str]]:
+    """The sample module run_step.py runs for these task parameters (`<sample> <step> ...`), and the step's own arguments."""
+    if words[:1] and words[0] in SAMPLES:
+        return SAMPLES[words[0]], words[1:]
+    pytest.fail(f"{where}: parameters must start with a sample of this project ({', '.join(SAMPLES)}), not {words[:1]}")
 
 
 def test_the_repository_has_deployment_definitions():
-    assert files("databricks.yml") or files(".cloud/azureml/components/*.yml"), "neither a bundle nor Azure ML components"
+    assert files("databricks.yml") or files(".cloud/azureml/components/*/*.yml"), "neither a bundle nor Azure ML components"
 
 
 def databricks_tasks() -> list[tuple[Path, dict, dict]]:
@@ -117,7 +114,7 @@ def test_every_databricks_task_runs_a_real_cli_step():
                 assert name in declared, f"{where}: job parameter '{name}' is not declared"
             words.append(JOB_PARAMETER.sub(lambda match: SAMPLE_VALUES.get(match.group(1), ""), word))
         if Path(python_task["python_file"]).name == "run_step.py":
-            module, step_words = step_module(words)
+            module, step_words = step_module(words, where)
             arguments = parse_step(step_words, where, module)
             assert arguments.step == task["task_key"] or task["task_key"].startswith(arguments.step), where
 
@@ -126,10 +123,7 @@ def test_the_databricks_entry_file_fails_the_task_with_the_step_exit_code(monkey
     """A task whose step fails must fail on Databricks: the entry file raises the CLI's exit code."""
     for path in files("pipelines/databricks/run_step.py"):
         # A bad size fails in the settings, before Spark starts: exit 2, the field named.
-        calls = [["check-env", "--size", "no-such-size"]]
-        if (ROOT / "code" / PACKAGE / "many_models").is_dir():
-            calls.append([MANY_MODELS_PREFIX, "promote", "--size", "no-such-size"])
-        for words in calls:
+        for words in ([sample, "promote", "--size", "no-such-size", "--version", "challenger"] for sample in SAMPLES):
             # Run as Databricks does (the file as __main__), in this process: no interpreter start-up.
             monkeypatch.setattr(sys, "argv", [str(path), *words])
             with pytest.raises(SystemExit) as exit_info:
@@ -155,7 +149,7 @@ def component_command_words(component: dict, where: str) -> tuple[str, list[str]
 
 
 def test_every_azureml_command_component_runs_a_real_cli_step():
-    for path in files(".cloud/azureml/components/*.yml"):
+    for path in files(".cloud/azureml/components/*/*.yml"):
         component = load(path)
         if component.get("type") != "command":
             continue
@@ -164,15 +158,14 @@ def test_every_azureml_command_component_runs_a_real_cli_step():
         module, words = component_command_words(component, where)
         module_path = ROOT / "code" / Path(*module.split("."))
         assert module_path.with_suffix(".py").is_file() or (module_path / "__main__.py").is_file(), f"{where}: no module {module}"
-        if module in (PACKAGE, MANY_MODELS_MODULE):
-            arguments = parse_step(words, where, module)
-            # The file is named after its step: train.yml, or many_models_train.yml for the sample's CLI.
-            prefix = "" if module == PACKAGE else f"{module.rsplit('.', 1)[1]}_"
-            assert path.stem == prefix + arguments.step, f"{where}: runs step '{arguments.step}'"
+        arguments = parse_step(words, where, module)
+        # The file is named after its step, in its sample's folder: components/<sample>/<step>.yml.
+        assert f"{PACKAGE}.{path.parent.name}" == module, f"{where}: runs {module} from another sample's folder"
+        assert path.stem == arguments.step, f"{where}: runs step '{arguments.step}'"
 
 
 def test_azureml_pipelines_use_existing_components_and_declared_inputs():
-    for path in [*files("pipelines/azureml/*.yml"), *files(".cloud/azureml/components/*pipeline*.yml")]:
+    for path in [*files("pipelines/azureml/*.yml"), *files(".cloud/azureml/components/*/*pipeline*.yml")]:
         pipeline = load(path)
         where = path.relative_to(ROOT).as_posix()
         if "create_job" in pipeline:  # a schedule: it must start one of these pipelines
@@ -194,13 +187,15 @@ def test_azureml_pipelines_use_existing_components_and_declared_inputs():
 def test_the_azureml_environment_pins_what_pyproject_pins():
     for path in files(".cloud/azureml/conda.yml"):
         pip = next(item["pip"] for item in load(path)["dependencies"] if isinstance(item, dict))
-        pinned = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"])
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        pinned = {*project["dependencies"], *project["optional-dependencies"]["azureml"]}
         missing = pinned - set(pip)
         assert not missing, f"conda.yml lacks pyproject pins: {sorted(missing)}"
 
 
 def test_ci_files_name_existing_files_and_make_targets():
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    # The Makefile and each present sample's targets.mk, which it includes.
+    makefile = "\n".join(path.read_text(encoding="utf-8") for path in [ROOT / "Makefile", *ROOT.glob("code/*/*/targets.mk")])
     for path in [*files(".ado/*.yml"), *files(".github/workflows/*.yml"), *files("pipelines/*/*.sh")]:
         text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#"))
         where = path.relative_to(ROOT).as_posix()

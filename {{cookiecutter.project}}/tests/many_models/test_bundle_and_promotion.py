@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from {{ cookiecutter.__package }}.core.tracking import CHALLENGER, CHAMPION
 from {{ cookiecutter.__package }}.many_models.bundle import BundleReader, UnknownSeries
 from {{ cookiecutter.__package }}.many_models.features import feature_names
 from {{ cookiecutter.__package }}.many_models.promote import FLAGGED, PromotionRefused, promote
 from {{ cookiecutter.__package }}.many_models.register import bundle_folder, find_per_series, register_per_series
 from {{ cookiecutter.__package }}.many_models.train import TRAINED
-from {{ cookiecutter.__package }}.tracking import CHALLENGER, CHAMPION
 
 
 def test_every_tiny_series_is_trained_with_its_metrics(tiny_fits, settings):
@@ -115,7 +115,7 @@ def test_the_accelerators_one_model_per_series_way_finds_the_same_model(tiny_fit
 def test_the_experiment_opens_on_model_training_in_the_mlflow_ui(settings):
     import mlflow
 
-    from {{ cookiecutter.__package }}.tracking import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
+    from {{ cookiecutter.__package }}.core.tracking import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
 
     experiment = mlflow.get_experiment_by_name(settings.config.tracking.experiment)
     assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND == "custom_model_development"

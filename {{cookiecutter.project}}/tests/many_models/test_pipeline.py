@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import mlflow
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.cli import EXIT_INVALID_INPUT
+from {{ cookiecutter.__package }}.core.cli import EXIT_INVALID_INPUT
 from {{ cookiecutter.__package }}.many_models import data_product, promote, score, train
 from {{ cookiecutter.__package }}.many_models.cli import main
 from {{ cookiecutter.__package }}.many_models.data_product import ManyModelsLake, simulate_sales
@@ -27,8 +25,7 @@ def test_simulated_sales_are_deterministic_and_shaped_like_the_reference(setting
     assert first["Revenue"].equals((first["Quantity"] * first["Price"]).round(2))
 
 
-def test_train_promote_and_score_on_spark(spark_session, settings):
-    spark = spark_session
+def test_train_promote_and_score_on_spark(spark, settings):
     assert data_product.generate(spark, settings) == 2160
     result = train.train(spark, settings)
     assert result.series_trained == 36 and result.series_skipped == 0 and result.mean_accuracy > 0.8
@@ -50,19 +47,19 @@ def test_train_promote_and_score_on_spark(spark_session, settings):
 
 
 @pytest.mark.parametrize("grouping", ["series", "buckets"])
-def test_both_groupings_fit_exactly_what_one_process_fits(spark_session, settings, grouping):
+def test_both_groupings_fit_exactly_what_one_process_fits(spark, settings, grouping):
     settings = settings.with_config(training=settings.config.training.model_copy(update={"grouping": grouping}))
-    sales = data_product.sales_frame(spark_session, settings)
-    on_spark = train.train_all_series(spark_session, sales, settings).sort_values(["Store", "Brand"], ignore_index=True)
+    sales = data_product.sales_frame(spark, settings)
+    on_spark = train.train_all_series(spark, sales, settings).sort_values(["Store", "Brand"], ignore_index=True)
     in_process = train.fit_in_process(simulate_sales(settings), settings).sort_values(["Store", "Brand"], ignore_index=True)
     assert len(on_spark) == 36
     pd.testing.assert_frame_equal(on_spark.drop(columns=["model"]), in_process.drop(columns=["model"]), check_dtype=False)
 
 
-def test_buckets_give_every_task_an_equal_share_of_whole_series(spark_session):
+def test_buckets_give_every_task_an_equal_share_of_whole_series(spark):
     """Hash-partitioning a few bucket ids collides and leaves a core idle; range partitioning must not."""
     # 3,000 series (1,500 stores x 2 brands) of 3 rows each.
-    rows = spark_session.range(9000).selectExpr("CAST(id % 1500 AS INT) AS Store", "IF(id % 3000 < 1500, 'a', 'b') AS Brand")
+    rows = spark.range(9000).selectExpr("CAST(id % 1500 AS INT) AS Store", "IF(id % 3000 < 1500, 'a', 'b') AS Brand")
     placed = train.series_buckets(rows, 4).withColumn("task", F.spark_partition_id())
     per_task = placed.groupBy("task").agg(F.countDistinct("Store", "Brand").alias("series")).toPandas()
     assert len(per_task) == 4 and per_task["series"].sum() == 3000, per_task
@@ -81,21 +78,10 @@ def test_buckets_give_every_task_an_equal_share_of_whole_series(spark_session):
         (["train", "--size", "tiny", "--config", "missing.yml"], "does not exist"),
     ],
 )
-def test_bad_input_exits_with_a_message(spark_session, settings, monkeypatch, capsys, arguments, message):
+def test_bad_input_exits_with_a_message(spark, settings, monkeypatch, capsys, arguments, message):
     monkeypatch.setenv("DATA_ROOT", settings.data_root)
     monkeypatch.setenv("PIPELINE_STATE_DIR", str(settings.state_dir))
     monkeypatch.setenv("MANY_MODELS_MODEL_NAME", settings.model_name)
     assert main(arguments) == EXIT_INVALID_INPUT
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("{{ cookiecutter.__package }}.train") is not None, reason="the batch-scoring sample is generated too"
-)
-def test_main_cli_points_at_the_many_models_steps_when_generated_alone(capsys):
-    from {{ cookiecutter.__package }}.cli import main as main_cli
-
-    assert main_cli(["ingest", "--size", "tiny"]) == EXIT_INVALID_INPUT
-    error = capsys.readouterr().err
-    assert "belongs to the batch-scoring sample" in error and "many_models --help" in error

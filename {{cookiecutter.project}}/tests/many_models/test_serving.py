@@ -31,10 +31,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, tiny_fits, many_models_state, build_bundle):
+def server(tmp_path_factory, tiny_fits, state_dir, build_bundle):
     from {{ cookiecutter.__package }}.many_models.settings import load_many_models_settings
 
-    settings = load_many_models_settings(size="tiny", state_dir=many_models_state, data_root=str(many_models_state / "unused"))
+    settings = load_many_models_settings(size="tiny", state_dir=state_dir, data_root=str(state_dir / "unused"))
     folder = build_bundle(tmp_path_factory.mktemp("serving") / "bundle", settings, tiny_fits)
     port = _free_port()
     environment = dict(os.environ, MANY_MODELS_BUNDLE=str(folder), MANY_MODELS_CACHE_BYTES=str(CACHE_MAX_BYTES))

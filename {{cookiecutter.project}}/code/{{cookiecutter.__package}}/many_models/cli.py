@@ -1,21 +1,20 @@
 """`python -m {{ cookiecutter.__package }}.many_models <step>`: the many-models sample's steps, one entry point.
 
-Jobs, components and people call the same commands. Exit codes match the main CLI:
-2 = invalid input a person can fix, 3 = the bundle failed the promotion rule.
+Jobs, components and people call the same commands. Exit codes are the shared ones
+(`..core.cli`): 2 = invalid input a person can fix, 3 = the bundle failed the promotion rule.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import warnings
 from collections.abc import Sequence
 from datetime import date
 
-from ..cli import EXIT_INVALID_INPUT, EXIT_VALIDATION_FAILED, _quiet_libraries
-from ..progress import StepTimer
-from ..settings import SettingsError, parse_timestamp
+from ..core.cli import EXIT_VALIDATION_FAILED, quiet_libraries, run_step
+from ..core.progress import StepTimer
+from ..core.settings import SettingsError, parse_timestamp
 from .settings import ManyModelsSettings, load_many_models_settings
 
 
@@ -52,7 +51,7 @@ def _week(text: str | None, field: str) -> date | None:
 def summary(spark, settings: ManyModelsSettings) -> str:
     from mlflow.tracking import MlflowClient
 
-    from ..tracking import CHALLENGER, CHAMPION, configure_tracking, version_by_alias
+    from ..core.tracking import CHALLENGER, CHAMPION, configure_tracking, version_by_alias
     from .data_product import MANY_MODELS_TABLES, ManyModelsLake
 
     lake = ManyModelsLake(settings.data_root)
@@ -109,8 +108,8 @@ def run(arguments: argparse.Namespace) -> int:
         print(promote(settings, arguments.version).text())
         return 0
 
-    from ..lake import MissingTableError
-    from ..spark import get_spark
+    from ..core.lake import MissingTableError
+    from ..core.spark import get_spark
     from . import data_product, promote, score, train
 
     spark = get_spark(state_dir=settings.state_dir)
@@ -155,19 +154,11 @@ def _training_line(result) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    _quiet_libraries()
+    quiet_libraries()
     # A functools.partial has no type hints to read; Spark's guess is the right one.
     warnings.filterwarnings("ignore", message="Cannot infer the eval type", category=UserWarning)
     warnings.filterwarnings("ignore", message="Passing a Python object as `python_model`", category=UserWarning)
     warnings.filterwarnings("ignore", message=".*An input example was not provided", category=UserWarning)
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from .promote import PromotionRefused
 
-    try:
-        return run(arguments)
-    except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
-    except PromotionRefused as error:
-        print(f"promotion refused: {error}", file=sys.stderr)
-        return EXIT_VALIDATION_FAILED
+    return run_step(lambda: run(arguments), {PromotionRefused: ("promotion refused", EXIT_VALIDATION_FAILED)})

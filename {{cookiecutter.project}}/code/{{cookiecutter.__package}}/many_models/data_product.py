@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
-from ..lake import TABLES, Lake
+from ..core.lake import DeltaLake
 from .settings import ManyModelsSettings
 
 MANY_MODELS_TABLES = {
@@ -26,11 +26,10 @@ SALES_COLUMNS = ["WeekStarting", "Store", "Brand", "Quantity", "Advert", "Price"
 
 
 @dataclass(frozen=True)
-class ManyModelsLake(Lake):
+class ManyModelsLake(DeltaLake):
     """The shared lake helper (atomic range replacement, existence checks) over this sample's tables."""
 
-    def table(self, name: str) -> str:
-        return f"{self.root}/{MANY_MODELS_TABLES.get(name) or TABLES[name]}"
+    TABLES = MANY_MODELS_TABLES
 
 
 def simulate_sales(settings: ManyModelsSettings, stores: int | None = None) -> pd.DataFrame:

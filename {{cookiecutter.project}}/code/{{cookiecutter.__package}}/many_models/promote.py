@@ -22,8 +22,8 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ..settings import SettingsError
-from ..tracking import CHALLENGER, CHAMPION, configure_tracking, version_by_alias
+from ..core.settings import SettingsError
+from ..core.tracking import CHALLENGER, CHAMPION, configure_tracking, version_by_alias
 from .bundle import BundleReader, SeriesKey, write_bundle
 from .register import bundle_folder, register_bundle
 from .settings import ManyModelsSettings

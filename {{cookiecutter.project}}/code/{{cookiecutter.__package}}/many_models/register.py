@@ -23,7 +23,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
-from ..tracking import CHALLENGER
+from ..core.tracking import CHALLENGER
 from .bundle import BundleReader, SeriesKey
 from .features import calendar_features, feature_names
 from .settings import SERIES_KEYS, ManyModelsSettings

@@ -18,8 +18,8 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ..settings import SettingsError
-from ..tracking import CHAMPION, configure_tracking, version_by_alias
+from ..core.settings import SettingsError
+from ..core.tracking import CHAMPION, configure_tracking, version_by_alias
 from .bundle import BundleReader
 from .data_product import ManyModelsLake
 from .features import series_features

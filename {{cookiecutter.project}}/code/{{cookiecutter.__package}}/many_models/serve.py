@@ -216,7 +216,7 @@ def app_from_environment() -> FastAPI:
     def open_bundle() -> tuple[BundleReader, str]:
         if folder:
             return BundleReader(Path(folder)), folder
-        from ..tracking import CHAMPION, configure_tracking
+        from ..core.tracking import CHAMPION, configure_tracking
         from .register import bundle_folder
         from .settings import load_many_models_settings
 

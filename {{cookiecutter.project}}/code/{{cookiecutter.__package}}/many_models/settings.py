@@ -1,7 +1,8 @@
 """Typed settings of the many-models sample, read from `many_models.yml`.
 
 They are separate from the batch-scoring `pipeline.yml` so either sample can be generated
-alone; the parsing, error formatting and state locations are the shared ones in `..settings`.
+alone; the reading, error formatting, resolution order and state locations are the shared
+ones in `..core.settings`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from ..settings import RunSettings, SettingsError, read_config, storage_roots
+from ..core.settings import RunSettings, SettingsError, TrackingSettings
+from ..core.settings import Strict as _Strict
 
 DEFAULT_CONFIG = Path(__file__).with_name("many_models.yml")
 SERIES_KEYS = ["Store", "Brand"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SizeSpec(_Strict):
@@ -67,10 +65,6 @@ class ServingSettings(_Strict):
     cache_max_bytes: int = Field(gt=0)
 
 
-class TrackingSettings(_Strict):
-    experiment: str = Field(min_length=1)
-
-
 class ManyModelsConfig(_Strict):
     data: DataSettings
     training: TrainingSettings
@@ -83,6 +77,11 @@ class ManyModelsConfig(_Strict):
 @dataclass(frozen=True)
 class ManyModelsSettings(RunSettings[ManyModelsConfig]):
     """Everything a many-models step needs."""
+
+    SCHEMA = ManyModelsConfig
+    DEFAULT_CONFIG = DEFAULT_CONFIG
+    ENVIRONMENT_PREFIX = "MANY_MODELS"
+    MODEL_SECTION = "registry"
 
     @property
     def model_name(self) -> str:
@@ -99,7 +98,7 @@ class ManyModelsSettings(RunSettings[ManyModelsConfig]):
         """First week whose rows are held out for metrics and scored in batch."""
         return self.weeks()[-self.config.training.holdout_weeks]
 
-    def validate_shape(self) -> None:
+    def check(self) -> None:
         training = self.config.training
         training_weeks = self.size_spec.weeks - training.holdout_weeks
         if training_weeks - training.lags < training.min_training_weeks:
@@ -119,12 +118,4 @@ def load_many_models_settings(
 ) -> ManyModelsSettings:
     """Arguments win over the environment (MANY_MODELS_CONFIG, MANY_MODELS_SIZE, DATA_ROOT,
     PIPELINE_STATE_DIR), which wins over the packaged file."""
-    source = Path(config_path or os.environ.get("MANY_MODELS_CONFIG") or DEFAULT_CONFIG)
-    config = read_config(source, ManyModelsConfig)
-    chosen = size or os.environ.get("MANY_MODELS_SIZE") or "small"
-    if chosen not in config.data.sizes:
-        raise SettingsError(f"size: '{chosen}' is not defined; use one of: {', '.join(config.data.sizes)}")
-    lake, state = storage_roots(data_root, state_dir)
-    settings = ManyModelsSettings(config=config, size=chosen, data_root=lake, state_dir=state)
-    settings.validate_shape()
-    return settings
+    return ManyModelsSettings.load(config_path, size=size, data_root=data_root, state_dir=state_dir)

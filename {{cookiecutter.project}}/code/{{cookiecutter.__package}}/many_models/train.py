@@ -25,8 +25,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sklearn.linear_model import LinearRegression
 
-from ..settings import SettingsError
-from ..tracking import configure_tracking, git_commit
+from ..core.settings import SettingsError
+from ..core.tracking import configure_tracking, git_commit
 from .bundle import write_bundle
 from .data_product import ManyModelsLake
 from .features import series_features

@@ -1,0 +1,68 @@
+"""Histograms counted by Spark: quantile bin edges and per-bin or per-category counts.
+
+Each frame is counted in one aggregation; only the counts reach the driver, where
+`statistics` compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+MISSING = "(missing)"
+
+
+def quantile_edges(frame: DataFrame, columns: Sequence[str], bins: int) -> dict[str, list[float]]:
+    """Inner bin edges at the frame's quantiles, one approximate-quantile pass for all columns.
+
+    Tied quantiles collapse (a count that is mostly zero gets few bins), so every bin is real.
+    """
+    if not columns:
+        return {}
+    probabilities = [index / bins for index in range(1, bins)]
+    quantiles = frame.approxQuantile(list(columns), probabilities, 0.001)
+    return {column: sorted(set(values)) for column, values in zip(columns, quantiles, strict=True)}
+
+
+def _bucket_sql(column: str, edges: Sequence[float]) -> str:
+    """SQL for the bin index: 0 at or below the first edge ... len(edges) above the last; -1 when missing.
+
+    Built as SQL text: composing hundreds of Column objects through py4j costs more than the aggregation.
+    """
+    index = " + ".join(f"CAST(`{column}` > {float(edge)!r} AS INT)" for edge in edges) or "0"
+    return f"CASE WHEN `{column}` IS NULL OR isnan(`{column}`) THEN -1 ELSE {index} END"
+
+
+def binned_counts(frame: DataFrame, edges: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
+    """Rows per bin of every column, in one aggregation: [missing, bin 0, ..., bin len(edges)]."""
+    if not edges:
+        return {}
+    buckets = frame.selectExpr(*[f"{_bucket_sql(column, column_edges)} AS `{column}`" for column, column_edges in edges.items()])
+    aggregates = [
+        F.expr(f"count_if(`{column}` = {bucket})").alias(f"{column}__{bucket + 1}")
+        for column, column_edges in edges.items()
+        for bucket in range(-1, len(column_edges) + 1)
+    ]
+    row = buckets.agg(*aggregates).collect()[0].asDict()
+    return {
+        column: [int(row[f"{column}__{bucket + 1}"] or 0) for bucket in range(-1, len(column_edges) + 1)]
+        for column, column_edges in edges.items()
+    }
+
+
+def category_counts(frame: DataFrame, column: str) -> dict[str, int]:
+    rows = frame.groupBy(column).count().collect()
+    return {(MISSING if row[column] is None else str(row[column])): int(row["count"]) for row in rows}
+
+
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    if not edges:
+        return [MISSING, "all"]
+    return [
+        MISSING,
+        f"<= {edges[0]:.4g}",
+        *(f"({low:.4g}, {high:.4g}]" for low, high in zip(edges, edges[1:], strict=False)),
+        f"> {edges[-1]:.4g}",
+    ]

@@ -1,0 +1,76 @@
+"""MLflow wiring: a local sqlite registry by default, any server through MLFLOW_TRACKING_URI.
+
+Why sqlite by default: it gives the full model registry (versions, aliases, tags)
+offline, so promotion by alias works on a laptop exactly as it does on Databricks
+or Azure ML. Set MLFLOW_TRACKING_URI to `databricks`, `databricks-uc`, an `azureml://`
+URI or an http server to use those instead. Each sample's settings name its registered model.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import mlflow
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from .settings import RunSettings, find_project_root
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+# MLflow 3's UI opens an experiment in its GenAI view (traces) unless the experiment says it
+# holds model training; this tag makes it open on the runs and models. The value is the UI's
+# own `ExperimentKind.CUSTOM_MODEL_DEVELOPMENT` (mlflow/server/js, experiment-kind utilities).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+
+
+def local_tracking_uri(settings: RunSettings) -> str:
+    return f"sqlite:///{(settings.state_dir / 'mlflow.db').resolve()}"
+
+
+def configure_tracking(settings: RunSettings) -> str:
+    """Point MLflow at the configured server and experiment; return the tracking URI."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(settings)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
+    experiment = os.environ.get("MLFLOW_EXPERIMENT_NAME") or settings.config.tracking.experiment
+    if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
+        # Keep artifacts beside the database, not in ./mlruns of whatever folder we run from.
+        mlflow.create_experiment(experiment, artifact_location=(settings.state_dir / "mlartifacts").resolve().as_uri())
+    found = mlflow.set_experiment(experiment)
+    if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+    return uri
+
+
+def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def latest_version(client: MlflowClient, name: str) -> ModelVersion | None:
+    versions = client.search_model_versions(f"name = '{name}'")
+    return max(versions, key=lambda version: int(version.version), default=None)
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The commit the code ran from; CI systems' variables win over a local checkout."""
+    for variable in ("GIT_COMMIT", "BUILD_SOURCEVERSION", "GITHUB_SHA"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    try:
+        folder = root or find_project_root()
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "code"], cwd=folder, capture_output=True, text=True).stdout.strip()
+        return f"{commit}-dirty" if dirty else commit
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

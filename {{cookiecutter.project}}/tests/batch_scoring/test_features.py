@@ -1,0 +1,66 @@
+from datetime import timedelta
+
+import pytest
+from pyspark.sql import functions as F
+
+from {{ cookiecutter.__package }}.batch_scoring.features import LABELS, NO_FAILURE, build_features, numeric_feature_columns, write_features
+from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
+from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange
+
+
+@pytest.fixture(scope="module")
+def features(spark, ingested_settings):
+    frame = build_features(spark, ingested_settings, ingested_settings.ranges()["data"]).cache()
+    yield frame
+    frame.unpersist()
+
+
+def test_one_row_per_machine_and_window_with_every_feature(features, ingested_settings):
+    spec = ingested_settings.size_spec
+    windows = int((spec.end - spec.start).total_seconds() // (12 * 3600))
+    assert features.count() == spec.machines * windows
+    assert features.select("machine_id", "window_start").distinct().count() == features.count()
+    missing = set(numeric_feature_columns(ingested_settings.config.features)) - set(features.columns)
+    assert not missing
+    assert features.where(F.col("volt_mean_36h").isNull() | F.col("comp1_days_since_replacement").isNull()).count() == 0
+
+
+def test_rolling_mean_matches_the_hourly_data(spark, features, ingested_settings):
+    row = features.where("machine_id = 3").orderBy("window_start").collect()[10]
+    start = row["window_end"] - timedelta(hours=24)
+    hourly = Lake(ingested_settings.data_root).read(spark, "telemetry").where("machine_id = 3")
+    expected = hourly.where(DateRange(start, row["window_end"]).sql_predicate("datetime")).agg(F.avg("volt"), F.stddev("volt")).collect()[0]
+    assert row["volt_mean_24h"] == pytest.approx(expected[0])
+    assert row["volt_std_24h"] == pytest.approx(expected[1])
+
+
+def test_label_names_the_next_failure_within_the_horizon(spark, features, ingested_settings):
+    horizon = timedelta(hours=ingested_settings.config.features.horizon_hours)
+    failure = Lake(ingested_settings.data_root).read(spark, "failures").orderBy("datetime").collect()[len(LABELS)]
+    windows = features.where(F.col("machine_id") == failure["machine_id"]).collect()
+    before = [w for w in windows if w["window_end"] < failure["datetime"] <= w["window_end"] + horizon and w["label"] is not None]
+    assert before, "the failure should fall within some window's horizon"
+    assert all(w["label"] != NO_FAILURE for w in before)
+    assert any(w["label"] == failure["component"] for w in before)
+
+
+def test_label_is_unknown_where_the_horizon_passes_the_data(features, ingested_settings):
+    end = ingested_settings.size_spec.end
+    horizon = timedelta(hours=ingested_settings.config.features.horizon_hours)
+    late = features.where(F.col("window_end") + F.expr(f"INTERVAL {horizon.days * 24 + horizon.seconds // 3600} HOURS") > F.lit(end))
+    assert late.count() > 0
+    assert late.where(F.col("label").isNotNull()).count() == 0
+    assert set(row["label"] for row in features.select("label").distinct().collect()) - {None} <= set(LABELS)
+
+
+def test_scoring_features_carry_no_label(spark, ingested_settings):
+    assert "label" not in build_features(spark, ingested_settings, ingested_settings.ranges()["score"], labels=False).columns
+
+
+def test_writing_a_range_twice_keeps_one_copy(spark, ingested_settings):
+    lake = Lake(ingested_settings.data_root)
+    data = ingested_settings.ranges()["data"]
+    first = write_features(spark, ingested_settings, data)
+    again = write_features(spark, ingested_settings, DateRange(data.start + timedelta(days=7), data.start + timedelta(days=14)))
+    assert 0 < again < first
+    assert lake.read(spark, "features").count() == first
