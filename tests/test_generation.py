@@ -10,7 +10,11 @@ from __future__ import annotations
 import itertools
 import subprocess
 
+import pytest
+
 from ci.template_ci import CONDITIONAL_FILES, MATRIX_ANSWERS, OPTION_MATRIX, PACKAGE, expected_files, generated_files
+from ci.validators import validate_python
+from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH, PROJECT_SLUG_MIN_LENGTH
 from dsplatform.template import CHOICES, OPTIONAL_PATHS, first_run_command, paths_to_prune
 
 from conftest import DEFAULTS, generate
@@ -109,3 +113,11 @@ def test_the_readme_of_both_samples_lists_both_quick_starts(tmp_path):
     for command in ("make pipeline", "make many-models", "make serve", "batch-scoring score", "many-models train"):
         assert command in readme, command
     assert "Databricks" in readme and "Azure ML" in readme
+
+
+@pytest.mark.parametrize("project", ["abc", "m" + "-x1" * 7 + "zz"])
+def test_lint_is_clean_for_the_shortest_and_longest_package_names(tmp_path, project):
+    """ruff wraps a line by its length, and the package name is part of some lines: a file
+    formatted for the default name could fail `make lint` in a project with another one."""
+    assert len(project) in (PROJECT_SLUG_MIN_LENGTH, PROJECT_SLUG_MAX_LENGTH)
+    assert validate_python(generate(tmp_path, project=project)) == []

@@ -45,7 +45,6 @@ def test_no_arguments_prints_the_samples_and_fails(capsys):
 
 
 def test_python_dash_m_runs_the_dispatcher():
-    result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.__package }}", "--help"], capture_output=True, text=True, timeout=120, check=False
-    )
+    command = [sys.executable, "-m", "{{ cookiecutter.__package }}", "--help"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0 and "<sample> <step>" in result.stdout, result.stderr

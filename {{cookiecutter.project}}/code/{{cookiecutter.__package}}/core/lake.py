@@ -90,6 +90,6 @@ class DeltaLake:
 
 class MissingTableError(RuntimeError):
     def __init__(self, name: str, path: str):
-        super().__init__(
-            f"table '{name}' does not exist at {path}; run the step that writes it first (see `python -m {{ cookiecutter.__package }} --help`)"
-        )
+        # One line for any package name, so ruff formats it the same in every generated project.
+        hint = "python -m {{ cookiecutter.__package }} --help"
+        super().__init__(f"table '{name}' does not exist at {path}; run the step that writes it first (see `{hint}`)")
