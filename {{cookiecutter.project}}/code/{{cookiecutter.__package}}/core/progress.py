@@ -9,6 +9,7 @@ which is not a terminal, gets a plain line when the step starts, one every
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -63,7 +64,6 @@ class StepTimer:
     def run(self, name: str, step: Callable[[], T]) -> T:
         stream = self.stream or sys.stderr
         started = time.perf_counter()
-        stop = threading.Event()
 
         def detail() -> str:
             elapsed = time.perf_counter() - started
@@ -71,29 +71,21 @@ class StepTimer:
             return f"[{name}] running, {elapsed:.0f} s" + (f", {progress}" if progress else "")
 
         if interactive(stream):
-            console = Console(file=stream)
             spinner = Spinner("dots", text=Text(detail()))  # Text: "[train]" is not markup
-            with Live(spinner, console=console, refresh_per_second=1 / REFRESH_SECONDS, transient=True):
-
-                def refresh() -> None:
-                    while not stop.wait(REFRESH_SECONDS):
-                        spinner.update(text=Text(detail()))
-
-                watcher = threading.Thread(target=refresh, daemon=True)
-                watcher.start()
-                try:
-                    result = step()
-                finally:
-                    stop.set()
-                    watcher.join()
+            display = Live(spinner, console=Console(file=stream), refresh_per_second=1 / REFRESH_SECONDS, transient=True)
+            interval, tick = REFRESH_SECONDS, lambda: spinner.update(text=Text(detail()))
         else:
             print(f"[{name}] started", file=stream, flush=True)
+            display = contextlib.nullcontext()
+            interval, tick = PLAIN_INTERVAL_SECONDS, lambda: print(detail(), file=stream, flush=True)
+        stop = threading.Event()
 
-            def report() -> None:
-                while not stop.wait(PLAIN_INTERVAL_SECONDS):
-                    print(detail(), file=stream, flush=True)
+        def watch() -> None:
+            while not stop.wait(interval):
+                tick()
 
-            watcher = threading.Thread(target=report, daemon=True)
+        with display:
+            watcher = threading.Thread(target=watch, daemon=True)
             watcher.start()
             try:
                 result = step()
