@@ -69,14 +69,18 @@ setup: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT) $(CHECKOV) $(DETECT_SECRETS)
 # Generate a project with default answers, set it up, run each sample's pipeline, print their summaries.
 ## Generate a project with default answers, run its pipelines locally, print the summaries.
 demo: $(STAMP) $(PYSPARK_WHEEL)
-	rm -rf $(DEMO_DIR)
-	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	project=$$(ls -d $(DEMO_DIR)/*/) && \
-	$(MAKE) --no-print-directory -C $$project setup PYTHON=$(PYTHON) && \
-	if [ -d $$project/code/*/batch_scoring ]; then $(MAKE) --no-print-directory -C $$project pipeline SIZE=$(DEMO_SIZE); fi && \
-	if [ -d $$project/code/*/many_models ]; then echo "" && echo "== Many-models sample ==" && \
-	$(MAKE) --no-print-directory -C $$project many-models SIZE=$(DEMO_MANY_MODELS_SIZE); fi && \
-	echo "" && echo "Demo project: $$project  (cd there: 'make mlflow-ui' opens the registry, 'make serve' serves the many-models champion, 'make test' runs its tests)"
+	@rm -rf $(DEMO_DIR)
+	@echo "== Generating a project with the default answers into $(DEMO_DIR) =="
+	@$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) . >/dev/null
+	@project=$$(ls -d $(DEMO_DIR)/*/) && \
+	echo "== Setting up $$project (virtualenv, Delta Lake jars) ==" && \
+	$(MAKE) --no-print-directory -s -C $$project setup PYTHON=$(PYTHON) && \
+	if [ -d $$project/code/*/batch_scoring ]; then echo "" && echo "== Batch-scoring sample (SIZE=$(DEMO_SIZE)) ==" && \
+	$(MAKE) --no-print-directory -s -C $$project pipeline SIZE=$(DEMO_SIZE); fi && \
+	if [ -d $$project/code/*/many_models ]; then echo "" && echo "== Many-models sample (SIZE=$(DEMO_MANY_MODELS_SIZE)) ==" && \
+	$(MAKE) --no-print-directory -s -C $$project many-models SIZE=$(DEMO_MANY_MODELS_SIZE); fi && \
+	echo "" && echo "Demo project: $$project" && \
+	echo "Next: cd $$project && make mlflow-ui  (the runs and the registry; 'make serve' serves the many-models champion, 'make help' lists the rest)"
 
 ## Everything: lint, template CI, template tests, infra tests (docs/performance.md: how long).
 test: lint test-template test-infra
