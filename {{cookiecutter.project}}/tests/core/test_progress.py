@@ -57,3 +57,14 @@ def test_a_failing_step_stops_its_progress_and_raises(monkeypatch):
     size = len(log.getvalue())
     time.sleep(0.2)
     assert len(log.getvalue()) == size, "no progress lines after the step ended"
+
+
+def test_spark_task_progress_reaches_the_log_from_the_progress_thread(spark, monkeypatch):
+    monkeypatch.setattr(progress, "PLAIN_INTERVAL_SECONDS", 0.3)
+    log = io.StringIO()
+
+    def slow_tasks() -> None:
+        spark.sparkContext.parallelize(range(4), 4).foreach(lambda _: time.sleep(1.5))
+
+    StepTimer(stream=log).run("score", slow_tasks)
+    assert any(line.startswith("[score] running, ") and "tasks" in line for line in log.getvalue().splitlines()), log.getvalue()

@@ -31,12 +31,14 @@ REFRESH_SECONDS = 0.5
 def spark_tasks() -> str:
     """'stage 12: 6/8 tasks' for the active Spark stages, or '' when none run (or no Spark)."""
     try:
-        from pyspark.sql import SparkSession
+        from pyspark import SparkContext
 
-        spark = SparkSession.getActiveSession()
-        if spark is None:
+        # The process's context, not SparkSession.getActiveSession(): the active session is
+        # per thread, and this runs on the progress thread, where it is always None.
+        context = SparkContext._active_spark_context
+        if context is None:
             return ""
-        tracker = spark.sparkContext.statusTracker()
+        tracker = context.statusTracker()
         stages = [info for info in (tracker.getStageInfo(stage) for stage in tracker.getActiveStageIds()) if info]
     except Exception:  # noqa: BLE001 - progress must never fail the step it reports on
         return ""

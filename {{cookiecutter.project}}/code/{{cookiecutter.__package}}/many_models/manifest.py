@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..settings import SettingsError, find_project_root
+from ..core.settings import SettingsError, find_project_root
 
 PLACEHOLDER = "FORECAST_IMAGE_SET_AT_DEPLOY"
 MANIFEST = Path(".cloud") / "kubernetes" / "many-models-serving.yml"
