@@ -8,9 +8,10 @@ checkov and detect-secrets once over all combinations together (ci/scanners.py).
 For every combination of the answers that change which files exist (every answer with
 entries in OPTIONAL_PATHS, plus python_version), it checks: the exact file set, that no
 template syntax is left, ruff, every YAML file with its official validator (ci/validators.py)
-and that the notebooks are valid. For one combination per (cicd x compute) pair it then runs
-the generated repository's own fast tests (`pytest -m "not slow"`) in one shared
-virtualenv, and proves that running the slow Spark suite once is enough: `code/` and
+and that the notebooks are valid. It then runs the generated repository's own fast tests
+(`pytest -m "not slow"`) in one shared virtualenv: each sample's whole fast suite once, and for
+every other (cicd x compute) pair the tests of its deployment files, the only files a pair
+changes. It proves that running the slow Spark suite once is enough: `code/` and
 `tests/` are byte-identical across every combination (tests/test_generated_project.py
 runs that suite for the default and the unusual answers).
 """
@@ -227,11 +228,19 @@ def _dependency_pins(project: Path) -> str:
     return json.dumps([metadata["dependencies"], metadata["optional-dependencies"]], sort_keys=True)
 
 
-def run_fast_project_tests(project: Path, python: Path) -> list[str]:
-    """The generated repository's own fast tests (no Spark), with its code on the path."""
+# The generated tests that read deployment files, the only files that differ within a sample.
+DEPLOYMENT_TESTS = ("tests/test_job_definitions.py", "tests/*/test_deployment_files.py", "tests/*/test_azureml_job.py")
+
+
+def run_fast_project_tests(project: Path, python: Path, *, deployment_only: bool = False) -> list[str]:
+    """The generated repository's own fast tests (no Spark), with its code on the path; with
+    `deployment_only`, just the tests of its deployment files."""
     environment = dict(os.environ, PYTHONPATH=str(project / "code"), PYTHONDONTWRITEBYTECODE="1")
+    paths = (
+        sorted(str(path.relative_to(project)) for pattern in DEPLOYMENT_TESTS for path in project.glob(pattern)) if deployment_only else []
+    )
     result = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider"],
+        [str(python), "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider", *paths],
         cwd=project,
         env=environment,
         capture_output=True,
@@ -300,13 +309,18 @@ def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str,
 
     if project_tests:
         python = ensure_project_test_venv(projects[reference_name])
-        for answers in pair_representatives(matrix):
+        # code/ and tests/ are the same within a sample (checked above), so each sample's whole
+        # fast suite runs once, where the pair prunes nothing (compute=both); every other pair
+        # runs the tests of the deployment files, the only files it changes.
+        whole_suite_done: set[str] = set()
+        for answers in sorted(pair_representatives(matrix), key=lambda answers: answers["compute"] != "both"):
             name = combination_name(answers)
-            found = run_fast_project_tests(projects[name], python)
+            sample = answers.get("sample", DEFAULTS["sample"])
+            found = run_fast_project_tests(projects[name], python, deployment_only=sample in whole_suite_done)
+            kind = "deployment-file tests" if sample in whole_suite_done else "fast tests"
+            whole_suite_done.add(sample)
             problems += [f"[{name}] {problem}" for problem in found]
-            print(
-                f"{name}: generated repository's fast tests {'passed' if not found else 'FAILED'} ({time.perf_counter() - started:.0f} s)"
-            )
+            print(f"{name}: generated repository's {kind} {'passed' if not found else 'FAILED'} ({time.perf_counter() - started:.0f} s)")
     return problems
 
 
