@@ -44,7 +44,7 @@ def test_azure_devops_plans_pull_requests_and_deploys_dev_staging_prod_with_oidc
         (azure_cli,) = [step for step in job["strategy"]["runOnce"]["deploy"]["steps"] if step.get("task") == "AzureCLI@2"]
         inputs = azure_cli["inputs"]
         assert inputs["addSpnToEnvironment"] is True and "ARM_USE_OIDC=true" in inputs["inlineScript"]
-        assert "ARM_OIDC_TOKEN=\"$idToken\"" in inputs["inlineScript"]
+        assert 'ARM_OIDC_TOKEN="$idToken"' in inputs["inlineScript"]
         assert f"deploy-stacks.sh {environment}" in inputs["inlineScript"]
 
 
@@ -66,6 +66,6 @@ def test_github_plans_pull_requests_and_deploys_with_oidc_behind_a_protected_pro
 
 def test_deployments_preview_with_the_policy_pack_before_up():
     script = (REPO_ROOT / "ci" / "platform" / "deploy-stacks.sh").read_text(encoding="utf-8")
-    preview = script.index("pulumi preview --stack \"$stack\" --policy-pack policy")
-    up = script.index("pulumi up --stack \"$stack\" --policy-pack policy")
+    preview = script.index('pulumi preview --stack "$stack" --policy-pack policy')
+    up = script.index('pulumi up --stack "$stack" --policy-pack policy')
     assert preview < up and "request stacks" in script

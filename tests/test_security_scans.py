@@ -50,7 +50,7 @@ def scanned(pristine, tmp_path_factory):
     folder = tmp_path_factory.mktemp("scan")
     projects = {name: _copy(pristine["github"], folder / "sources" / name) for name in ("pristine", "writable-root", "planted-secret")}
     _replace(projects["writable-root"] / MANIFEST, "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
-    settings = projects["planted-secret"] / "code" / "predictive_maintenance" / "settings.py"
+    settings = projects["planted-secret"] / "code" / "predictive_maintenance" / "core" / "settings.py"
     settings.write_text(
         settings.read_text(encoding="utf-8") + '\nAZURE_STORAGE_KEY = "Zx8Qw2Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz1Xc3Vb5NmQ="\n', encoding="utf-8"
     )
@@ -76,7 +76,7 @@ def test_checkov_passes_the_generated_repository_and_fails_a_writable_root_files
     assert [
         problem
         for problem in checkov.problems
-        if problem.startswith("planted-secret/code/predictive_maintenance/settings.py: checkov CKV_SECRET")
+        if problem.startswith("planted-secret/code/predictive_maintenance/core/settings.py: checkov CKV_SECRET")
     ]
     assert all(problem.startswith(("writable-root/", "planted-secret/")) for problem in checkov.problems), checkov.problems
     assert not any(".cruft.json" in problem for problem in checkov.problems)
@@ -85,7 +85,7 @@ def test_checkov_passes_the_generated_repository_and_fails_a_writable_root_files
 def test_detect_secrets_finds_a_planted_key_but_not_cruft_commit(scanned):
     _, secrets = scanned
     flagged = {problem.split(":")[0] for problem in secrets.problems}
-    assert flagged == {"planted-secret/code/predictive_maintenance/settings.py"}, secrets.problems
+    assert flagged == {"planted-secret/code/predictive_maintenance/core/settings.py"}, secrets.problems
     assert not any(".cruft.json" in problem for problem in secrets.problems)
 
 

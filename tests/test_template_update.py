@@ -92,7 +92,11 @@ def test_update_merges_template_changes_keeps_local_edits_and_reports_conflicts(
     commit_all(project, "local edit")
 
     # 1. The template changes another file: merged, local edit kept.
-    edit(template_repo / "{{cookiecutter.project}}/docs/local.md", "\n", "\n\nTemplate v2 adds this paragraph.\n")
+    edit(
+        template_repo / "{{cookiecutter.project}}/.fragments/all/docs/local.md/50-notebooks.md",
+        "\n",
+        "\n\nTemplate v2 adds this paragraph.\n",
+    )
     v2 = commit_all(template_repo, "template v2: docs")
     # The copy is not the platform's own template: the person updating names it.
     assert dsplatform(["project", "update", str(project), "--check", "--template", str(template_repo)]) == 1
@@ -168,7 +172,7 @@ def test_hostile_recorded_answers_are_refused_before_anything_renders(tmp_path, 
     marker = attack_marker(tmp_path)
     project = generate_from(template_repo, tmp_path / "out")
     commit_record(project, lambda record: change(record, marker))
-    edit(template_repo / "{{cookiecutter.project}}/docs/local.md", "\n", "\n\nTemplate v2.\n")
+    edit(template_repo / "{{cookiecutter.project}}/.fragments/all/docs/local.md/50-notebooks.md", "\n", "\n\nTemplate v2.\n")
     commit_all(template_repo, "template v2")
     head = git(project, "rev-parse", "HEAD")
     capsys.readouterr()
