@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,25 +80,33 @@ def _missing(binary: Path, target: str) -> list[str]:
     return [] if binary.is_file() else [f"{binary.relative_to(REPO_ROOT)} is missing; run `make {target}`"]
 
 
+def _run_for_json(result: ScanResult, command: list[str], **options) -> tuple[dict | list | None, subprocess.CompletedProcess]:
+    """Run a scanner, time it into `result`, and parse its JSON report (None, with the
+    problem recorded, when it printed none)."""
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, **options)
+    result.seconds = time.perf_counter() - started
+    try:
+        return json.loads(completed.stdout), completed
+    except json.JSONDecodeError:
+        result.problems.append(
+            f"{result.scanner}: no JSON report (exit {completed.returncode}): {(completed.stderr or completed.stdout)[-600:]}"
+        )
+        return None, completed
+
+
 def run_checkov(folder: Path) -> ScanResult:
     """checkov over the folder, hidden folders included, with its four frameworks; no network."""
-    import time
-
     result = ScanResult("checkov", problems=_missing(CHECKOV, "build/checkov/.installed"))
     if result.problems:
         return result
-    started = time.perf_counter()
     command = [str(CHECKOV), "--directory", str(folder), "--framework", *CHECKOV_FRAMEWORKS, "--skip-path", SKIP_GIT]
     # --enable-secret-scan-all-files: without it the secrets framework reads only IaC file types
     # (YAML, JSON, Dockerfiles...), never Python, shell or Markdown.
     command += ["--enable-secret-scan-all-files", "--skip-download", "--output", "json", "--compact"]
     environment = dict(os.environ, CKV_IGNORE_HIDDEN_DIRECTORIES="false", PYTHONWARNINGS="ignore")
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900, check=False)
-    result.seconds = time.perf_counter() - started
-    try:
-        reports = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        result.problems.append(f"checkov: no JSON report (exit {completed.returncode}): {(completed.stderr or completed.stdout)[-600:]}")
+    reports, completed = _run_for_json(result, command, env=environment)
+    if reports is None:
         return result
     # One framework with findings gives an object, several a list; none at all a bare summary.
     reports = reports if isinstance(reports, list) else [reports]
@@ -122,19 +131,12 @@ def run_checkov(folder: Path) -> ScanResult:
 
 def run_detect_secrets(folder: Path) -> ScanResult:
     """detect-secrets over every file of the folder (not only files git tracks), all plugins."""
-    import time
-
     result = ScanResult("detect-secrets", problems=_missing(DETECT_SECRETS, "build/detect-secrets/.installed"))
     if result.problems:
         return result
-    started = time.perf_counter()
     command = [str(DETECT_SECRETS), "scan", "--all-files", "--exclude-files", SKIP_GIT, "--exclude-lines", CRUFT_COMMIT_LINE, "."]
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=900, check=False)
-    result.seconds = time.perf_counter() - started
-    try:
-        baseline = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        result.problems.append(f"detect-secrets: no JSON report (exit {completed.returncode}): {completed.stderr[-600:]}")
+    baseline, _ = _run_for_json(result, command, cwd=folder)
+    if baseline is None:
         return result
     result.files = sum(1 for path in folder.rglob("*") if path.is_file())
     for path, secrets in sorted(baseline.get("results", {}).items()):
