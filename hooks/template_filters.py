@@ -31,6 +31,7 @@ from dsplatform.template import (  # noqa: E402
     slug_filter,
     template_syntax_problem,
 )
+from dsplatform.vocabulary import CHOICE_LABELS, CHOICES  # noqa: E402
 
 
 class _HookFailureWithoutTraceback(logging.Filter):
@@ -192,6 +193,39 @@ def _rendering_only_template_sources(from_string):
     return parse
 
 
+def _menu_for(read_user_variable, read_user_choice):
+    """Ask the fixed-choice questions as cookiecutter's numbered menus, which re-ask on a typo.
+
+    They stay plain strings in cookiecutter.json on purpose: cookiecutter checks a list
+    answer given through `--no-input key=value` before any code of ours runs and stops with
+    a Python traceback (cookiecutter.generate.apply_overwrites_to_context raises ValueError),
+    whereas a string reaches our one-line refusal. So only the interactive question, which
+    cookiecutter asks through `read_user_variable`, is turned into its own menu here, with
+    the current default first (Enter keeps it), as cookiecutter orders a list's default.
+    """
+
+    def ask(var_name, default_value, prompts=None, prefix=""):
+        allowed = CHOICES.get(var_name)
+        if allowed is None:
+            return read_user_variable(var_name, default_value, prompts, prefix)
+        default = normalise_answers({var_name: default_value}).get(var_name, default_value)
+        options = [default, *(option for option in allowed if option != default)] if default in allowed else list(allowed)
+        question = (prompts or {}).get(var_name) or var_name
+        labels = CHOICE_LABELS.get(var_name, {})
+        menu = {var_name: {"__prompt__": question, **{option: labels.get(option, option) for option in options}}}
+        return read_user_choice(var_name, options, menu, prefix)
+
+    ask.asks_choices_as_menus = True
+    return ask
+
+
+def _ask_choices_as_menus() -> None:
+    import cookiecutter.prompt as prompt  # this module is only ever loaded by cookiecutter
+
+    if not getattr(prompt.read_user_variable, "asks_choices_as_menus", False):
+        prompt.read_user_variable = _menu_for(prompt.read_user_variable, prompt.read_user_choice)
+
+
 class TemplateFilters(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -205,6 +239,7 @@ class TemplateFilters(Extension):
         environment.from_string = _rendering_only_template_sources(environment.from_string)
         # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
         environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
+        _ask_choices_as_menus()
         hooks_logger = logging.getLogger("cookiecutter.hooks")
         if not any(isinstance(existing, _HookFailureWithoutTraceback) for existing in hooks_logger.filters):
             hooks_logger.addFilter(_HookFailureWithoutTraceback())

@@ -39,6 +39,20 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.11", "3.12"),
     "data_classification": DATA_CLASSIFICATIONS,
 }
+# What a person sees beside each choice in the template's numbered menus.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "cicd": {"azure_devops": "azure_devops (Azure Pipelines)", "github": "github (GitHub Actions)"},
+    "compute": {
+        "databricks": "databricks (Databricks job clusters)",
+        "azureml": "azureml (Azure ML compute)",
+        "both": "both (Databricks and Azure ML)",
+    },
+    "sample": {
+        "batch_scoring": "batch_scoring (predictive maintenance on Spark MLlib)",
+        "many_models": "many_models (a forecast per store and brand)",
+        "both": "both samples",
+    },
+}
 
 # --- regions ------------------------------------------------------------------------------
 # Regions that host Azure Databricks, Azure ML and AKS together. A typo here would
