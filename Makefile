@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	mkdir -p $(WHEELHOUSE)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r pyproject.toml
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
 	touch $(STAMP)
 
 $(PYSPARK_WHEEL): {{cookiecutter.project}}/pyproject.toml | $(STAMP)
@@ -96,9 +96,9 @@ test-template: $(STAMP) $(PYSPARK_WHEEL) $(ACTIONLINT) $(CHECKOV) $(DETECT_SECRE
 test-infra: $(PYSPARK_WHEEL)
 	$(MAKE) -C infra test
 
-## ruff over hooks, tests, ci and infra/dsplatform.
+## ruff over hooks, tests, ci and dsplatform.
 lint: $(STAMP)
-	$(BIN)/ruff check hooks tests ci infra/dsplatform
+	$(BIN)/ruff check hooks tests ci dsplatform
 
 ## Remove build/ (virtualenvs, wheels, demo project).
 clean:

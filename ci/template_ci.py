@@ -30,12 +30,11 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "infra"))
+from ci.scanners import scan
+from ci.validators import repository_files, validate_own_pipelines, validate_repository
+from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS, SAMPLE_PARTS
 
-from ci.scanners import scan  # noqa: E402
-from ci.validators import repository_files, validate_own_pipelines, validate_repository  # noqa: E402
-from dsplatform.template import CHOICES, COMPUTE_PARTS, OPTIONAL_PATHS, SAMPLE_PARTS  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 # The answers that change which files exist, each with every allowed value. A new answer

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, r"{{ dsplatform_path }}")
 
 from dsplatform.template import assemble_fragments, create_notebook_folders, first_run_command, initialise_git, prune
-from dsplatform.template_update import record_template_source
+from dsplatform.template.update import record_template_source
 from dsplatform.vocabulary import next_step
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")

@@ -2,8 +2,9 @@
 and the guard that keeps answers data.
 
 Cookiecutter puts the template repository on `sys.path` while it loads extensions, so
-this module is importable as `hooks.template_filters`. The rules themselves live in
-`dsplatform.template` and `dsplatform.escaping`, shared with the hooks, the tests and CI.
+this module is importable as `hooks.template_filters`, and the `dsplatform` package beside
+it too, with no path edits. The rules themselves live in `dsplatform.template` and
+`dsplatform.escaping`, shared with the hooks, the tests and CI.
 """
 
 import json
@@ -15,12 +16,8 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError
 from jinja2.ext import Extension
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-DSPLATFORM_PATH = TEMPLATE_DIR / "infra"
-sys.path.insert(0, str(DSPLATFORM_PATH))
-
-from dsplatform.escaping import FILTERS  # noqa: E402
-from dsplatform.template import (  # noqa: E402
+from dsplatform.escaping import FILTERS
+from dsplatform.template import (
     answer_problems,
     azure_names,
     has_template_syntax,
@@ -31,7 +28,9 @@ from dsplatform.template import (  # noqa: E402
     slug_filter,
     template_syntax_problem,
 )
-from dsplatform.vocabulary import CHOICE_LABELS, CHOICES  # noqa: E402
+from dsplatform.vocabulary import CHOICE_LABELS, CHOICES
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 
 
 class _HookFailureWithoutTraceback(logging.Filter):
@@ -237,8 +236,9 @@ class TemplateFilters(Extension):
         # Deployment files name Azure resources exactly as infra/ creates them.
         environment.globals["azure_names"] = azure_names
         environment.from_string = _rendering_only_template_sources(environment.from_string)
-        # Hooks run as copies in a temporary folder; this tells them where dsplatform is.
-        environment.globals["dsplatform_path"] = str(DSPLATFORM_PATH)
+        # Hooks run as copies in a temporary folder; this tells them where dsplatform is
+        # when cookiecutter runs from a plain clone (no `pip install -e .`): the one injected path.
+        environment.globals["dsplatform_path"] = str(TEMPLATE_DIR)
         _ask_choices_as_menus()
         hooks_logger = logging.getLogger("cookiecutter.hooks")
         if not any(isinstance(existing, _HookFailureWithoutTraceback) for existing in hooks_logger.filters):

@@ -6,8 +6,9 @@ project file and environment explicitly; the stack name is the fallback."""
 from pathlib import Path
 
 import pulumi
-from dsplatform.config import settings_for_stack
-from dsplatform.program import build
+
+from dsplatform.infra.config import settings_for_stack
+from dsplatform.infra.program import build
 
 config = pulumi.Config("dsplatform")
 settings = settings_for_stack(

@@ -6,16 +6,13 @@ command, so the tests and the command render and judge combinations the same way
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "infra"))
+from ci.template_ci import DEFAULTS, OPTION_MATRIX, generate, run_cookiecutter
 
-from ci.template_ci import DEFAULTS, OPTION_MATRIX, generate, run_cookiecutter  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["DEFAULTS", "OPTION_MATRIX", "REPO_ROOT", "generate", "run_cookiecutter"]
 

@@ -116,7 +116,7 @@ def test_every_path_the_docs_name_exists():
     def exists(token: str) -> bool:
         path = token.split("::")[0].removeprefix("./").rstrip("/")  # a test's node id names its file
         # Docs name paths from the root, from their own folder, or inside a folder the
-        # sentence is about (`components/access.py` in infra/dsplatform): a tracked path
+        # sentence is about (`components/access.py` in dsplatform): a tracked path
         # ending in the token is enough; a misspelt or vanished file is not.
         return path in known or any(candidate.endswith("/" + path) for candidate in known)
 

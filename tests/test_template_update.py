@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dsplatform.cli import main as dsplatform
-from dsplatform.template_update import RECORD_FILE
+from dsplatform.template.update import RECORD_FILE
 
 from conftest import REPO_ROOT, generate
 

@@ -33,9 +33,9 @@ def main() -> None:
     arguments = parser.parse_args()
 
     started = time.perf_counter()
-    import dsplatform.program  # noqa: F401  (the provider SDKs: the one-off cost)
-    from dsplatform.config import parse_project, resolve_environment
-    from dsplatform.plan import run_plan, to_json
+    import dsplatform.infra.program  # noqa: F401  (the provider SDKs: the one-off cost)
+    from dsplatform.infra.config import parse_project, resolve_environment
+    from dsplatform.infra.plan import run_plan, to_json
 
     import_seconds = time.perf_counter() - started
     example = yaml.safe_load((INFRA / "projects" / "example.yaml").read_text())

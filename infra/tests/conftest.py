@@ -12,9 +12,10 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
-from dsplatform.config import StackSettings, parse_project, resolve_environment
-from dsplatform.mocks import PlanMocks
 from pulumi.runtime import settings as pulumi_settings
+
+from dsplatform.infra.config import StackSettings, parse_project, resolve_environment
+from dsplatform.infra.mocks import PlanMocks
 
 INFRA = Path(__file__).resolve().parents[1]
 EXAMPLE = INFRA / "projects" / "example.yaml"
@@ -39,7 +40,7 @@ _plans: dict[str, object] = {}
 
 
 def plan_of(settings: StackSettings):
-    from dsplatform.plan import run_plan
+    from dsplatform.infra.plan import run_plan
 
     key = settings.model_dump_json()
     if key not in _plans:
@@ -60,7 +61,7 @@ def dev_plan(example_settings):
 def use_mocks(settings: StackSettings, keep_aliases: bool = False) -> PlanMocks:
     """Point the Pulumi runtime at fresh mocks for one stack (state must not leak between
     tests: the root stack is global)."""
-    from dsplatform.plan import _without_api_version_aliases
+    from dsplatform.infra.plan import _without_api_version_aliases
 
     mocks = PlanMocks()
     pulumi_settings.ROOT.set(None)

@@ -7,6 +7,7 @@ import argparse
 import shlex
 
 import pytest
+
 from dsplatform.cli import _parser, main
 from dsplatform.vocabulary import NEXT_STEP_PREFIX
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from dsplatform.program import build
+
+from dsplatform.infra.program import build
 
 from .conftest import read, settings_from, use_mocks
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from dsplatform.cli import main
-from dsplatform.config import (
+from dsplatform.infra.config import (
     ENVIRONMENT_DEFAULTS,
     ProjectFileError,
     load_stack_settings,

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from dsplatform import cli
-from dsplatform.constraints import CONSTRAINTS, CONSTRAINTS_BY_ID, ConstraintContext, catalogue_markdown, check_constraints
-from dsplatform.guardrails import Resource
-from dsplatform.roles import ROLE_DEFINITIONS
+from dsplatform.infra.constraints import CONSTRAINTS, CONSTRAINTS_BY_ID, ConstraintContext, catalogue_markdown, check_constraints
+from dsplatform.infra.guardrails import Resource
+from dsplatform.infra.roles import ROLE_DEFINITIONS
 from dsplatform.vocabulary import EXIT_CONSTRAINT_VIOLATION, EXIT_INVALID, PAIRED_REGIONS
 
 from .conftest import EXAMPLE, INFRA, plan_of, settings_from
@@ -219,7 +219,7 @@ def test_each_constraint_catches_one_changed_property(plans, constraint_id):
 def test_catalogue_in_the_docs_is_generated_from_the_constraints():
     text = (INFRA.parent / "docs" / "constraints.md").read_text()
     assert catalogue_markdown() in text, (
-        "regenerate: python -c 'from dsplatform.constraints import catalogue_markdown; print(catalogue_markdown())'"
+        "regenerate: python -c 'from dsplatform.infra.constraints import catalogue_markdown; print(catalogue_markdown())'"
     )
 
 
@@ -249,7 +249,7 @@ def test_plan_exits_with_the_constraint_code_and_no_waiver_helps(tmp_path, capsy
 def test_policy_pack_enforces_every_constraint_as_mandatory():
     from pulumi_policy import EnforcementLevel
 
-    from dsplatform.policy_pack import build_policies
+    from dsplatform.infra.policy_pack import build_policies
 
     policies = {policy.name: policy for policy in build_policies()}
     for constraint in CONSTRAINTS:
@@ -305,7 +305,7 @@ def test_finding_4_databricks_subnets_leave_through_a_nat_gateway(plans):
 
 
 def test_finding_5_databricks_configuration_is_its_own_stage_with_a_pinned_auth_type(plans, settings):
-    from dsplatform.plan import run_plan
+    from dsplatform.infra.plan import run_plan
 
     for environment in ENVIRONMENTS:
         (provider,) = plans[environment].resources_of("pulumi:providers:databricks")
@@ -365,7 +365,7 @@ def test_finding_8_dev_databricks_is_vnet_injected_behind_the_lake_firewall(plan
 def test_finding_9_lesser_risks_are_settled(plans, settings, monkeypatch):
     import pulumi_azure_native as azure_native
 
-    from dsplatform.plan import run_plan
+    from dsplatform.infra.plan import run_plan
 
     # Key Vault: dev keeps the shortest retention Azure allows, and name_suffix renames the
     # vault to step around a soft-deleted twin.

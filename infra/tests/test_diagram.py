@@ -10,8 +10,9 @@ from collections import Counter
 
 import pytest
 import yaml
+
 from dsplatform.cli import main
-from dsplatform.diagram import DRAWN, picture, render
+from dsplatform.infra.diagram import DRAWN, picture, render
 from dsplatform.vocabulary import ENVIRONMENTS, EXIT_INVALID
 
 from .conftest import EXAMPLE, plan_of, settings_from

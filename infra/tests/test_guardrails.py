@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from dsplatform import cli
-from dsplatform.guardrails import (
+from dsplatform.infra.guardrails import (
     RULES,
     RULES_BY_ID,
     Resource,
@@ -23,7 +23,7 @@ from dsplatform.guardrails import (
     check_resource,
     check_stack,
 )
-from dsplatform.roles import ROLE_DEFINITIONS
+from dsplatform.infra.roles import ROLE_DEFINITIONS
 
 from .conftest import EXAMPLE, INFRA, plan_of, settings_from
 
@@ -306,7 +306,7 @@ def test_turning_the_registry_admin_user_on_fails_the_plan(monkeypatch):
     instantiates now forces the admin user on, as a careless edit would."""
     import pulumi_azure_native as azure_native
 
-    from dsplatform.components import container_registry
+    from dsplatform.infra.components import container_registry
 
     original = azure_native.containerregistry.Registry
 
@@ -377,7 +377,7 @@ def test_project_file_waivers_reach_the_plan_report(example_data, monkeypatch):
     ]
     settings = settings_from(example_data, "dev")
     assert settings.waiver_terms()[0].expires == date(2026, 12, 31)
-    from dsplatform.plan import policy_report, to_table
+    from dsplatform.infra.plan import policy_report, to_table
 
     plan = copy.deepcopy(plan_of(settings))
     cluster = next(r for r in plan.resources if r.type == "azure-native:containerservice:ManagedCluster")
@@ -391,7 +391,7 @@ def test_project_file_waivers_reach_the_plan_report(example_data, monkeypatch):
 
 
 def test_unknown_waiver_rule_is_a_validation_error(example_data):
-    from dsplatform.config import ProjectFileError, parse_project
+    from dsplatform.infra.config import ProjectFileError, parse_project
 
     example_data["waivers"] = [{"rule": "acr-admin-user", "reason": "x" * 20, "approver": "a@example.com", "expires": "2027-01-01"}]
     with pytest.raises(ProjectFileError) as raised:
@@ -401,7 +401,7 @@ def test_unknown_waiver_rule_is_a_validation_error(example_data):
 
 def test_rule_catalogue_in_the_docs_is_generated_from_the_rules():
     docs = (INFRA.parent / "docs" / "guardrails.md").read_text(encoding="utf-8")
-    assert catalogue_markdown() in docs, "regenerate: python -c 'from dsplatform.guardrails import catalogue_markdown; print(catalogue_markdown())'"
+    assert catalogue_markdown() in docs, "regenerate: python -c 'from dsplatform.infra.guardrails import catalogue_markdown; print(catalogue_markdown())'"
 
 
 # ----------------------------------------------------------------------------- the policy pack
@@ -431,7 +431,7 @@ def test_policy_pack_registers_one_policy_per_rule(monkeypatch):
 def validate_with_pack(rule_id: str, resource_type: str, props: dict, stack: str, name: str = "registry", today: date = TODAY):
     from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-    from dsplatform.policy_pack import build_policies
+    from dsplatform.infra.policy_pack import build_policies
 
     policy = next(policy for policy in build_policies(today=today) if policy.name == rule_id)
     reported = []
@@ -456,7 +456,7 @@ def test_pack_adapters_call_the_same_rules():
 def test_pack_stack_policy_reports_a_service_without_diagnostics():
     from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, StackValidationArgs
 
-    from dsplatform.policy_pack import build_policies
+    from dsplatform.infra.policy_pack import build_policies
 
     options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
@@ -475,7 +475,7 @@ def test_pack_stack_policy_reports_a_service_without_diagnostics():
 
 
 def test_pack_honours_the_project_files_waivers(tmp_path, monkeypatch):
-    from dsplatform import policy_pack
+    from dsplatform.infra import policy_pack
 
     data = EXAMPLE.read_text().replace(
         "waivers: []",

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dsplatform import cli
-from dsplatform.policy_pack import waivers_for
+from dsplatform.infra.policy_pack import waivers_for
 from dsplatform.safe_yaml import MAX_BYTES, DocumentError, load_document
 
 from .conftest import EXAMPLE

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import io
 import re
-
-import yaml
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+import yaml
 
 from dsplatform import cli
 

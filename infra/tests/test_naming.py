@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from dsplatform.vocabulary import ENVIRONMENTS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dsplatform.naming import (
     NAME_RULES,
     PROJECT_SLUG_MAX_LENGTH,
@@ -15,8 +17,7 @@ from dsplatform.naming import (
     resource_names,
     slug_from_name,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from dsplatform.vocabulary import ENVIRONMENTS
 
 # Every valid slug: a letter, then lowercase alphanumerics with single hyphens between runs.
 valid_slugs = st.from_regex(r"[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,4}", fullmatch=True).filter(

@@ -7,9 +7,9 @@ import os
 import subprocess
 import sys
 
-from dsplatform.components.common import READ_ONLY_ROLES
+from dsplatform.infra.components.common import READ_ONLY_ROLES
+from dsplatform.infra.plan import OFFLINE_NOTICE, run_plan, to_json, to_markdown, to_mermaid, to_table
 from dsplatform.naming import NAME_RULES, PROJECT_SLUG_MAX_LENGTH, STORAGE_CONTAINERS
-from dsplatform.plan import OFFLINE_NOTICE, run_plan, to_json, to_markdown, to_mermaid, to_table
 
 from .conftest import EXAMPLE, INFRA, plan_of, settings_from
 
@@ -87,7 +87,7 @@ def test_prod_plan_shows_every_service_and_the_databricks_configuration(prod_pla
 
 
 def test_prod_plan_is_private(prod_plan):
-    assert PRIVATE_ONLY <= types_of(prod_plan)
+    assert types_of(prod_plan) >= PRIVATE_ONLY
     endpoints = {resource.properties["privateLinkServiceConnections"][0]["groupIds"][0] for resource in prod_plan.resources_of("azure-native:network:PrivateEndpoint")}
     assert {"blob", "dfs", "vault", "registry", "amlworkspace", "databricks_ui_api"} <= endpoints
     for token in (

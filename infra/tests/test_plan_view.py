@@ -6,9 +6,10 @@ import copy
 import re
 
 import pytest
-from dsplatform.plan import to_json, to_markdown, to_table
-from dsplatform.plan_view import MAX_WIDTH, SERVICE_GROUPS, service_groups, service_of, wrap, wrapped_table
-from dsplatform.roles import ROLE_DEFINITIONS
+
+from dsplatform.infra.plan import to_json, to_markdown, to_table
+from dsplatform.infra.plan_view import MAX_WIDTH, SERVICE_GROUPS, service_groups, service_of, wrap, wrapped_table
+from dsplatform.infra.roles import ROLE_DEFINITIONS
 from dsplatform.vocabulary import ENVIRONMENTS
 
 from .conftest import plan_of, settings_from

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dsplatform import cli
-from dsplatform.config import request_json_schema
-from dsplatform.request import SCHEMA_PATH
+from dsplatform.infra.config import request_json_schema
+from dsplatform.infra.request import SCHEMA_PATH
 
 from .conftest import EXAMPLE, INFRA
 
@@ -219,7 +219,7 @@ def test_committed_example_stack_settings_are_current():
 
 
 def test_entry_point_reads_the_stack_settings(tmp_path):
-    from dsplatform.config import ProjectFileError, settings_for_stack
+    from dsplatform.infra.config import ProjectFileError, settings_for_stack
 
     settings = settings_for_stack("example-prod", INFRA / "projects", project_file="projects/example.yaml", environment="prod")
     assert settings.stack_name == "example-prod"
@@ -242,8 +242,8 @@ def test_scaffold_generates_the_repository_with_the_requests_names(tmp_path):
 
 def test_scaffold_answers_every_question_the_template_asks():
     """A new template answer must reach the request too, or scaffolding would leave it empty."""
-    from dsplatform.config import load_project_file
-    from dsplatform.request import scaffold_answers
+    from dsplatform.infra.config import load_project_file
+    from dsplatform.infra.request import scaffold_answers
 
     template_answers = json.loads((INFRA.parent / "cookiecutter.json").read_text(encoding="utf-8"))
     asked = {name for name in template_answers if not name.startswith("_")}

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from dsplatform import cli
-from dsplatform.config import ProjectFileError, parse_project
-from dsplatform.platform_policy import POLICY_PATH, PlatformPolicy, PlatformPolicyError, platform_policy
+from dsplatform.infra.config import ProjectFileError, parse_project
+from dsplatform.infra.platform_policy import POLICY_PATH, PlatformPolicy, PlatformPolicyError, platform_policy
 
 from .conftest import EXAMPLE, plan_of, settings_from
 
@@ -69,7 +69,7 @@ def test_a_broken_platform_policy_is_one_located_line(tmp_path):
 
 def test_the_limits_follow_the_platform_file(tmp_path, monkeypatch):
     """The same request passes or fails depending on the platform's configuration only."""
-    import dsplatform.config as config
+    import dsplatform.infra.config as config
 
     data = example()
     data["environments"]["dev"]["allowed_ip_ranges"] = ["203.0.0.0/15"]
@@ -127,7 +127,7 @@ def test_the_plan_date_decides_the_expiry_limit():
 
 
 def test_the_policy_pack_ignores_a_self_approved_waiver(tmp_path):
-    from dsplatform import policy_pack
+    from dsplatform.infra import policy_pack
 
     data = example()
     data["waivers"] = [{**WAIVER, "approver": "alice.smith@example.com"}]

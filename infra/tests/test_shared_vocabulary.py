@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dsplatform import cli
-from dsplatform.config import ProjectFileError, parse_project
-from dsplatform.request import scaffold_answers
+from dsplatform.infra.config import ProjectFileError, parse_project
+from dsplatform.infra.request import scaffold_answers
 from dsplatform.template import answer_problems
 
 from .conftest import EXAMPLE

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dsplatform.guardrails import PolicyReport
-    from dsplatform.plan import Plan, PlannedResource, RoleAssignmentRow
+    from dsplatform.infra.guardrails import PolicyReport
+    from dsplatform.infra.plan import Plan, PlannedResource, RoleAssignmentRow
 
 # A terminal of 120 columns is the width CI logs and review tools show without scrolling.
 MAX_WIDTH = 120
@@ -356,7 +356,7 @@ def _count_line(groups: list[ServiceGroup]) -> str:
 
 
 def _header(plan: Plan, markdown: bool) -> list[str]:
-    from dsplatform.plan import OFFLINE_NOTICE
+    from dsplatform.infra.plan import OFFLINE_NOTICE
 
     settings = plan.settings
     groups = service_groups(plan)
@@ -416,11 +416,11 @@ def to_table(plan: Plan) -> str:
 
 def _constraint_lines(plan: Plan) -> list[str]:
     """The Azure constraints section, where the plan carries a constraint report
-    (`Plan.constraints`, from dsplatform.constraints); nothing otherwise."""
+    (`Plan.constraints`, from dsplatform.infra.constraints); nothing otherwise."""
     report = getattr(plan, "constraints", None)
     if report is None:
         return []
-    from dsplatform.constraints import report_lines
+    from dsplatform.infra.constraints import report_lines
 
     return ["", "Azure constraints", "=================", "", *report_lines(report)]
 
@@ -466,7 +466,7 @@ def _markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def to_markdown(plan: Plan) -> str:
     """For pull requests and wikis: one collapsible section per service, the role
     assignments open (they are what a reviewer must read)."""
-    from dsplatform.plan import policy_lines, to_mermaid
+    from dsplatform.infra.plan import policy_lines, to_mermaid
 
     groups = service_groups(plan)
     lines = _header(plan, markdown=True)

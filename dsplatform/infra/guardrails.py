@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from dsplatform.roles import PRIVILEGED_ROLES, ROLE_NAMES_BY_ID, is_human_write
+from dsplatform.infra.roles import PRIVILEGED_ROLES, ROLE_NAMES_BY_ID, is_human_write
 from dsplatform.vocabulary import DATA_CLASSIFICATIONS, SENSITIVE_CLASSIFICATIONS
 from dsplatform.vocabulary import ENVIRONMENTS as ALL_ENVIRONMENTS
 
@@ -237,7 +237,7 @@ def _aks_local_accounts(resources: Sequence[Resource], environment: str) -> list
     """Local accounts off, except on a cluster running the Azure ML extension: Azure ML does
     not support disabling them ("Deploy Azure Machine Learning extension on AKS",
     https://learn.microsoft.com/azure/machine-learning/how-to-deploy-kubernetes-extension),
-    and dsplatform.constraints enforces that side."""
+    and dsplatform.infra.constraints enforces that side."""
     hosts = {
         value(item.properties, "clusterName")
         for item in resources
@@ -280,7 +280,9 @@ def _hbi_for_sensitive_data(properties: Mapping[str, Any], environment: str) -> 
 def _no_credentials(properties: Mapping[str, Any], environment: str) -> list[str]:
     kind = value(properties, "properties.credentials.credentialsType", "None")
     if kind != "None":
-        return [f"properties.credentials.credentialsType is {_shown(kind)}; datastores must use the workspace identity, not keys or secrets"]
+        return [
+            f"properties.credentials.credentialsType is {_shown(kind)}; datastores must use the workspace identity, not keys or secrets"
+        ]
     return []
 
 
@@ -433,7 +435,7 @@ def allowlist_entries(resource: Resource) -> list[str]:
 
 def _allowlist_limits() -> tuple[int, int]:
     """The platform's limits (infra/platform.yaml), read lazily so this module stays light."""
-    from dsplatform.platform_policy import platform_policy
+    from dsplatform.infra.platform_policy import platform_policy
 
     policy = platform_policy()
     return policy.allowlist_max_prefix, policy.allowlist_max_addresses
@@ -483,129 +485,517 @@ PLATFORM = "platform rule (seed 003)"
 
 RULES: tuple[Rule, ...] = (
     # storage
-    Rule("storage-https-only", "mandatory", "Storage accepts HTTPS only", "set enable_https_traffic_only=True", CIS,
-         (STORAGE_ACCOUNT,), check=_flag("enableHttpsTrafficOnly", True, "plain HTTP would expose data in transit")),
-    Rule("storage-no-public-blob-access", "mandatory", "No anonymous blob access", "set allow_blob_public_access=False", AVM,
-         (STORAGE_ACCOUNT,), check=_flag("allowBlobPublicAccess", False, "anonymous reads of containers would be possible")),
-    Rule("storage-shared-key-disabled", "mandatory", "Shared keys off (Entra ID only)", "set allow_shared_key_access=False and use RBAC data roles", AVM,
-         (STORAGE_ACCOUNT,), check=_flag("allowSharedKeyAccess", False, "account keys and SAS signed with them bypass RBAC")),
-    Rule("storage-tls-1-2", "mandatory", "Minimum TLS 1.2", "set minimum_tls_version='TLS1_2'", CIS,
-         (STORAGE_ACCOUNT,), check=_one_of("minimumTlsVersion", ("TLS1_2", "TLS1_3"), "TLS 1.0 and 1.1 are broken")),
-    Rule("storage-network-deny-by-default", "mandatory", "Storage firewall denies by default", "set network_rule_set.default_action='Deny'", CIS,
-         (STORAGE_ACCOUNT,), check=_flag("networkRuleSet.defaultAction", "Deny", "every address on the internet could reach the account")),
-    Rule("storage-private-in-prod", "mandatory", "No public network access to prod storage", "set public_network_access='Disabled' and use private endpoints", AVM,
-         (STORAGE_ACCOUNT,), PROD, check=_flag("publicNetworkAccess", "Disabled", "prod data is reachable only through private endpoints")),
-    Rule("storage-no-cross-tenant-replication", "advisory", "No replication to other tenants", "set allow_cross_tenant_replication=False", PULUMI,
-         (STORAGE_ACCOUNT,), check=_flag("allowCrossTenantReplication", False, "object replication could copy data out of the tenant")),
-    Rule("storage-zone-redundant-in-prod", "advisory", "Zone-redundant prod storage", "use sku Standard_ZRS or Standard_GZRS", PLATFORM,
-         (STORAGE_ACCOUNT,), PROD,
-         check=_one_of("sku.name", ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"), "a zone outage could lose prod data")),
-    Rule("storage-blob-soft-delete", "mandatory", "Blob soft delete", "set delete_retention_policy={'enabled': True, 'days': 7 or more}", CIS,
-         (BLOB_SERVICE,), check=_retention("deleteRetentionPolicy", 7)),
-    Rule("storage-container-soft-delete", "mandatory", "Container soft delete", "set container_delete_retention_policy={'enabled': True, 'days': 7 or more}", AVM,
-         (BLOB_SERVICE,), check=_retention("containerDeleteRetentionPolicy", 7)),
-    Rule("storage-blob-versioning", "mandatory", "Blob versioning", "set is_versioning_enabled=True", AVM,
-         (BLOB_SERVICE,), check=_flag("isVersioningEnabled", True, "an overwrite would lose the previous data")),
-    Rule("storage-container-private", "mandatory", "Containers are private", "set public_access='None'", CIS,
-         (BLOB_CONTAINER,), check=_one_of("publicAccess", ("None", None), "anonymous clients could list and read the container")),
+    Rule(
+        "storage-https-only",
+        "mandatory",
+        "Storage accepts HTTPS only",
+        "set enable_https_traffic_only=True",
+        CIS,
+        (STORAGE_ACCOUNT,),
+        check=_flag("enableHttpsTrafficOnly", True, "plain HTTP would expose data in transit"),
+    ),
+    Rule(
+        "storage-no-public-blob-access",
+        "mandatory",
+        "No anonymous blob access",
+        "set allow_blob_public_access=False",
+        AVM,
+        (STORAGE_ACCOUNT,),
+        check=_flag("allowBlobPublicAccess", False, "anonymous reads of containers would be possible"),
+    ),
+    Rule(
+        "storage-shared-key-disabled",
+        "mandatory",
+        "Shared keys off (Entra ID only)",
+        "set allow_shared_key_access=False and use RBAC data roles",
+        AVM,
+        (STORAGE_ACCOUNT,),
+        check=_flag("allowSharedKeyAccess", False, "account keys and SAS signed with them bypass RBAC"),
+    ),
+    Rule(
+        "storage-tls-1-2",
+        "mandatory",
+        "Minimum TLS 1.2",
+        "set minimum_tls_version='TLS1_2'",
+        CIS,
+        (STORAGE_ACCOUNT,),
+        check=_one_of("minimumTlsVersion", ("TLS1_2", "TLS1_3"), "TLS 1.0 and 1.1 are broken"),
+    ),
+    Rule(
+        "storage-network-deny-by-default",
+        "mandatory",
+        "Storage firewall denies by default",
+        "set network_rule_set.default_action='Deny'",
+        CIS,
+        (STORAGE_ACCOUNT,),
+        check=_flag("networkRuleSet.defaultAction", "Deny", "every address on the internet could reach the account"),
+    ),
+    Rule(
+        "storage-private-in-prod",
+        "mandatory",
+        "No public network access to prod storage",
+        "set public_network_access='Disabled' and use private endpoints",
+        AVM,
+        (STORAGE_ACCOUNT,),
+        PROD,
+        check=_flag("publicNetworkAccess", "Disabled", "prod data is reachable only through private endpoints"),
+    ),
+    Rule(
+        "storage-no-cross-tenant-replication",
+        "advisory",
+        "No replication to other tenants",
+        "set allow_cross_tenant_replication=False",
+        PULUMI,
+        (STORAGE_ACCOUNT,),
+        check=_flag("allowCrossTenantReplication", False, "object replication could copy data out of the tenant"),
+    ),
+    Rule(
+        "storage-zone-redundant-in-prod",
+        "advisory",
+        "Zone-redundant prod storage",
+        "use sku Standard_ZRS or Standard_GZRS",
+        PLATFORM,
+        (STORAGE_ACCOUNT,),
+        PROD,
+        check=_one_of(
+            "sku.name", ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"), "a zone outage could lose prod data"
+        ),
+    ),
+    Rule(
+        "storage-blob-soft-delete",
+        "mandatory",
+        "Blob soft delete",
+        "set delete_retention_policy={'enabled': True, 'days': 7 or more}",
+        CIS,
+        (BLOB_SERVICE,),
+        check=_retention("deleteRetentionPolicy", 7),
+    ),
+    Rule(
+        "storage-container-soft-delete",
+        "mandatory",
+        "Container soft delete",
+        "set container_delete_retention_policy={'enabled': True, 'days': 7 or more}",
+        AVM,
+        (BLOB_SERVICE,),
+        check=_retention("containerDeleteRetentionPolicy", 7),
+    ),
+    Rule(
+        "storage-blob-versioning",
+        "mandatory",
+        "Blob versioning",
+        "set is_versioning_enabled=True",
+        AVM,
+        (BLOB_SERVICE,),
+        check=_flag("isVersioningEnabled", True, "an overwrite would lose the previous data"),
+    ),
+    Rule(
+        "storage-container-private",
+        "mandatory",
+        "Containers are private",
+        "set public_access='None'",
+        CIS,
+        (BLOB_CONTAINER,),
+        check=_one_of("publicAccess", ("None", None), "anonymous clients could list and read the container"),
+    ),
     # Key Vault
-    Rule("keyvault-rbac-mode", "mandatory", "Key Vault in RBAC mode", "set properties.enable_rbac_authorization=True", AVM,
-         (KEY_VAULT,), check=_flag("properties.enableRbacAuthorization", True, "access policies bypass Azure RBAC and its audit")),
-    Rule("keyvault-purge-protection", "mandatory", "Key Vault purge protection", "set properties.enable_purge_protection=True", AVM,
-         (KEY_VAULT,), check=_flag("properties.enablePurgeProtection", True, "a deleted vault could be purged with its secrets")),
-    Rule("keyvault-soft-delete-retention", "mandatory", "Key Vault soft-delete retention", "set properties.soft_delete_retention_in_days (90 in prod, 7 or more elsewhere)", AVM,
-         (KEY_VAULT,), check=_key_vault_retention),
-    Rule("keyvault-network-deny-by-default", "mandatory", "Key Vault network ACLs deny by default", "set properties.network_acls.default_action='Deny'", CIS,
-         (KEY_VAULT,), check=_flag("properties.networkAcls.defaultAction", "Deny", "every address could reach the vault")),
-    Rule("keyvault-private-in-prod", "mandatory", "No public network access to the prod vault", "set properties.public_network_access='Disabled'", AVM,
-         (KEY_VAULT,), PROD, check=_flag("properties.publicNetworkAccess", "Disabled", "prod secrets are reachable only through a private endpoint")),
+    Rule(
+        "keyvault-rbac-mode",
+        "mandatory",
+        "Key Vault in RBAC mode",
+        "set properties.enable_rbac_authorization=True",
+        AVM,
+        (KEY_VAULT,),
+        check=_flag("properties.enableRbacAuthorization", True, "access policies bypass Azure RBAC and its audit"),
+    ),
+    Rule(
+        "keyvault-purge-protection",
+        "mandatory",
+        "Key Vault purge protection",
+        "set properties.enable_purge_protection=True",
+        AVM,
+        (KEY_VAULT,),
+        check=_flag("properties.enablePurgeProtection", True, "a deleted vault could be purged with its secrets"),
+    ),
+    Rule(
+        "keyvault-soft-delete-retention",
+        "mandatory",
+        "Key Vault soft-delete retention",
+        "set properties.soft_delete_retention_in_days (90 in prod, 7 or more elsewhere)",
+        AVM,
+        (KEY_VAULT,),
+        check=_key_vault_retention,
+    ),
+    Rule(
+        "keyvault-network-deny-by-default",
+        "mandatory",
+        "Key Vault network ACLs deny by default",
+        "set properties.network_acls.default_action='Deny'",
+        CIS,
+        (KEY_VAULT,),
+        check=_flag("properties.networkAcls.defaultAction", "Deny", "every address could reach the vault"),
+    ),
+    Rule(
+        "keyvault-private-in-prod",
+        "mandatory",
+        "No public network access to the prod vault",
+        "set properties.public_network_access='Disabled'",
+        AVM,
+        (KEY_VAULT,),
+        PROD,
+        check=_flag("properties.publicNetworkAccess", "Disabled", "prod secrets are reachable only through a private endpoint"),
+    ),
     # Container registry
-    Rule("acr-admin-user-disabled", "mandatory", "Registry admin user off", "set admin_user_enabled=False; push and pull with AcrPush/AcrPull roles", AVM,
-         (REGISTRY,), check=_flag("adminUserEnabled", False, "the admin user is a shared password outside Entra ID")),
-    Rule("acr-anonymous-pull-disabled", "mandatory", "Registry anonymous pull off", "set anonymous_pull_enabled=False", AVM,
-         (REGISTRY,), check=_flag("anonymousPullEnabled", False, "anyone could pull the project's images")),
-    Rule("acr-private-in-prod", "mandatory", "No public network access to the prod registry", "set public_network_access='Disabled' (Premium SKU) with a private endpoint", AVM,
-         (REGISTRY,), PROD, check=_flag("publicNetworkAccess", "Disabled", "prod images are reachable only through a private endpoint")),
+    Rule(
+        "acr-admin-user-disabled",
+        "mandatory",
+        "Registry admin user off",
+        "set admin_user_enabled=False; push and pull with AcrPush/AcrPull roles",
+        AVM,
+        (REGISTRY,),
+        check=_flag("adminUserEnabled", False, "the admin user is a shared password outside Entra ID"),
+    ),
+    Rule(
+        "acr-anonymous-pull-disabled",
+        "mandatory",
+        "Registry anonymous pull off",
+        "set anonymous_pull_enabled=False",
+        AVM,
+        (REGISTRY,),
+        check=_flag("anonymousPullEnabled", False, "anyone could pull the project's images"),
+    ),
+    Rule(
+        "acr-private-in-prod",
+        "mandatory",
+        "No public network access to the prod registry",
+        "set public_network_access='Disabled' (Premium SKU) with a private endpoint",
+        AVM,
+        (REGISTRY,),
+        PROD,
+        check=_flag("publicNetworkAccess", "Disabled", "prod images are reachable only through a private endpoint"),
+    ),
     # AKS
-    Rule("aks-azure-rbac", "mandatory", "AKS uses Entra ID with Azure RBAC", "set aad_profile={'managed': True, 'enable_azure_rbac': True}", AVM,
-         (AKS_CLUSTER,), check=_flag("aadProfile.enableAzureRBAC", True, "Kubernetes access would not be governed by Azure role assignments")),
-    Rule("aks-local-accounts-disabled", "mandatory", "AKS local accounts off (except where the Azure ML extension needs them)",
-         "set disable_local_accounts=True unless the cluster hosts the Azure ML extension", AVM,
-         stack_check=_aks_local_accounts),
-    Rule("aks-private-api-server-in-prod", "mandatory", "No public AKS API server in prod", "set api_server_access_profile={'enable_private_cluster': True}", PULUMI,
-         (AKS_CLUSTER,), PROD, check=_aks_private_api_server),
-    Rule("aks-api-server-allowlist", "mandatory", "A public API server admits the allowlist only", "set api_server_access_profile.authorized_ip_ranges, or make the cluster private", CIS,
-         (AKS_CLUSTER,), check=_aks_authorized_ranges),
-    Rule("aks-network-policy", "mandatory", "AKS network policy", "set network_profile.network_policy to cilium, azure or calico", CIS,
-         (AKS_CLUSTER,), check=_aks_network_policy),
-    Rule("aks-no-public-node-ips", "mandatory", "No public IPs on AKS nodes", "set enable_node_public_ip=False on every pool", PULUMI,
-         (AKS_CLUSTER, AKS_POOL), check=_aks_node_public_ips),
-    Rule("aks-no-admin-groups-in-prod", "mandatory", "No cluster-admin group in prod", "leave aad_profile.admin_group_object_ids empty in prod", PLATFORM,
-         (AKS_CLUSTER,), PROD, check=_aks_admin_groups),
-    Rule("aks-workload-identity", "advisory", "AKS workload identity on", "set security_profile.workload_identity.enabled=True and oidc_issuer_profile.enabled=True", AVM,
-         (AKS_CLUSTER,), check=_flag("securityProfile.workloadIdentity.enabled", True, "pods would need secrets to reach Azure")),
-    Rule("aks-azure-policy-addon", "advisory", "Azure Policy add-on on AKS", "set addon_profiles.azurepolicy.enabled=True", CIS,
-         (AKS_CLUSTER,), check=_flag("addonProfiles.azurepolicy.enabled", True, "pod security baselines would not be enforced")),
+    Rule(
+        "aks-azure-rbac",
+        "mandatory",
+        "AKS uses Entra ID with Azure RBAC",
+        "set aad_profile={'managed': True, 'enable_azure_rbac': True}",
+        AVM,
+        (AKS_CLUSTER,),
+        check=_flag("aadProfile.enableAzureRBAC", True, "Kubernetes access would not be governed by Azure role assignments"),
+    ),
+    Rule(
+        "aks-local-accounts-disabled",
+        "mandatory",
+        "AKS local accounts off (except where the Azure ML extension needs them)",
+        "set disable_local_accounts=True unless the cluster hosts the Azure ML extension",
+        AVM,
+        stack_check=_aks_local_accounts,
+    ),
+    Rule(
+        "aks-private-api-server-in-prod",
+        "mandatory",
+        "No public AKS API server in prod",
+        "set api_server_access_profile={'enable_private_cluster': True}",
+        PULUMI,
+        (AKS_CLUSTER,),
+        PROD,
+        check=_aks_private_api_server,
+    ),
+    Rule(
+        "aks-api-server-allowlist",
+        "mandatory",
+        "A public API server admits the allowlist only",
+        "set api_server_access_profile.authorized_ip_ranges, or make the cluster private",
+        CIS,
+        (AKS_CLUSTER,),
+        check=_aks_authorized_ranges,
+    ),
+    Rule(
+        "aks-network-policy",
+        "mandatory",
+        "AKS network policy",
+        "set network_profile.network_policy to cilium, azure or calico",
+        CIS,
+        (AKS_CLUSTER,),
+        check=_aks_network_policy,
+    ),
+    Rule(
+        "aks-no-public-node-ips",
+        "mandatory",
+        "No public IPs on AKS nodes",
+        "set enable_node_public_ip=False on every pool",
+        PULUMI,
+        (AKS_CLUSTER, AKS_POOL),
+        check=_aks_node_public_ips,
+    ),
+    Rule(
+        "aks-no-admin-groups-in-prod",
+        "mandatory",
+        "No cluster-admin group in prod",
+        "leave aad_profile.admin_group_object_ids empty in prod",
+        PLATFORM,
+        (AKS_CLUSTER,),
+        PROD,
+        check=_aks_admin_groups,
+    ),
+    Rule(
+        "aks-workload-identity",
+        "advisory",
+        "AKS workload identity on",
+        "set security_profile.workload_identity.enabled=True and oidc_issuer_profile.enabled=True",
+        AVM,
+        (AKS_CLUSTER,),
+        check=_flag("securityProfile.workloadIdentity.enabled", True, "pods would need secrets to reach Azure"),
+    ),
+    Rule(
+        "aks-azure-policy-addon",
+        "advisory",
+        "Azure Policy add-on on AKS",
+        "set addon_profiles.azurepolicy.enabled=True",
+        CIS,
+        (AKS_CLUSTER,),
+        check=_flag("addonProfiles.azurepolicy.enabled", True, "pod security baselines would not be enforced"),
+    ),
     # Azure ML
-    Rule("ml-private-in-prod", "mandatory", "No public network access to the prod ML workspace", "set public_network_access='Disabled' with a managed network", AVM,
-         (ML_WORKSPACE,), PROD, check=_flag("publicNetworkAccess", "Disabled", "the prod workspace is reachable only through a private endpoint")),
-    Rule("ml-identity-based-datastores", "mandatory", "Workspace datastores use identities", "set system_datastores_auth_mode='identity'", AVM,
-         (ML_WORKSPACE,), check=_flag("systemDatastoresAuthMode", "identity", "the default datastores would hold storage keys")),
-    Rule("ml-high-business-impact", "mandatory", "HBI workspace for confidential data", "set hbi_workspace=True when data_classification is confidential or restricted", PLATFORM,
-         (ML_WORKSPACE,), check=_hbi_for_sensitive_data),
-    Rule("ml-datastore-no-credentials", "mandatory", "Datastores hold no credentials", "use NoneDatastoreCredentials with the workspace identity", AVM,
-         (ML_DATASTORE,), check=_no_credentials),
-    Rule("ml-compute-scales-to-zero", "mandatory", "ML compute scales to zero", "set scale_settings.min_node_count=0", PLATFORM,
-         (ML_COMPUTE,), check=_aml_compute_only(_scales_to_zero)),
-    Rule("ml-compute-no-public-ip-in-prod", "mandatory", "No public IPs on prod ML compute nodes", "set enable_node_public_ip=False (needs the managed network)", PULUMI,
-         (ML_COMPUTE,), PROD, check=_aml_compute_only(_flag("properties.properties.enableNodePublicIp", False, "prod nodes must not be reachable from the internet"))),
-    Rule("ml-compute-local-auth-disabled", "mandatory", "ML compute local auth off", "set disable_local_auth=True", CIS,
-         (ML_COMPUTE,), check=_aml_compute_only(_flag("properties.disableLocalAuth", True, "local keys bypass Entra ID"))),
-    Rule("ml-compute-no-public-ssh", "mandatory", "No public SSH to ML compute", "set remote_login_port_public_access='Disabled'", CIS,
-         (ML_COMPUTE,), check=_aml_compute_only(_flag("properties.properties.remoteLoginPortPublicAccess", "Disabled", "SSH would be open to the internet"))),
+    Rule(
+        "ml-private-in-prod",
+        "mandatory",
+        "No public network access to the prod ML workspace",
+        "set public_network_access='Disabled' with a managed network",
+        AVM,
+        (ML_WORKSPACE,),
+        PROD,
+        check=_flag("publicNetworkAccess", "Disabled", "the prod workspace is reachable only through a private endpoint"),
+    ),
+    Rule(
+        "ml-identity-based-datastores",
+        "mandatory",
+        "Workspace datastores use identities",
+        "set system_datastores_auth_mode='identity'",
+        AVM,
+        (ML_WORKSPACE,),
+        check=_flag("systemDatastoresAuthMode", "identity", "the default datastores would hold storage keys"),
+    ),
+    Rule(
+        "ml-high-business-impact",
+        "mandatory",
+        "HBI workspace for confidential data",
+        "set hbi_workspace=True when data_classification is confidential or restricted",
+        PLATFORM,
+        (ML_WORKSPACE,),
+        check=_hbi_for_sensitive_data,
+    ),
+    Rule(
+        "ml-datastore-no-credentials",
+        "mandatory",
+        "Datastores hold no credentials",
+        "use NoneDatastoreCredentials with the workspace identity",
+        AVM,
+        (ML_DATASTORE,),
+        check=_no_credentials,
+    ),
+    Rule(
+        "ml-compute-scales-to-zero",
+        "mandatory",
+        "ML compute scales to zero",
+        "set scale_settings.min_node_count=0",
+        PLATFORM,
+        (ML_COMPUTE,),
+        check=_aml_compute_only(_scales_to_zero),
+    ),
+    Rule(
+        "ml-compute-no-public-ip-in-prod",
+        "mandatory",
+        "No public IPs on prod ML compute nodes",
+        "set enable_node_public_ip=False (needs the managed network)",
+        PULUMI,
+        (ML_COMPUTE,),
+        PROD,
+        check=_aml_compute_only(
+            _flag("properties.properties.enableNodePublicIp", False, "prod nodes must not be reachable from the internet")
+        ),
+    ),
+    Rule(
+        "ml-compute-local-auth-disabled",
+        "mandatory",
+        "ML compute local auth off",
+        "set disable_local_auth=True",
+        CIS,
+        (ML_COMPUTE,),
+        check=_aml_compute_only(_flag("properties.disableLocalAuth", True, "local keys bypass Entra ID")),
+    ),
+    Rule(
+        "ml-compute-no-public-ssh",
+        "mandatory",
+        "No public SSH to ML compute",
+        "set remote_login_port_public_access='Disabled'",
+        CIS,
+        (ML_COMPUTE,),
+        check=_aml_compute_only(
+            _flag("properties.properties.remoteLoginPortPublicAccess", "Disabled", "SSH would be open to the internet")
+        ),
+    ),
     # Databricks
-    Rule("databricks-no-public-ip", "mandatory", "Databricks secure cluster connectivity (no public IPs)", "set parameters.enable_no_public_ip={'value': True}", PLATFORM,
-         (DATABRICKS_WORKSPACE,), check=_flag("parameters.enableNoPublicIp.value", True, "cluster nodes would get public IPs (AVM's module leaves them on)")),
-    Rule("databricks-vnet-injection-in-prod", "mandatory", "Databricks VNet injection in prod", "set parameters.custom_virtual_network_id and the two delegated subnets", PLATFORM,
-         (DATABRICKS_WORKSPACE,), PROD, check=_databricks_vnet_injection),
-    Rule("databricks-private-in-prod", "mandatory", "No public network access to the prod Databricks workspace", "set public_network_access='Disabled' and required_nsg_rules='NoAzureDatabricksRules'", PULUMI,
-         (DATABRICKS_WORKSPACE,), PROD, check=_flag("publicNetworkAccess", "Disabled", "the prod workspace is reachable only through private link")),
-    Rule("databricks-premium", "advisory", "Databricks premium tier", "set sku.name='premium' (Unity Catalog, RBAC, audit logs)", PULUMI,
-         (DATABRICKS_WORKSPACE,), check=_flag("sku.name", "premium", "standard tier has no access control or audit logs")),
-    Rule("databricks-cluster-autotermination", "advisory", "Cluster policy bounds autotermination", "give the cluster policy a fixed or bounded autotermination_minutes", PLATFORM,
-         (DATABRICKS_CLUSTER_POLICY,), check=_cluster_policy_autotermination),
+    Rule(
+        "databricks-no-public-ip",
+        "mandatory",
+        "Databricks secure cluster connectivity (no public IPs)",
+        "set parameters.enable_no_public_ip={'value': True}",
+        PLATFORM,
+        (DATABRICKS_WORKSPACE,),
+        check=_flag("parameters.enableNoPublicIp.value", True, "cluster nodes would get public IPs (AVM's module leaves them on)"),
+    ),
+    Rule(
+        "databricks-vnet-injection-in-prod",
+        "mandatory",
+        "Databricks VNet injection in prod",
+        "set parameters.custom_virtual_network_id and the two delegated subnets",
+        PLATFORM,
+        (DATABRICKS_WORKSPACE,),
+        PROD,
+        check=_databricks_vnet_injection,
+    ),
+    Rule(
+        "databricks-private-in-prod",
+        "mandatory",
+        "No public network access to the prod Databricks workspace",
+        "set public_network_access='Disabled' and required_nsg_rules='NoAzureDatabricksRules'",
+        PULUMI,
+        (DATABRICKS_WORKSPACE,),
+        PROD,
+        check=_flag("publicNetworkAccess", "Disabled", "the prod workspace is reachable only through private link"),
+    ),
+    Rule(
+        "databricks-premium",
+        "advisory",
+        "Databricks premium tier",
+        "set sku.name='premium' (Unity Catalog, RBAC, audit logs)",
+        PULUMI,
+        (DATABRICKS_WORKSPACE,),
+        check=_flag("sku.name", "premium", "standard tier has no access control or audit logs"),
+    ),
+    Rule(
+        "databricks-cluster-autotermination",
+        "advisory",
+        "Cluster policy bounds autotermination",
+        "give the cluster policy a fixed or bounded autotermination_minutes",
+        PLATFORM,
+        (DATABRICKS_CLUSTER_POLICY,),
+        check=_cluster_policy_autotermination,
+    ),
     # logging
-    Rule("log-analytics-retention", "mandatory", "Log Analytics retention", "set retention_in_days (90 or more in prod, 30 or more elsewhere)", CIS,
-         (LOG_ANALYTICS,), check=_log_retention),
-    Rule("app-insights-local-auth-disabled", "advisory", "Application Insights without instrumentation-key-only ingestion", "set disable_local_auth=True", AVM,
-         (APPLICATION_INSIGHTS,), check=_flag("disableLocalAuth", True, "anyone with the key could send telemetry")),
-    Rule("diagnostics-on-every-service", "mandatory", "Diagnostics on every service", "add a diagnostic setting (components.common.diagnostic_setting) to the service", CIS,
-         stack_check=_diagnostics_everywhere),
-    Rule("diagnostics-on-lake-blob-service", "mandatory", "Diagnostics on the data lake's blob service", "add a diagnostic setting for <account>/blobServices/default", CIS,
-         stack_check=_blob_diagnostics),
+    Rule(
+        "log-analytics-retention",
+        "mandatory",
+        "Log Analytics retention",
+        "set retention_in_days (90 or more in prod, 30 or more elsewhere)",
+        CIS,
+        (LOG_ANALYTICS,),
+        check=_log_retention,
+    ),
+    Rule(
+        "app-insights-local-auth-disabled",
+        "advisory",
+        "Application Insights without instrumentation-key-only ingestion",
+        "set disable_local_auth=True",
+        AVM,
+        (APPLICATION_INSIGHTS,),
+        check=_flag("disableLocalAuth", True, "anyone with the key could send telemetry"),
+    ),
+    Rule(
+        "diagnostics-on-every-service",
+        "mandatory",
+        "Diagnostics on every service",
+        "add a diagnostic setting (components.common.diagnostic_setting) to the service",
+        CIS,
+        stack_check=_diagnostics_everywhere,
+    ),
+    Rule(
+        "diagnostics-on-lake-blob-service",
+        "mandatory",
+        "Diagnostics on the data lake's blob service",
+        "add a diagnostic setting for <account>/blobServices/default",
+        CIS,
+        stack_check=_blob_diagnostics,
+    ),
     # tags
-    Rule("tags-required", "mandatory", "Required tags present", f"tag every resource with {', '.join(REQUIRED_TAGS)} (StackSettings.resource_tags)", PULUMI,
-         tuple(sorted(TAGGED_TYPES)), check=_required_tags),
-    Rule("tags-valid-values", "mandatory", "Tag values match the stack", "take tags from StackSettings.resource_tags()", PLATFORM,
-         tuple(sorted(TAGGED_TYPES)), check=_tag_values),
+    Rule(
+        "tags-required",
+        "mandatory",
+        "Required tags present",
+        f"tag every resource with {', '.join(REQUIRED_TAGS)} (StackSettings.resource_tags)",
+        PULUMI,
+        tuple(sorted(TAGGED_TYPES)),
+        check=_required_tags,
+    ),
+    Rule(
+        "tags-valid-values",
+        "mandatory",
+        "Tag values match the stack",
+        "take tags from StackSettings.resource_tags()",
+        PLATFORM,
+        tuple(sorted(TAGGED_TYPES)),
+        check=_tag_values,
+    ),
     # role assignments
-    Rule("role-no-owner-for-humans", "mandatory", "No Owner for people", "give the group the narrowest built-in role (Reader, Contributor on one resource, a data role)", CIS,
-         (ROLE_ASSIGNMENT,), check=_no_owner_for_humans),
-    Rule("role-no-human-write-in-prod", "mandatory", "No human write role in prod", "give people read roles in prod; changes go through the CI service principal", PLATFORM,
-         (ROLE_ASSIGNMENT,), PROD, check=_no_human_write),
-    Rule("role-no-subscription-scope", "mandatory", "No subscription-wide role assignments", "scope the assignment to the resource group or the resource", CIS,
-         (ROLE_ASSIGNMENT,), check=_no_subscription_scope),
-    Rule("role-no-privileged-roles", "advisory", "No role-granting roles inside a project", "use a data or service role instead of Owner, User Access Administrator or RBAC Administrator", PULUMI,
-         (ROLE_ASSIGNMENT,), check=_no_privileged_roles),
+    Rule(
+        "role-no-owner-for-humans",
+        "mandatory",
+        "No Owner for people",
+        "give the group the narrowest built-in role (Reader, Contributor on one resource, a data role)",
+        CIS,
+        (ROLE_ASSIGNMENT,),
+        check=_no_owner_for_humans,
+    ),
+    Rule(
+        "role-no-human-write-in-prod",
+        "mandatory",
+        "No human write role in prod",
+        "give people read roles in prod; changes go through the CI service principal",
+        PLATFORM,
+        (ROLE_ASSIGNMENT,),
+        PROD,
+        check=_no_human_write,
+    ),
+    Rule(
+        "role-no-subscription-scope",
+        "mandatory",
+        "No subscription-wide role assignments",
+        "scope the assignment to the resource group or the resource",
+        CIS,
+        (ROLE_ASSIGNMENT,),
+        check=_no_subscription_scope,
+    ),
+    Rule(
+        "role-no-privileged-roles",
+        "advisory",
+        "No role-granting roles inside a project",
+        "use a data or service role instead of Owner, User Access Administrator or RBAC Administrator",
+        PULUMI,
+        (ROLE_ASSIGNMENT,),
+        check=_no_privileged_roles,
+    ),
     # network
     # "Secure access to the API server using authorized IP address ranges in Azure Kubernetes Service (AKS)",
     # https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges: limit the ranges that reach a public
     # endpoint; the same holds for the storage, registry and Key Vault firewalls and Databricks IP access lists.
-    Rule("network-allowlists-bounded", "mandatory", "Public allowlists admit a bounded set of addresses",
-         "list the offices' own ranges in allowed_ip_ranges, each within the platform's prefix (infra/platform.yaml), or use private networking",
-         PLATFORM, stack_check=_allowlists_bounded),
-    Rule("subnet-no-default-outbound", "advisory", "Subnets without default outbound access", "set default_outbound_access=False and route egress explicitly", PULUMI,
-         (SUBNET,), check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited")),
+    Rule(
+        "network-allowlists-bounded",
+        "mandatory",
+        "Public allowlists admit a bounded set of addresses",
+        "list the offices' own ranges in allowed_ip_ranges, each within the platform's prefix (infra/platform.yaml), or use private networking",
+        PLATFORM,
+        stack_check=_allowlists_bounded,
+    ),
+    Rule(
+        "subnet-no-default-outbound",
+        "advisory",
+        "Subnets without default outbound access",
+        "set default_outbound_access=False and route egress explicitly",
+        PULUMI,
+        (SUBNET,),
+        check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited"),
+    ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 RULE_IDS = frozenset(RULES_BY_ID)
@@ -678,7 +1068,11 @@ class Finding:
     def status(self) -> str:
         if self.waiver is None:
             return "violation"
-        return f"waiver expired {self.waiver.expires.isoformat()}" if self.waiver_expired else f"waived until {self.waiver.expires.isoformat()}"
+        return (
+            f"waiver expired {self.waiver.expires.isoformat()}"
+            if self.waiver_expired
+            else f"waived until {self.waiver.expires.isoformat()}"
+        )
 
 
 @dataclass
@@ -711,10 +1105,7 @@ class PolicyReport:
     def summary(self) -> str:
         waived = sum(1 for finding in self.waived if not finding.waiver_expired)
         expired = sum(1 for finding in self.waived if finding.waiver_expired)
-        text = (
-            f"{self.rules_checked} rules: {self.mandatory_count} mandatory violation(s), "
-            f"{self.advisory_count} advisory, {waived} waived"
-        )
+        text = f"{self.rules_checked} rules: {self.mandatory_count} mandatory violation(s), {self.advisory_count} advisory, {waived} waived"
         return text + (f", {expired} with an expired waiver" if expired else "")
 
     def as_dict(self) -> dict[str, Any]:
@@ -779,7 +1170,5 @@ def catalogue_markdown() -> str:
         if rule.types == tuple(sorted(TAGGED_TYPES)):
             types = "every tagged resource"
         environments = "all" if rule.environments == ALL_ENVIRONMENTS else ", ".join(rule.environments)
-        lines.append(
-            f"| `{rule.id}` | {rule.severity} | {types} | {environments} | {rule.title} | {rule.remediation} | {rule.source} |"
-        )
+        lines.append(f"| `{rule.id}` | {rule.severity} | {types} | {environments} | {rule.title} | {rule.remediation} | {rule.source} |")
     return "\n".join(lines) + "\n"

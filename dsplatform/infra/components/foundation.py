@@ -6,8 +6,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import child, diagnostic_setting
-from dsplatform.config import StackSettings
+from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.config import StackSettings
 
 
 class Foundation(pulumi.ComponentResource):

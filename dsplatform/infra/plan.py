@@ -18,11 +18,11 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from dsplatform.config import StackSettings
-from dsplatform.constraints import ConstraintContext, ConstraintReport, check_constraints
-from dsplatform.guardrails import PolicyReport, Resource, evaluate
-from dsplatform.mocks import SUBSCRIPTION_ID, PlanMocks, azure_name
-from dsplatform.roles import READ_ONLY_ROLES, ROLE_NAMES_BY_ID, is_human_write
+from dsplatform.infra.config import StackSettings
+from dsplatform.infra.constraints import ConstraintContext, ConstraintReport, check_constraints
+from dsplatform.infra.guardrails import PolicyReport, Resource, evaluate
+from dsplatform.infra.mocks import SUBSCRIPTION_ID, PlanMocks, azure_name
+from dsplatform.infra.roles import READ_ONLY_ROLES, ROLE_NAMES_BY_ID, is_human_write
 
 OFFLINE_NOTICE = (
     "Offline plan: the Pulumi program ran under Pulumi's mock runtime. Nothing was sent to Azure or "
@@ -144,7 +144,7 @@ def constraint_report(plan: Plan) -> ConstraintReport:
 def run_plan(settings: StackSettings, today: date | None = None, stage: str = "all") -> Plan:
     """Build the stack under mocks, collect every registration and judge it by the
     guardrails (`today` decides which waivers have expired; tests pass a fixed date)."""
-    from dsplatform.program import build  # imported here: it pulls in the provider SDKs
+    from dsplatform.infra.program import build  # imported here: it pulls in the provider SDKs
 
     mocks = PlanMocks()
     monitor = _RecordingMonitor(mocks)
@@ -297,31 +297,31 @@ def policy_lines(report: PolicyReport | None, markdown: bool) -> list[str]:
 
 
 def constraint_lines(report: ConstraintReport | None) -> list[str]:
-    from dsplatform.constraints import report_lines
+    from dsplatform.infra.constraints import report_lines
 
     return report_lines(report)
 
 
 def to_table(plan: Plan) -> str:
-    """Grouped by service, 120 columns wide (dsplatform.plan_view)."""
-    from dsplatform.plan_view import to_table as grouped_table
+    """Grouped by service, 120 columns wide (dsplatform.infra.plan_view)."""
+    from dsplatform.infra.plan_view import to_table as grouped_table
 
     return grouped_table(plan)
 
 
 def to_markdown(plan: Plan) -> str:
-    """One collapsible section per service (dsplatform.plan_view)."""
-    from dsplatform.plan_view import to_markdown as grouped_markdown
+    """One collapsible section per service (dsplatform.infra.plan_view)."""
+    from dsplatform.infra.plan_view import to_markdown as grouped_markdown
 
     return grouped_markdown(plan)
 
 
 def to_mermaid(plan: Plan) -> str:
-    """The architecture picture as Mermaid text (dsplatform.diagram): services and the
+    """The architecture picture as Mermaid text (dsplatform.infra.diagram): services and the
     private-endpoint subnet as subgraphs, edges where one resource references another.
     Creation-order dependencies are left out: every resource waits for the resource group,
     and drawing that hid the shape behind a fan of edges."""
-    from dsplatform.diagram import mermaid_lines
+    from dsplatform.infra.diagram import mermaid_lines
 
     lines = [f"%% {OFFLINE_NOTICE}", *mermaid_lines(plan)]
     # The guardrail verdict rides along as Mermaid comments, so every format reports it.

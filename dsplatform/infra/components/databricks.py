@@ -14,19 +14,29 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_databricks as databricks
 
-from dsplatform.components.common import child, diagnostic_setting
-from dsplatform.components.data_lake import DataLake
-from dsplatform.components.foundation import Foundation
-from dsplatform.components.key_vault import KeyVault
-from dsplatform.components.network import Network
-from dsplatform.config import StackSettings
+from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.components.data_lake import DataLake
+from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.key_vault import KeyVault
+from dsplatform.infra.components.network import Network
+from dsplatform.infra.config import StackSettings
 from dsplatform.naming import SUBNET_NAMES
 
 CATALOG_SCHEMAS = ("raw", "curated", "ml")
 # Unity Catalog privileges by audience. Prod gives people read access only (seed 003).
 CATALOG_WRITE_PRIVILEGES = (
-    "USE_CATALOG", "USE_SCHEMA", "SELECT", "MODIFY", "CREATE_SCHEMA", "CREATE_TABLE",
-    "CREATE_FUNCTION", "CREATE_MODEL", "CREATE_VOLUME", "READ_VOLUME", "WRITE_VOLUME", "EXECUTE",
+    "USE_CATALOG",
+    "USE_SCHEMA",
+    "SELECT",
+    "MODIFY",
+    "CREATE_SCHEMA",
+    "CREATE_TABLE",
+    "CREATE_FUNCTION",
+    "CREATE_MODEL",
+    "CREATE_VOLUME",
+    "READ_VOLUME",
+    "WRITE_VOLUME",
+    "EXECUTE",
 )
 CATALOG_READ_PRIVILEGES = ("USE_CATALOG", "USE_SCHEMA", "SELECT", "READ_VOLUME", "EXECUTE", "BROWSE")
 LOCATION_WRITE_PRIVILEGES = ("READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE")
@@ -108,9 +118,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             f"{name}-workspace", "databricks_workspace", self.workspace.id, foundation.log_analytics.id, self
         )
         self.host = self.workspace.workspace_url.apply(lambda url: f"https://{url}")
-        self.access_connector_principal_id = self.access_connector.identity.apply(
-            lambda identity: identity.principal_id
-        )
+        self.access_connector_principal_id = self.access_connector.identity.apply(lambda identity: identity.principal_id)
         self.register_outputs({"host": self.host})
 
 

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.naming import DIAGNOSTIC_SETTING_NAME
-
-# The role table lives in dsplatform.roles (no provider SDK import) so that the guardrails
+# The role table lives in dsplatform.infra.roles (no provider SDK import) so that the guardrails
 # and the policy pack read the same data the program assigns from.
-from dsplatform.roles import HUMAN_PRINCIPAL_TYPES, READ_ONLY_ROLES, ROLE_DEFINITIONS, ROLE_NAMES_BY_ID, is_human_write  # noqa: F401
+from dsplatform.infra.roles import HUMAN_PRINCIPAL_TYPES, READ_ONLY_ROLES, ROLE_DEFINITIONS, ROLE_NAMES_BY_ID, is_human_write  # noqa: F401
+from dsplatform.naming import DIAGNOSTIC_SETTING_NAME
 
 # A fixed namespace so role assignment GUIDs are the same on every run and machine.
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5d0f3c59-2f5e-4b8e-9a59-3c1b6d1a0e11")

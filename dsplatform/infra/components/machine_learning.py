@@ -6,13 +6,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import child, diagnostic_setting
-from dsplatform.components.container_registry import ContainerRegistry
-from dsplatform.components.data_lake import DataLake, hardened_storage_account
-from dsplatform.components.foundation import Foundation
-from dsplatform.components.key_vault import KeyVault
-from dsplatform.components.network import Network
-from dsplatform.config import StackSettings
+from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.components.container_registry import ContainerRegistry
+from dsplatform.infra.components.data_lake import DataLake, hardened_storage_account
+from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.key_vault import KeyVault
+from dsplatform.infra.components.network import Network
+from dsplatform.infra.config import StackSettings
 from dsplatform.vocabulary import SENSITIVE_CLASSIFICATIONS
 
 machine_learning = azure_native.machinelearningservices
@@ -72,9 +72,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             # itself, but not to the lake: its jobs reach the private lake through these
             # user-defined outbound rules ("Workspace managed network isolation",
             # https://learn.microsoft.com/azure/machine-learning/how-to-managed-network).
-            managed_network=(
-                {"isolation_mode": "AllowInternetOutbound", "outbound_rules": self._lake_rules(lake)} if private else None
-            ),
+            managed_network=({"isolation_mode": "AllowInternetOutbound", "outbound_rules": self._lake_rules(lake)} if private else None),
             # High business impact: less diagnostic data collected, scratch disks encrypted.
             hbi_workspace=settings.tags.data_classification in SENSITIVE_CLASSIFICATIONS,
             v1_legacy_mode=False,

@@ -34,7 +34,7 @@ from dsplatform.vocabulary import EXIT_CONFLICTS
 from dsplatform.vocabulary import EXIT_INVALID as EXIT_INVALID_INPUT
 
 RECORD_FILE = ".cruft.json"
-# The template this dsplatform belongs to: the repository around infra/dsplatform/.
+# The template this dsplatform belongs to: the repository around dsplatform/.
 PLATFORM_TEMPLATE = Path(__file__).resolve().parents[2]
 # An answer's name: it becomes a `name=value` argument of cookiecutter's command line, so
 # it may never look like an option (`--replay-file=...`).
@@ -348,6 +348,7 @@ def update_project(project_dir: Path, *, template_ref: str = "HEAD", template: s
 def main(project: str, *, template_ref: str, template: str | None, check: bool) -> int:
     """`dsplatform project update`: 0 updated or up to date, 1 conflicts (or, with --check, an update is available), 2 refused."""
     from dsplatform.vocabulary import next_step
+
     try:
         result = update_project(Path(project), template_ref=template_ref, template=template, check_only=check)
     except UpdateError as error:

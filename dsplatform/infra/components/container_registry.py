@@ -6,10 +6,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import child, diagnostic_setting
-from dsplatform.components.foundation import Foundation
-from dsplatform.components.network import Network
-from dsplatform.config import StackSettings
+from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.network import Network
+from dsplatform.infra.config import StackSettings
 
 
 class ContainerRegistry(pulumi.ComponentResource):
@@ -39,19 +39,13 @@ class ContainerRegistry(pulumi.ComponentResource):
             anonymous_pull_enabled=False,
             public_network_access="Disabled" if private else "Enabled",
             network_rule_bypass_options="AzureServices",
-            network_rule_set=(
-                {"default_action": "Deny", "ip_rules": []} if premium and private else None
-            ),
+            network_rule_set=({"default_action": "Deny", "ip_rules": []} if premium and private else None),
             zone_redundancy="Enabled" if settings.is_production else "Disabled",
             tags=settings.resource_tags(),
             opts=child(self),
         )
         self.private_endpoint = (
-            network.private_endpoint(names.container_registry, self.registry.id, "registry", ["registry"], self)
-            if network
-            else None
+            network.private_endpoint(names.container_registry, self.registry.id, "registry", ["registry"], self) if network else None
         )
-        self.diagnostics = diagnostic_setting(
-            f"{name}-registry", "container_registry", self.registry.id, foundation.log_analytics.id, self
-        )
+        self.diagnostics = diagnostic_setting(f"{name}-registry", "container_registry", self.registry.id, foundation.log_analytics.id, self)
         self.register_outputs({"login_server": self.registry.login_server})

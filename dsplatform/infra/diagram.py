@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsplatform.plan_view import kind_label, service_of
+from dsplatform.infra.plan_view import kind_label, service_of
 
 if TYPE_CHECKING:
-    from dsplatform.plan import Plan, PlannedResource
+    from dsplatform.infra.plan import Plan, PlannedResource
 
 FORMATS = ("svg", "png")
 DIRECTION = "TB"

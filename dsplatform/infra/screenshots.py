@@ -5,7 +5,7 @@ Why a real browser: the docs show what a reader sees when opening the SVG that
 (Debian's `chromium` package) from that very SVG, not re-rasterised by Graphviz.
 Chromium's flags: https://developer.chrome.com/docs/chromium/headless
 
-    python -m dsplatform.screenshots projects/example.yaml ../docs/images --env dev prod
+    python -m dsplatform.infra.screenshots projects/example.yaml ../docs/images --env dev prod
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir")
     parser.add_argument("--env", nargs="+", default=["dev", "prod"])
     arguments = parser.parse_args(argv)
-    from dsplatform.config import load_stack_settings
-    from dsplatform.diagram import render
-    from dsplatform.plan import run_plan
+    from dsplatform.infra.config import load_stack_settings
+    from dsplatform.infra.diagram import render
+    from dsplatform.infra.plan import run_plan
 
     output = Path(arguments.output_dir)
     # The SVGs (icons inlined, up to 700 KB) are drawn on demand by `plan --diagram`; only the

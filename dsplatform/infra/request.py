@@ -31,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from dsplatform.config import (
+from dsplatform.infra import PULUMI_PROJECT_DIRECTORY
+from dsplatform.infra.config import (
     ProjectFile,
     ProjectFileError,
     StackSettings,
@@ -50,7 +51,7 @@ from dsplatform.vocabulary import (
     markdown_text,
 )
 
-INFRA_DIRECTORY = Path(__file__).resolve().parents[1]
+INFRA_DIRECTORY = PULUMI_PROJECT_DIRECTORY
 TEMPLATE_DIRECTORY = INFRA_DIRECTORY.parent
 SCHEMA_PATH = INFRA_DIRECTORY / "projects" / "request.schema.json"
 # Stack settings keys this tool owns; anything else in a stack file is left alone.
@@ -87,7 +88,7 @@ def environments_of(project_file: ProjectFile) -> list[str]:
 
 
 def plan_request(project_file: ProjectFile, source: str, today: date | None = None) -> list:
-    from dsplatform.plan import run_plan
+    from dsplatform.infra.plan import run_plan
 
     return [run_plan(resolve_environment(project_file, environment, source), today) for environment in environments_of(project_file)]
 
@@ -131,7 +132,9 @@ def verdict_line(plans: list) -> str:
     environments = ", ".join(plan.settings.environment for plan in plans)
     broken = [plan for plan in plans if plan.constraints is not None and not plan.constraints.passed]
     if broken:
-        counts = "; ".join(f"{plan.settings.environment}: {len(plan.constraints.violations)} Azure constraint violation(s)" for plan in broken)
+        counts = "; ".join(
+            f"{plan.settings.environment}: {len(plan.constraints.violations)} Azure constraint violation(s)" for plan in broken
+        )
         return f"**Azure constraints FAILED** for {environments} ({counts}). Azure would refuse this deployment; no waiver covers it."
     blocked = [plan for plan in plans if not plan.policy.passed]
     if not blocked:
@@ -447,7 +450,7 @@ def template_answer_problems(project_file: ProjectFile) -> list:
     answers this request implies, reported at the request's own fields. `request validate`
     runs them, so a request it accepts is never refused later by `request scaffold`,
     whatever the template decides to allow."""
-    from dsplatform.config import Problem
+    from dsplatform.infra.config import Problem
     from dsplatform.template import answer_problems
 
     if project_file.request is None:
@@ -576,7 +579,7 @@ def _run(arguments: argparse.Namespace) -> int:
         plans = plan_request(project_file, str(path))
         summary = summary_markdown(project_file, plans, str(path))
         if arguments.output:
-            from dsplatform.plan import to_json
+            from dsplatform.infra.plan import to_json
 
             output = Path(arguments.output)
             try:
@@ -596,7 +599,7 @@ def _run(arguments: argparse.Namespace) -> int:
         sys.stdout.write(summary if arguments.markdown else terminal_summary(project_file, plans, written))
         broken = [plan.settings.stack_name for plan in plans if plan.constraints is not None and not plan.constraints.passed]
         if broken:
-            from dsplatform.plan import constraint_lines
+            from dsplatform.infra.plan import constraint_lines
 
             _print([line for plan in plans for line in constraint_lines(plan.constraints) if line.startswith("- ")])
             _print([f"error: Azure constraint violations in {', '.join(broken)} (not waivable); fix the program or the project file"])

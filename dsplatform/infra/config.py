@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
-from dsplatform.guardrails import RULE_IDS, WaiverTerms
+from dsplatform.infra.guardrails import RULE_IDS, WaiverTerms
+from dsplatform.infra.platform_policy import POLICY_PATH, PlatformPolicyError, platform_policy
 from dsplatform.naming import (
     NAME_SUFFIX_FORM,
     PROJECT_SLUG_FORM,
@@ -32,7 +33,6 @@ from dsplatform.naming import (
     project_slug_problems,
     resource_names,
 )
-from dsplatform.platform_policy import POLICY_PATH, PlatformPolicyError, platform_policy
 from dsplatform.safe_yaml import Document, DocumentError, ProjectFileLoader, load_document  # noqa: F401 (re-exported)
 from dsplatform.vocabulary import (
     CHOICES,
@@ -840,7 +840,7 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
     except ValidationError as error:
         # Report the environments' and waivers' problems too, so one run shows everything to fix.
         raise ProjectFileError(source, _problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
-    from dsplatform.request import template_answer_problems  # the template's rules; imported late (it imports this module)
+    from dsplatform.infra.request import template_answer_problems  # the template's rules; imported late (it imports this module)
 
     problems = list(limits) + template_answer_problems(project_file)
     for environment in project_file.environments:

@@ -4,7 +4,7 @@ request flow (`dsplatform request ...`).
 Exit codes: 0 success; 2 invalid input (one line per problem naming the field and the
 expected form, never a traceback: it would bury the one line that matters); 3 the
 guardrails found a mandatory violation that no valid waiver covers; 4 a documented Azure
-constraint is broken (dsplatform.constraints; nothing can waive it).
+constraint is broken (dsplatform.infra.constraints; nothing can waive it).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also draw the architecture (Azure icons, Graphviz) to FILE, .svg or .png",
     )
-    from dsplatform.request import add_request_commands
+    from dsplatform.infra.request import add_request_commands
 
     add_request_commands(commands)
     _add_project_commands(commands)
@@ -143,14 +143,14 @@ def _add_project_commands(commands) -> None:
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "request":
-        from dsplatform.request import run_request_command
+        from dsplatform.infra.request import run_request_command
 
         return run_request_command(arguments)
     if arguments.command == "project":
-        from dsplatform.template_update import main as update_main
+        from dsplatform.template.update import main as update_main
 
         return update_main(arguments.repo, template_ref=arguments.template_ref, template=arguments.template, check=arguments.check)
-    from dsplatform.config import ProjectFileError, load_stack_settings
+    from dsplatform.infra.config import ProjectFileError, load_stack_settings
 
     try:
         settings = load_stack_settings(arguments.project_file, arguments.env)
@@ -159,21 +159,21 @@ def main(argv: list[str] | None = None) -> int:
             print(line, file=sys.stderr)
         return EXIT_INVALID
     if arguments.diagram:
-        from dsplatform.diagram import DiagramError, check_target
+        from dsplatform.infra.diagram import DiagramError, check_target
 
         try:
             check_target(arguments.diagram)
         except DiagramError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_INVALID
-    from dsplatform.plan import RENDERERS, run_plan
+    from dsplatform.infra.plan import RENDERERS, run_plan
 
     started = time.perf_counter()
     plan = run_plan(settings)
     elapsed = time.perf_counter() - started
     sys.stdout.write(RENDERERS[arguments.format](plan))
     if arguments.diagram:
-        from dsplatform.diagram import render
+        from dsplatform.infra.diagram import render
 
         print(f"wrote {render(plan, arguments.diagram)}", file=sys.stderr)
     if arguments.timing:

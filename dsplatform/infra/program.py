@@ -8,16 +8,16 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.access import Access
-from dsplatform.components.container_registry import ContainerRegistry
-from dsplatform.components.data_lake import DataLake
-from dsplatform.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
-from dsplatform.components.foundation import Foundation
-from dsplatform.components.key_vault import KeyVault
-from dsplatform.components.kubernetes import KubernetesCluster
-from dsplatform.components.machine_learning import MachineLearningWorkspace
-from dsplatform.components.network import Network
-from dsplatform.config import StackSettings
+from dsplatform.infra.components.access import Access
+from dsplatform.infra.components.container_registry import ContainerRegistry
+from dsplatform.infra.components.data_lake import DataLake
+from dsplatform.infra.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
+from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.key_vault import KeyVault
+from dsplatform.infra.components.kubernetes import KubernetesCluster
+from dsplatform.infra.components.machine_learning import MachineLearningWorkspace
+from dsplatform.infra.components.network import Network
+from dsplatform.infra.config import StackSettings
 
 
 @dataclass
@@ -58,11 +58,7 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
     private = settings.settings.private_networking
     # Public environments still get a VNet for Databricks alone: a storage firewall needs a
     # VNet-injected workspace. Everything else uses the network only in private mode.
-    network = (
-        Network(f"{stack}-network", settings, foundation, databricks_only=not private)
-        if private or features.databricks
-        else None
-    )
+    network = Network(f"{stack}-network", settings, foundation, databricks_only=not private) if private or features.databricks else None
     databricks_network = network if features.databricks else None
     network = network if private else None
     lake = DataLake(
@@ -91,9 +87,7 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
     # online endpoints instead; docs/infra.md).
     hosts_azureml = features.aks and features.azureml and not private
     kubernetes = (
-        KubernetesCluster(
-            f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id, hosts_azureml=hosts_azureml
-        )
+        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id, hosts_azureml=hosts_azureml)
         if features.aks
         else None
     )

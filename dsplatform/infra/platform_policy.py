@@ -13,9 +13,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dsplatform.infra import PULUMI_PROJECT_DIRECTORY
 from dsplatform.safe_yaml import DocumentError, load_document
 
-POLICY_PATH = Path(__file__).resolve().parents[1] / "platform.yaml"
+POLICY_PATH = PULUMI_PROJECT_DIRECTORY / "platform.yaml"
 
 
 class PlatformPolicy(BaseModel):

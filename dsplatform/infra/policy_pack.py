@@ -1,4 +1,4 @@
-"""Thin pulumi-policy adapters over dsplatform.guardrails: one policy per rule.
+"""Thin pulumi-policy adapters over dsplatform.infra.guardrails: one policy per rule.
 
 Why adapters and not policies written here: a PolicyPack serves the engine over gRPC and
 cannot run on its own (field notes §2), so the rule logic stays in plain functions that
@@ -25,17 +25,18 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from dsplatform.guardrails import RULES, Resource, Rule, Violation, WaiverTerms, apply_waivers, resource_label
-from dsplatform.mocks import azure_name
+from dsplatform.infra import PULUMI_PROJECT_DIRECTORY
+from dsplatform.infra.guardrails import RULES, Resource, Rule, Violation, WaiverTerms, apply_waivers, resource_label
+from dsplatform.infra.mocks import azure_name
 
 PACK_NAME = "dsplatform-guardrails"
-PROJECTS_DIRECTORY = Path(__file__).resolve().parents[1] / "projects"
+PROJECTS_DIRECTORY = PULUMI_PROJECT_DIRECTORY / "projects"
 
 
 def stack_of(urn: str) -> tuple[str, str]:
     """(project, environment) from `urn:pulumi:<stack>::<project>::<type>::<name>`. A stack
     not named <project>-<env> gets the strictest rules (prod)."""
-    from dsplatform.config import ProjectFileError, split_stack_name
+    from dsplatform.infra.config import ProjectFileError, split_stack_name
 
     stack = urn.split("::", 1)[0].removeprefix("urn:pulumi:")
     try:
@@ -48,7 +49,7 @@ def stack_of(urn: str) -> tuple[str, str]:
 def waivers_for(project: str, projects_directory: Path) -> tuple[WaiverTerms, ...]:
     """The project's waivers; a missing or invalid file waives nothing (the plan and
     `request validate` report why)."""
-    from dsplatform.config import ProjectFileError, load_project_file
+    from dsplatform.infra.config import ProjectFileError, load_project_file
 
     try:
         return tuple(waiver.terms() for waiver in load_project_file(projects_directory / f"{project}.yaml").waivers)
@@ -56,7 +57,14 @@ def waivers_for(project: str, projects_directory: Path) -> tuple[WaiverTerms, ..
         return ()
 
 
-def _report(violations: list[Violation], project: str, environment: str, report_violation: ReportViolation, urns: list[str | None], today: date | None) -> None:
+def _report(
+    violations: list[Violation],
+    project: str,
+    environment: str,
+    report_violation: ReportViolation,
+    urns: list[str | None],
+    today: date | None,
+) -> None:
     report = apply_waivers(violations, waivers_for(project, PROJECTS_DIRECTORY), environment, today)
     for finding, urn in zip(report.findings, urns, strict=True):
         if not finding.counts:
@@ -76,7 +84,9 @@ def _resource_validation(rule: Rule, today: date | None = None):
             return
         name = azure_name(args.resource_type, args.name, args.props)
         label = resource_label(args.resource_type, name)
-        violations = [Violation(rule.id, rule.severity, label, message, rule.remediation) for message in rule.check(args.props, environment)]
+        violations = [
+            Violation(rule.id, rule.severity, label, message, rule.remediation) for message in rule.check(args.props, environment)
+        ]
         _report(violations, project, environment, report_violation, [None] * len(violations), today)
 
     return validate
@@ -108,8 +118,8 @@ def _stack_validation(rule: Rule, today: date | None = None):
 def constraint_context_for(project: str, environment: str, projects_directory: Path):
     """The constraint context (Azure ML control-plane ranges, AzureDatabricks app id) from
     the project file; without a readable file the checks that need it report the gap."""
-    from dsplatform.config import ProjectFileError, load_stack_settings
-    from dsplatform.constraints import ConstraintContext
+    from dsplatform.infra.config import ProjectFileError, load_stack_settings
+    from dsplatform.infra.constraints import ConstraintContext
 
     try:
         return ConstraintContext.from_settings(load_stack_settings(projects_directory / f"{project}.yaml", environment))
@@ -131,15 +141,17 @@ def _constraint_validation(constraint):
             urns[id(planned)] = resource.urn
         context = constraint_context_for(project, environment, PROJECTS_DIRECTORY)
         for item, message in constraint.check(resources, context):
-            report_violation(f"{message}. Fix: {constraint.remediation} ({constraint.source.title}, {constraint.source.url})", urns.get(id(item)))
+            report_violation(
+                f"{message}. Fix: {constraint.remediation} ({constraint.source.title}, {constraint.source.url})", urns.get(id(item))
+            )
 
     return validate
 
 
 def build_policies(today: date | None = None) -> list:
     """One pulumi-policy policy per guardrail, named by the rule id, and one mandatory
-    policy per Azure constraint (dsplatform.constraints), named `constraint-<id>`."""
-    from dsplatform.constraints import CONSTRAINTS
+    policy per Azure constraint (dsplatform.infra.constraints), named `constraint-<id>`."""
+    from dsplatform.infra.constraints import CONSTRAINTS
 
     policies = []
     for rule in RULES:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import child, diagnostic_setting
-from dsplatform.components.foundation import Foundation
-from dsplatform.components.network import Network
-from dsplatform.config import StackSettings
+from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.network import Network
+from dsplatform.infra.config import StackSettings
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -56,9 +56,7 @@ class KeyVault(pulumi.ComponentResource):
             # Purge protection means a replaced vault cannot be deleted for good: never replace it by accident.
             opts=child(self).merge(pulumi.ResourceOptions(protect=settings.is_production)),
         )
-        self.private_endpoint = (
-            network.private_endpoint(names.key_vault, self.vault.id, "vault", ["vault"], self) if network else None
-        )
+        self.private_endpoint = network.private_endpoint(names.key_vault, self.vault.id, "vault", ["vault"], self) if network else None
         self.diagnostics = diagnostic_setting(f"{name}-vault", "key_vault", self.vault.id, foundation.log_analytics.id, self)
         self.vault_uri = self.vault.properties.apply(lambda properties: properties.vault_uri)
         self.register_outputs({"vault_uri": self.vault_uri})

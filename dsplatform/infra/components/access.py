@@ -17,17 +17,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.components.common import assign_role
-from dsplatform.components.container_registry import ContainerRegistry
-from dsplatform.components.data_lake import DataLake
-from dsplatform.components.databricks import DatabricksWorkspace
-from dsplatform.components.foundation import Foundation
-from dsplatform.components.key_vault import KeyVault
-from dsplatform.components.kubernetes import KubernetesCluster
-from dsplatform.components.machine_learning import MachineLearningWorkspace
-from dsplatform.components.network import Network
-from dsplatform.config import StackSettings
-from dsplatform.roles import is_human_write
+from dsplatform.infra.components.common import assign_role
+from dsplatform.infra.components.container_registry import ContainerRegistry
+from dsplatform.infra.components.data_lake import DataLake
+from dsplatform.infra.components.databricks import DatabricksWorkspace
+from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.key_vault import KeyVault
+from dsplatform.infra.components.kubernetes import KubernetesCluster
+from dsplatform.infra.components.machine_learning import MachineLearningWorkspace
+from dsplatform.infra.components.network import Network
+from dsplatform.infra.config import StackSettings
+from dsplatform.infra.roles import is_human_write
 
 
 @dataclass(frozen=True)

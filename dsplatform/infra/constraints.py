@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dsplatform.guardrails import (
+from dsplatform.infra.guardrails import (
     AKS_CLUSTER,
     AKS_POOL,
     DATABRICKS_WORKSPACE,
@@ -36,7 +36,7 @@ from dsplatform.guardrails import (
     resource_label,
     value,
 )
-from dsplatform.roles import ROLE_DEFINITIONS
+from dsplatform.infra.roles import ROLE_DEFINITIONS
 from dsplatform.vocabulary import PAIRED_REGIONS
 
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"

@@ -1,0 +1,1 @@
+"""One Pulumi ComponentResource per concern; `dsplatform.infra.program` wires them together."""

@@ -1,1 +1,0 @@
-"""One Pulumi ComponentResource per concern; `dsplatform.program` wires them together."""
