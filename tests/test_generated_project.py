@@ -39,13 +39,21 @@ def run_make(project: Path, target: str) -> subprocess.CompletedProcess:
     return subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True, timeout=1800, check=False)
 
 
+def failure_report(output: str) -> str:
+    """The first failure in full (the cause; later ones may only be its consequences) and
+    the end of the run (the summary), within what a CI log shows."""
+    first = min((output.find(marker) for marker in ("= ERRORS =", "= FAILURES =") if marker in output), default=-1)
+    head = output[first : first + 5000] + "\n[...]\n" if first >= 0 else ""
+    return head + output[-4000:]
+
+
 @pytest.mark.parametrize("answers", [{}, UNUSUAL_ANSWERS], ids=["defaults", "unusual-many-models-only"])
 def test_generated_project_passes_its_own_make_test(tmp_path, answers):
     project = generate(tmp_path, **answers)
     if answers is UNUSUAL_ANSWERS:
         assert len(project.name) == PROJECT_SLUG_MAX_LENGTH
     result = run_make(project, "test")
-    tail = (result.stdout + result.stderr)[-6000:]
+    tail = failure_report(result.stdout + result.stderr)
     assert result.returncode == 0, tail
     assert " passed" in result.stdout and " failed" not in result.stdout, tail
     assert (project / ".venv" / "bin" / "python").exists(), "the project made its own virtualenv"
