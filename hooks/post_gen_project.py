@@ -6,6 +6,7 @@ YAML. The rules live in `dsplatform.template`.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,5 +24,8 @@ assemble_fragments(project_dir)
 create_notebook_folders(project_dir, ANSWERS)
 record_template_source(project_dir, ANSWERS)
 git_status = initialise_git(project_dir, ANSWERS)
-print(f"Generated {project_dir.name}: {git_status}.")
-print(next_step(f"cd {project_dir.name} && make setup && {first_run_command(ANSWERS)}", "make help lists every target"))
+# A caller that generates on a person's behalf (`dsplatform request scaffold`) says what was
+# generated and what comes next itself, with the paths that person sees.
+if not os.environ.get("DSPLATFORM_CALLER_REPORTS"):
+    print(f"Generated {project_dir.name}: {git_status}.")
+    print(next_step(f"cd {project_dir.name} && make setup && {first_run_command(ANSWERS)}", "make help lists every target"))

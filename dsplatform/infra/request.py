@@ -49,6 +49,7 @@ from dsplatform.vocabulary import (
     EXIT_OK,
     EXIT_POLICY_VIOLATION,
     markdown_text,
+    next_step,
 )
 
 INFRA_DIRECTORY = PULUMI_PROJECT_DIRECTORY
@@ -492,8 +493,18 @@ def scaffold(answers: dict[str, str], output: Path, source: str = "request", tem
         from cookiecutter.main import cookiecutter
 
         captured = io.StringIO()
-        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-            generated = Path(cookiecutter(str(template), no_input=True, extra_context=answers, output_dir=str(staging)))
+        # The hooks run as processes of their own, past redirect_stdout; this one line tells
+        # them the summary and the next step are ours to print.
+        previous = os.environ.get("DSPLATFORM_CALLER_REPORTS")
+        os.environ["DSPLATFORM_CALLER_REPORTS"] = "1"
+        try:
+            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                generated = Path(cookiecutter(str(template), no_input=True, extra_context=answers, output_dir=str(staging)))
+        finally:
+            if previous is None:
+                os.environ.pop("DSPLATFORM_CALLER_REPORTS", None)
+            else:
+                os.environ["DSPLATFORM_CALLER_REPORTS"] = previous
         generated.rename(target)
     except (Exception, SystemExit) as error:  # cookiecutter raises many types; none may become a traceback
         detail = captured.getvalue().strip().splitlines() if "captured" in locals() else []
@@ -624,6 +635,6 @@ def _run(arguments: argparse.Namespace) -> int:
         answers = scaffold_answers(project_file, arguments.env, str(path))
         target = scaffold(answers, Path(arguments.output), str(path))
         print(f"Generated {target} from {path} (project {answers['project']}, compute {answers['compute']}, CI/CD {answers['cicd']}).")
-        print(f"Next: cd {target} && make setup test")
+        print(next_step(f"cd {target} && make setup test"))
         return EXIT_OK
     raise RequestError([f"error: unknown request action {arguments.action}"])

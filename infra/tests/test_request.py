@@ -227,9 +227,12 @@ def test_entry_point_reads_the_stack_settings(tmp_path):
         settings_for_stack("example-prod", INFRA / "projects", project_file="projects/example.yaml", environment="dev")
 
 
-def test_scaffold_generates_the_repository_with_the_requests_names(tmp_path):
-    code, _, err = run_cli("request", "scaffold", EXAMPLE, "--output", tmp_path)
+def test_scaffold_generates_the_repository_with_the_requests_names(tmp_path, capfd):
+    code, out, err = run_cli("request", "scaffold", EXAMPLE, "--output", tmp_path)
     assert code == 0, err
+    # The hooks run as processes of their own: what they print reaches the terminal (capfd).
+    shown = out + capfd.readouterr().out
+    assert shown.count("Next:") == 1 and f"Next: cd {tmp_path / 'example'} && make setup test" in shown, shown
     assert [path.name for path in tmp_path.iterdir()] == ["example"]
     project = tmp_path / "example"
     assert (project / "code" / "example").is_dir() and (project / ".ado").is_dir() and not (project / ".github").exists()
