@@ -241,9 +241,27 @@ def paths_to_prune(answers: Mapping[str, object]) -> list[str]:
     )
 
 
+def selected_options(answers: Mapping[str, object]) -> set[str]:
+    """Every option the answers select, with "both" as its parts."""
+    return {
+        str(answers["cicd"]),
+        *COMPUTE_PARTS[str(answers["compute"])],
+        *SAMPLE_PARTS[str(answers.get("sample", "both"))],
+    }
+
+
+def combined_fragments_to_prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
+    """Fragment folders for a pair of options (`.fragments/databricks+many_models/`: the
+    many-models job on Databricks) stay only when every option they name was selected."""
+    chosen = selected_options(answers)
+    folder = project_dir / FRAGMENTS
+    combined = sorted(path.name for path in folder.glob("*+*")) if folder.is_dir() else []
+    return [f"{FRAGMENTS}/{name}" for name in combined if not set(name.split("+")) <= chosen]
+
+
 def prune(project_dir: Path, answers: Mapping[str, object]) -> list[str]:
     removed = []
-    for relative in paths_to_prune(answers):
+    for relative in [*paths_to_prune(answers), *combined_fragments_to_prune(project_dir, answers)]:
         target = project_dir / relative
         if target.is_dir():
             shutil.rmtree(target)

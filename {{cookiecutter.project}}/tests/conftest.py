@@ -59,7 +59,13 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # Exit codes of a JVM whose end explains the failures after it: Spark's own for an
 # OutOfMemoryError in local mode, and 128 + the signal that ended it.
-JVM_EXIT_MEANINGS = {52: "out of memory (Spark's exit code for an OutOfMemoryError)", 129: "SIGHUP", 134: "SIGABRT (a JVM crash)", 137: "SIGKILL (the kernel's OOM killer?)", 143: "SIGTERM"}
+JVM_EXIT_MEANINGS = {
+    52: "out of memory (Spark's exit code for an OutOfMemoryError)",
+    129: "SIGHUP",
+    134: "SIGABRT (a JVM crash)",
+    137: "SIGKILL (the kernel's OOM killer?)",
+    143: "SIGTERM",
+}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -70,7 +76,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     process = getattr(SparkContext._gateway, "proc", None)
     if process is not None and process.poll() is not None and exitstatus != 0:
         meaning = JVM_EXIT_MEANINGS.get(process.returncode, "see the first failure's captured stderr")
-        terminalreporter.write_line(f"The Spark driver JVM exited during the run with code {process.returncode}: {meaning}.")
+        code = process.returncode
+        terminalreporter.write_line(f"The Spark driver JVM exited during the run with code {code}: {meaning}.")
 
 
 @pytest.fixture(scope="session")
