@@ -351,8 +351,8 @@ class EnvironmentSettings(_Strict):
     compute_instance_idle_minutes: int = Field(
         default=60,
         ge=15,
-        le=20160,
-        description="minutes of inactivity before a personal compute instance shuts down, 15 to 20160 (14 days)",
+        le=4320,
+        description="minutes of inactivity before a personal compute instance shuts down, 15 to 4320 (3 days)",
     )
 
     @field_validator("allowed_ip_ranges")
