@@ -318,3 +318,30 @@ def test_the_example_project_also_has_a_budget_per_environment():
     (budget,) = prod.resources_of(BUDGET)
     assert budget.properties["amount"] == 5000 and budget.name == "budget-example-prd"
     assert not [r for r in prod.resources_of(COMPUTE) if r.properties["properties"]["computeType"] == "ComputeInstance"]
+
+
+# ----------------------------------------------------------------------------- expiry
+
+
+@pytest.mark.parametrize(
+    ("today", "listed", "stacks"),
+    [
+        ("2026-11-26", "No exploration", ""),
+        ("2027-02-10", "ending\tchurn-explore\t2027-02-15\tends in 5 day(s)", ""),
+        ("2027-02-16", "expired\tchurn-explore\t2027-02-15\tended 1 day(s) ago", "churn-explore-dev"),
+    ],
+)
+def test_expiry_lists_explorations_by_a_fixed_clock(today, listed, stacks):
+    code, out, err = run_cli("expiry", INFRA / "projects", "--today", today)
+    assert code == EXIT_OK and err == "" and out.startswith(listed)
+    code, out, _ = run_cli("expiry", INFRA / "projects", "--today", today, "--stacks")
+    assert code == EXIT_OK and out.strip() == stacks  # the project example never expires
+
+
+def test_expiry_still_finds_a_request_that_no_longer_validates_and_reports_unreadable_ones(tmp_path):
+    (tmp_path / "old.yaml").write_text("project: old-sandbox\nkind: exploration\nend_date: 2026-01-31\nenvironments: {dev: {}}\n")
+    (tmp_path / "broken.yaml").write_text("project: x\nkind: exploration\nend_date: someday\n")
+    code, out, err = run_cli("expiry", tmp_path, "--today", "2026-02-01", "--stacks")
+    assert out.strip() == "old-sandbox-dev"
+    assert code == EXIT_INVALID and "end_date: 'someday' is not a date" in err and "Traceback" not in err
+    assert run_cli("expiry", tmp_path / "missing")[0] == EXIT_INVALID
