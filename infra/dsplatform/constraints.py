@@ -1271,7 +1271,8 @@ def _compute_instance_without_public_ip(resources: Sequence[Resource], context: 
     return problems
 
 
-CONSTRAINTS = CONSTRAINTS + (
+CONSTRAINTS = (
+    *CONSTRAINTS,
     Constraint(
         "budget-start-first-of-month",
         "Cost Management",

@@ -1065,7 +1065,7 @@ PERSONAL_RULES: tuple[Rule, ...] = (
     Rule("ml-compute-instance-personal", "mandatory", "Compute instances are assigned to one person", "set personal_compute_instance_settings.assigned_user", PLATFORM,
          (ML_COMPUTE,), check=_compute_instance_only(_assigned_to_one_person)),
 )  # fmt: skip
-RULES = RULES + PERSONAL_RULES
+RULES = (*RULES, *PERSONAL_RULES)
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 RULE_IDS = frozenset(RULES_BY_ID)
 
