@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from dsplatform.guardrails import (
     resource_label,
     value,
 )
+from dsplatform.naming import COMPUTE_INSTANCE_RULE
 from dsplatform.roles import ROLE_DEFINITIONS
 from dsplatform.vocabulary import PAIRED_REGIONS
 
@@ -1227,18 +1229,14 @@ def _compute_instances(resources: Sequence[Resource]) -> list[Resource]:
 
 
 def _compute_instance_name(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
-    from dsplatform.naming import COMPUTE_INSTANCE_RULE
-
     return [
         (compute, "; ".join(problems))
         for compute in _compute_instances(resources)
-        if (problems := COMPUTE_INSTANCE_RULE.problems(compute.name))
+        if (problems := COMPUTE_INSTANCE_RULE.problems(str(value(compute.properties, "computeName") or compute.name)))
     ]
 
 
 def _iso_minutes(duration: str) -> float | None:
-    import re
-
     match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", duration or "")
     if not match or duration in ("P", "PT"):
         return None

@@ -298,7 +298,7 @@ def test_compute_instance_constraints_both_ways(exploration_plan, name, idle, co
     instance = _instance(items)
     assert constraint not in constraints_broken(items)
     changed = with_props(instance, lambda p: p["properties"]["properties"].update(idleTimeBeforeShutdown=idle))
-    changed = replace(changed, name=name or instance.name)
+    changed = with_props(changed, lambda p: p.update(computeName=name or instance.name))
     assert constraint in constraints_broken([changed if r is instance else r for r in items])
 
 
