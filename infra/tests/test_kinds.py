@@ -345,3 +345,18 @@ def test_expiry_still_finds_a_request_that_no_longer_validates_and_reports_unrea
     assert out.strip() == "old-sandbox-dev"
     assert code == EXIT_INVALID and "end_date: 'someday' is not a date" in err and "Traceback" not in err
     assert run_cli("expiry", tmp_path / "missing")[0] == EXIT_INVALID
+
+
+def test_the_plan_view_and_the_diagram_show_the_budget_and_personal_compute(exploration_plan):
+    from dsplatform.diagram import picture
+    from dsplatform.plan import to_table
+
+    table = to_table(exploration_plan)
+    assert "Cost management (1)" in table
+    assert "300 a month from 2026-11-01, alerts at 80%, 100% to 2 contact(s)" in table
+    assert "idle shutdown PT60M, SSH Disabled" in table
+    drawn = picture(exploration_plan)
+    labels = [label for _, label in drawn.nodes.values()]
+    assert any(label.startswith("budget-churn-explore-dev\nBudget\n300 a month") for label in labels)
+    assert any("personal compute of Bob Jones" in label for label in labels)
+    assert "Cost management" in drawn.boxes
