@@ -102,3 +102,21 @@ def test_the_teardown_destroys_only_the_stacks_dsplatform_lists_as_expired():
     listing = script.index("expiry infra/projects --stacks")
     destroy = script.index('pulumi destroy --stack "$stack" --yes --non-interactive')
     assert listing < destroy and 'for stack in "${expired[@]}"' in script
+
+
+def test_the_expiry_pipelines_pass_the_same_validators_as_every_pipeline_and_a_broken_one_fails(tmp_path):
+    """The Azure Pipelines schema and actionlint (ci/validators.py), both ways: the committed
+    files pass, and a schedule with a boolean `always` (the schema wants a string) fails."""
+    import shutil
+
+    from ci.validators import validate_own_pipelines
+
+    for folder in ("azure-devops", "github"):
+        (tmp_path / "ci" / folder).mkdir(parents=True)
+    shutil.copy(ADO_EXPIRY, tmp_path / "ci" / "azure-devops" / ADO_EXPIRY.name)
+    shutil.copy(GITHUB_EXPIRY, tmp_path / "ci" / "github" / GITHUB_EXPIRY.name)
+    assert validate_own_pipelines(tmp_path) == []
+    broken = tmp_path / "ci" / "azure-devops" / ADO_EXPIRY.name
+    broken.write_text(broken.read_text(encoding="utf-8").replace('always: "true"', "always: true"), encoding="utf-8")
+    problems = validate_own_pipelines(tmp_path)
+    assert problems and problems[0].startswith("ci/azure-devops/platform-expiry.yml: vendor.azure-pipelines")
