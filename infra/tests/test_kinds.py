@@ -360,3 +360,14 @@ def test_the_plan_view_and_the_diagram_show_the_budget_and_personal_compute(expl
     assert any(label.startswith("budget-churn-explore-dev\nBudget\n300 a month") for label in labels)
     assert any("personal compute of Bob Jones" in label for label in labels)
     assert "Cost management" in drawn.boxes
+
+
+def test_the_pull_request_summary_says_it_is_an_exploration_and_shows_its_budget(exploration_plan):
+    from dsplatform.request import summary_markdown
+
+    project_file = parse_project(exploration(), today=TODAY)
+    text = summary_markdown(project_file, [exploration_plan], "projects/exploration-example.yaml")
+    assert "- Kind: exploration until 2027-02-15; the scheduled expiry pipeline tears it down" in text
+    assert "- Budget (dev): 300 a month from 2026-11-01, alerts at 80&#37;, 100&#37; to 2 contact&#40;s&#41;" in text
+    project = parse_project(yaml.safe_load(EXAMPLE.read_text()), today=TODAY)
+    assert "- Kind: exploration" not in summary_markdown(project, [exploration_plan], "projects/example.yaml")
