@@ -1163,13 +1163,20 @@ def request_json_schema() -> dict[str, Any]:
     schema = ProjectFile.model_json_schema()
     overrides = _without_required(EnvironmentSettings.model_json_schema())
     definitions = schema.setdefault("$defs", {})
-    for name, definition in overrides.pop("$defs", {}).items():
-        definitions.setdefault(f"{name}Override", definition)
-    text = json.dumps(overrides)
-    for name in list(definitions):
-        if name.endswith("Override"):
-            text = text.replace(f'"#/$defs/{name.removesuffix("Override")}"', f'"#/$defs/{name}"')
-    overrides = json.loads(text)
+    override_definitions = overrides.pop("$defs", {})
+    renamed = {name: f"{name}Override" for name in override_definitions}
+
+    def renamed_refs(value: Any) -> Any:
+        # Inside the partial definitions too (AksSettingsOverride refers to NodePoolOverride),
+        # or an editor meets a reference to a definition the schema does not have.
+        text = json.dumps(value)
+        for name, new_name in renamed.items():
+            text = text.replace(f'"#/$defs/{name}"', f'"#/$defs/{new_name}"')
+        return json.loads(text)
+
+    for name, definition in renamed_refs(override_definitions).items():
+        definitions.setdefault(renamed[name], definition)
+    overrides = renamed_refs(overrides)
     overrides["title"] = "EnvironmentOverrides"
     definitions["EnvironmentOverrides"] = overrides
     schema["properties"]["environments"] = {

@@ -371,3 +371,21 @@ def test_the_pull_request_summary_says_it_is_an_exploration_and_shows_its_budget
     assert "- Budget (dev): 300 a month from 2026-11-01, alerts at 80&#37;, 100&#37; to 2 contact&#40;s&#41;" in text
     project = parse_project(yaml.safe_load(EXAMPLE.read_text()), today=TODAY)
     assert "- Kind: exploration" not in summary_markdown(project, [exploration_plan], "projects/example.yaml")
+
+
+def test_every_reference_in_the_published_schema_resolves():
+    """Editors (yaml-language-server) and check-jsonschema stop at a dangling `$ref`: the
+    partial environment definitions must refer to each other, not to missing names."""
+    import json
+    import re
+
+    from dsplatform.config import request_json_schema
+
+    schema = request_json_schema()
+    references = set(re.findall(r'"#/\$defs/([^"]+)"', json.dumps(schema)))
+    assert references and references <= set(schema["$defs"]), references - set(schema["$defs"])
+    assert "NodePoolOverride" in references
+    # Exploration: end_date required and prod forbidden; project: dev, prod and the cost tags required.
+    (rule,) = schema["allOf"]
+    assert rule["then"]["required"] == ["end_date"] and rule["then"]["properties"]["environments"] == {"not": {"required": ["prod"]}}
+    assert rule["else"]["properties"]["tags"]["required"] == ["owner", "cost_center", "data_classification"]
