@@ -389,3 +389,103 @@ def test_every_reference_in_the_published_schema_resolves():
     (rule,) = schema["allOf"]
     assert rule["then"]["required"] == ["end_date"] and rule["then"]["properties"]["environments"] == {"not": {"required": ["prod"]}}
     assert rule["else"]["properties"]["tags"]["required"] == ["owner", "cost_center", "data_classification"]
+
+
+# ----------------------------------------------------------------------------- the components on their own
+
+
+@pytest.fixture
+def mocked(example_settings):
+    from .conftest import use_mocks
+
+    use_mocks(example_settings["dev"])
+
+
+def _budget_args(**changes):
+    from dsplatform.components.budget import BudgetArgs
+
+    values = dict(
+        budget_name="budget-x-dev",
+        resource_group_id="/subscriptions/0/resourceGroups/rg-x-dev",
+        amount=50,
+        thresholds=(50, 90, 120),
+        contact_emails=("owner@example.com",),
+        start_date=date(2026, 12, 1),
+    )
+    return BudgetArgs(**(values | changes))
+
+
+def test_a_budget_alerts_its_contacts_at_each_threshold(mocked):
+    import pulumi
+
+    from dsplatform.components.budget import EnvironmentBudget
+
+    @pulumi.runtime.test
+    def run():
+        budget = EnvironmentBudget("b", _budget_args()).budget
+
+        def check(values):
+            notifications, period, scope = values
+            assert sorted(notifications) == ["actual-gte-120-percent", "actual-gte-50-percent", "actual-gte-90-percent"]
+            assert {n["contact_emails"][0] for n in notifications.values()} == {"owner@example.com"}
+            assert period["start_date"] == "2026-12-01T00:00:00Z" and scope.endswith("rg-x-dev")
+
+        return pulumi.Output.all(budget.notifications, budget.time_period, budget.scope).apply(check)
+
+    run()
+
+
+def test_a_budget_with_nobody_named_alerts_the_owners_role(mocked):
+    import pulumi
+
+    from dsplatform.components.budget import EnvironmentBudget
+
+    @pulumi.runtime.test
+    def run():
+        budget = EnvironmentBudget("b", _budget_args(contact_emails=())).budget
+
+        def check(notifications):
+            for notification in notifications.values():
+                assert notification["contact_roles"] == ["Owner"] and not notification.get("contact_emails")
+
+        return budget.notifications.apply(check)
+
+    run()
+
+
+def test_personal_compute_has_no_public_ip_in_private_networking(mocked):
+    import pulumi
+
+    from dsplatform.components.personal_compute import Person, PersonalCompute, PersonalComputeArgs
+
+    @pulumi.runtime.test
+    def run():
+        compute = PersonalCompute(
+            "pc",
+            PersonalComputeArgs(
+                project="churn",
+                environment="dev",
+                people=(Person("66666666-6666-4666-8666-666666666666", "Alice"),),
+                workspace_name="mlw-churn-dev",
+                resource_group_name="rg-churn-dev",
+                location="westeurope",
+                tenant_id="00000000-0000-0000-0000-000000000001",
+                vm_size="Standard_DS3_v2",
+                idle_minutes=30,
+                private_networking=True,
+                tags={},
+            ),
+        )
+        (instance,) = compute.instances.values()
+
+        def check(properties):
+            from .conftest import read
+
+            assert read(properties, "properties.enable_node_public_ip") is False
+            assert read(properties, "properties.idle_time_before_shutdown") == "PT30M"
+            assigned = read(properties, "properties.personal_compute_instance_settings.assigned_user.object_id")
+            assert assigned == "66666666-6666-4666-8666-666666666666"
+
+        return instance.properties.apply(check)
+
+    run()
