@@ -27,71 +27,37 @@ _RESOURCE_GROUP_SCOPE = "/subscriptions/{subscription}/resourceGroups/{resourceG
 # Pulumi type token → (ARM id template, input holding the Azure name).
 ARM_RESOURCES: dict[str, tuple[str, str]] = {
     "azure-native:resources:ResourceGroup": ("/subscriptions/{subscription}/resourceGroups/{resourceGroupName}", "resourceGroupName"),
-    "azure-native:operationalinsights:Workspace": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.OperationalInsights/workspaces/{workspaceName}",
-        "workspaceName",
-    ),
+    "azure-native:operationalinsights:Workspace": (_RESOURCE_GROUP_SCOPE + "Microsoft.OperationalInsights/workspaces/{workspaceName}", "workspaceName"),
     "azure-native:applicationinsights:Component": (_RESOURCE_GROUP_SCOPE + "Microsoft.Insights/components/{resourceName}", "resourceName"),
-    "azure-native:managedidentity:UserAssignedIdentity": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
-        "resourceName",
-    ),
+    "azure-native:managedidentity:UserAssignedIdentity": (_RESOURCE_GROUP_SCOPE + "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}", "resourceName"),
     "azure-native:managedidentity:FederatedIdentityCredential": (
-        _RESOURCE_GROUP_SCOPE
-        + "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}/federatedIdentityCredentials/{federatedIdentityCredentialResourceName}",
+        _RESOURCE_GROUP_SCOPE + "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}/federatedIdentityCredentials/{federatedIdentityCredentialResourceName}",
         "federatedIdentityCredentialResourceName",
     ),
-    "azure-native:network:VirtualNetwork": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Network/virtualNetworks/{virtualNetworkName}",
-        "virtualNetworkName",
-    ),
-    "azure-native:network:NetworkSecurityGroup": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}",
-        "networkSecurityGroupName",
-    ),
-    "azure-native:network:Subnet": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}",
-        "subnetName",
-    ),
+    "azure-native:network:VirtualNetwork": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/virtualNetworks/{virtualNetworkName}", "virtualNetworkName"),
+    "azure-native:network:NetworkSecurityGroup": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}", "networkSecurityGroupName"),
+    "azure-native:network:Subnet": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}", "subnetName"),
     "azure-native:network:NatGateway": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/natGateways/{natGatewayName}", "natGatewayName"),
-    "azure-native:network:PublicIPAddress": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Network/publicIPAddresses/{publicIpAddressName}",
-        "publicIpAddressName",
-    ),
-    "azure-native:network:PrivateEndpoint": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateEndpoints/{privateEndpointName}",
-        "privateEndpointName",
-    ),
+    "azure-native:network:PublicIPAddress": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/publicIPAddresses/{publicIpAddressName}", "publicIpAddressName"),
+    "azure-native:network:PrivateEndpoint": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateEndpoints/{privateEndpointName}", "privateEndpointName"),
     "azure-native:network:PrivateDnsZoneGroup": (
         _RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}",
         "privateDnsZoneGroupName",
     ),
-    "azure-native:privatedns:PrivateZone": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateDnsZones/{privateZoneName}",
-        "privateZoneName",
-    ),
+    "azure-native:privatedns:PrivateZone": (_RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateDnsZones/{privateZoneName}", "privateZoneName"),
     "azure-native:privatedns:VirtualNetworkLink": (
         _RESOURCE_GROUP_SCOPE + "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}",
         "virtualNetworkLinkName",
     ),
     "azure-native:storage:StorageAccount": (_RESOURCE_GROUP_SCOPE + "Microsoft.Storage/storageAccounts/{accountName}", "accountName"),
-    "azure-native:storage:BlobServiceProperties": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Storage/storageAccounts/{accountName}/blobServices/{blobServicesName}",
-        "blobServicesName",
-    ),
+    "azure-native:storage:BlobServiceProperties": (_RESOURCE_GROUP_SCOPE + "Microsoft.Storage/storageAccounts/{accountName}/blobServices/{blobServicesName}", "blobServicesName"),
     "azure-native:storage:BlobContainer": (
         _RESOURCE_GROUP_SCOPE + "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}",
         "containerName",
     ),
     "azure-native:keyvault:Vault": (_RESOURCE_GROUP_SCOPE + "Microsoft.KeyVault/vaults/{vaultName}", "vaultName"),
-    "azure-native:containerregistry:Registry": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.ContainerRegistry/registries/{registryName}",
-        "registryName",
-    ),
-    "azure-native:machinelearningservices:Workspace": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.MachineLearningServices/workspaces/{workspaceName}",
-        "workspaceName",
-    ),
+    "azure-native:containerregistry:Registry": (_RESOURCE_GROUP_SCOPE + "Microsoft.ContainerRegistry/registries/{registryName}", "registryName"),
+    "azure-native:machinelearningservices:Workspace": (_RESOURCE_GROUP_SCOPE + "Microsoft.MachineLearningServices/workspaces/{workspaceName}", "workspaceName"),
     "azure-native:machinelearningservices:Compute": (
         _RESOURCE_GROUP_SCOPE + "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{computeName}",
         "computeName",
@@ -101,14 +67,8 @@ ARM_RESOURCES: dict[str, tuple[str, str]] = {
         "name",
     ),
     "azure-native:databricks:Workspace": (_RESOURCE_GROUP_SCOPE + "Microsoft.Databricks/workspaces/{workspaceName}", "workspaceName"),
-    "azure-native:databricks:AccessConnector": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.Databricks/accessConnectors/{connectorName}",
-        "connectorName",
-    ),
-    "azure-native:containerservice:ManagedCluster": (
-        _RESOURCE_GROUP_SCOPE + "Microsoft.ContainerService/managedClusters/{resourceName}",
-        "resourceName",
-    ),
+    "azure-native:databricks:AccessConnector": (_RESOURCE_GROUP_SCOPE + "Microsoft.Databricks/accessConnectors/{connectorName}", "connectorName"),
+    "azure-native:containerservice:ManagedCluster": (_RESOURCE_GROUP_SCOPE + "Microsoft.ContainerService/managedClusters/{resourceName}", "resourceName"),
     "azure-native:containerservice:AgentPool": (
         _RESOURCE_GROUP_SCOPE + "Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}",
         "agentPoolName",
@@ -118,10 +78,7 @@ ARM_RESOURCES: dict[str, tuple[str, str]] = {
         + "Microsoft.ContainerService/managedClusters/{clusterName}/providers/Microsoft.KubernetesConfiguration/extensions/{extensionName}",
         "extensionName",
     ),
-    "azure-native:authorization:RoleAssignment": (
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
-        "roleAssignmentName",
-    ),
+    "azure-native:authorization:RoleAssignment": ("{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}", "roleAssignmentName"),
     "azure-native:monitor:DiagnosticSetting": ("{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "name"),
     "azure-native:consumption:Budget": ("{scope}/providers/Microsoft.Consumption/budgets/{budgetName}", "budgetName"),
 }
@@ -183,10 +140,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["identity"] = {
                 **identity,
                 "userAssignedIdentities": {
-                    identity_id: {
-                        "principalId": deterministic_guid(identity_id, "principal"),
-                        "clientId": deterministic_guid(identity_id, "client"),
-                    }
+                    identity_id: {"principalId": deterministic_guid(identity_id, "principal"), "clientId": deterministic_guid(identity_id, "client")}
                     for identity_id in identity["userAssignedIdentities"]
                 },
             }
@@ -243,9 +197,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         elif resource_type == "azure-native:applicationinsights:Component":
             key = deterministic_guid(resource_type, name, "instrumentation key")
             state["instrumentationKey"] = key
-            state["connectionString"] = (
-                f"InstrumentationKey={key};IngestionEndpoint=https://{inputs.get('location', 'westeurope')}.in.applicationinsights.azure.com/"
-            )
+            state["connectionString"] = f"InstrumentationKey={key};IngestionEndpoint=https://{inputs.get('location', 'westeurope')}.in.applicationinsights.azure.com/"
         elif resource_type == "azure-native:operationalinsights:Workspace":
             state["customerId"] = deterministic_guid(resource_type, name, "customer")
         elif resource_type == "azure-native:kubernetesconfiguration:Extension":

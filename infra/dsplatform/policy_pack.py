@@ -56,14 +56,7 @@ def waivers_for(project: str, projects_directory: Path) -> tuple[WaiverTerms, ..
         return ()
 
 
-def _report(
-    violations: list[Violation],
-    project: str,
-    environment: str,
-    report_violation: ReportViolation,
-    urns: list[str | None],
-    today: date | None,
-) -> None:
+def _report(violations: list[Violation], project: str, environment: str, report_violation: ReportViolation, urns: list[str | None], today: date | None) -> None:
     report = apply_waivers(violations, waivers_for(project, PROJECTS_DIRECTORY), environment, today)
     for finding, urn in zip(report.findings, urns, strict=True):
         if not finding.counts:
@@ -83,9 +76,7 @@ def _resource_validation(rule: Rule, today: date | None = None):
             return
         name = azure_name(args.resource_type, args.name, args.props)
         label = resource_label(args.resource_type, name)
-        violations = [
-            Violation(rule.id, rule.severity, label, message, rule.remediation) for message in rule.check(args.props, environment)
-        ]
+        violations = [Violation(rule.id, rule.severity, label, message, rule.remediation) for message in rule.check(args.props, environment)]
         _report(violations, project, environment, report_violation, [None] * len(violations), today)
 
     return validate
@@ -140,9 +131,7 @@ def _constraint_validation(constraint):
             urns[id(planned)] = resource.urn
         context = constraint_context_for(project, environment, PROJECTS_DIRECTORY)
         for item, message in constraint.check(resources, context):
-            report_violation(
-                f"{message}. Fix: {constraint.remediation} ({constraint.source.title}, {constraint.source.url})", urns.get(id(item))
-            )
+            report_violation(f"{message}. Fix: {constraint.remediation} ({constraint.source.title}, {constraint.source.url})", urns.get(id(item)))
 
     return validate
 

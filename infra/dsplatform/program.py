@@ -71,7 +71,11 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     private = settings.settings.private_networking
     # Public environments still get a VNet for Databricks alone: a storage firewall needs a
     # VNet-injected workspace. Everything else uses the network only in private mode.
-    network = Network(f"{stack}-network", settings, foundation, databricks_only=not private) if private or features.databricks else None
+    network = (
+        Network(f"{stack}-network", settings, foundation, databricks_only=not private)
+        if private or features.databricks
+        else None
+    )
     databricks_network = network if features.databricks else None
     network = network if private else None
     lake = DataLake(
@@ -100,7 +104,9 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     # online endpoints instead; docs/infra.md).
     hosts_azureml = features.aks and features.azureml and not private
     kubernetes = (
-        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id, hosts_azureml=hosts_azureml)
+        KubernetesCluster(
+            f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id, hosts_azureml=hosts_azureml
+        )
         if features.aks
         else None
     )

@@ -132,9 +132,7 @@ def verdict_line(plans: list) -> str:
     environments = ", ".join(plan.settings.environment for plan in plans)
     broken = [plan for plan in plans if plan.constraints is not None and not plan.constraints.passed]
     if broken:
-        counts = "; ".join(
-            f"{plan.settings.environment}: {len(plan.constraints.violations)} Azure constraint violation(s)" for plan in broken
-        )
+        counts = "; ".join(f"{plan.settings.environment}: {len(plan.constraints.violations)} Azure constraint violation(s)" for plan in broken)
         return f"**Azure constraints FAILED** for {environments} ({counts}). Azure would refuse this deployment; no waiver covers it."
     blocked = [plan for plan in plans if not plan.policy.passed]
     if not blocked:

@@ -348,7 +348,6 @@ def update_project(project_dir: Path, *, template_ref: str = "HEAD", template: s
 def main(project: str, *, template_ref: str, template: str | None, check: bool) -> int:
     """`dsplatform project update`: 0 updated or up to date, 1 conflicts (or, with --check, an update is available), 2 refused."""
     from dsplatform.vocabulary import next_step
-
     try:
         result = update_project(Path(project), template_ref=template_ref, template=template, check_only=check)
     except UpdateError as error:

@@ -119,22 +119,8 @@ def test_ml_workspace_is_linked_private_and_identity_based(prod):
         workspace = machine_learning.workspace
 
         def check(values):
-            (
-                key_vault,
-                storage,
-                registry,
-                insights,
-                vault_id,
-                storage_id,
-                registry_id,
-                insights_id,
-                auth_mode,
-                public_access,
-                identity,
-                scale,
-                local_auth,
-                datastore,
-            ) = values
+            (key_vault, storage, registry, insights, vault_id, storage_id, registry_id, insights_id,
+             auth_mode, public_access, identity, scale, local_auth, datastore) = values
             assert (key_vault, storage, registry, insights) == (vault_id, storage_id, registry_id, insights_id)
             assert auth_mode == "identity"
             assert public_access == "Disabled"
@@ -172,7 +158,7 @@ def test_ml_workspace_storage_is_not_the_hns_lake(prod):
         return pulumi.Output.all(
             environment.machine_learning.storage_account.is_hns_enabled,
             environment.machine_learning.storage_account.allow_shared_key_access,
-        ).apply(lambda values: assert_equal(values, [False, False]))
+        ).apply(lambda values: (assert_equal(values, [False, False])))
 
     run()
 
@@ -430,6 +416,8 @@ def test_pulumi_entry_point_reads_the_project_file_named_by_the_stack(example_se
             assert private is True
             assert host.startswith("https://adb-")
 
-        return pulumi.Output.all(outputs["resourceGroupName"], outputs["privateNetworking"], outputs["databricksHost"]).apply(check)
+        return pulumi.Output.all(
+            outputs["resourceGroupName"], outputs["privateNetworking"], outputs["databricksHost"]
+        ).apply(check)
 
     run()

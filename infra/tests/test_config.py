@@ -95,11 +95,7 @@ def test_booleans_are_booleans_not_strings(example_data):
             "environments.prod.aks.user_pool:",
             "below min_count",
         ),
-        (
-            lambda d: d["principals"].pop("azure_databricks_object_id"),
-            "principals.azure_databricks_object_id:",
-            "required when databricks is on",
-        ),
+        (lambda d: d["principals"].pop("azure_databricks_object_id"), "principals.azure_databricks_object_id:", "required when databricks is on"),
     ],
 )
 def test_invalid_settings_name_the_field_and_the_expected_form(example_data, mutate, field, hint):

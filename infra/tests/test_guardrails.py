@@ -80,12 +80,7 @@ AKS = {
     "addonProfiles": {"azurepolicy": {"enabled": True}},
     "tags": TAGS,
 }
-ML_WORKSPACE = {
-    "publicNetworkAccess": "Disabled",
-    "systemDatastoresAuthMode": "identity",
-    "hbiWorkspace": True,
-    "tags": {**TAGS, "data-classification": "confidential"},
-}
+ML_WORKSPACE = {"publicNetworkAccess": "Disabled", "systemDatastoresAuthMode": "identity", "hbiWorkspace": True, "tags": {**TAGS, "data-classification": "confidential"}}
 AML_COMPUTE = {
     "properties": {
         "computeType": "AmlCompute",
@@ -120,126 +115,44 @@ def changed(properties: dict, path: str, new) -> dict:
 # rule id → (type, compliant properties, violating properties, environment)
 CASES = {
     "storage-https-only": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "enableHttpsTrafficOnly", False), "dev"),
-    "storage-no-public-blob-access": (
-        "azure-native:storage:StorageAccount",
-        STORAGE,
-        changed(STORAGE, "allowBlobPublicAccess", True),
-        "dev",
-    ),
+    "storage-no-public-blob-access": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "allowBlobPublicAccess", True), "dev"),
     "storage-shared-key-disabled": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "allowSharedKeyAccess", True), "dev"),
     "storage-tls-1-2": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "minimumTlsVersion", "TLS1_0"), "dev"),
-    "storage-network-deny-by-default": (
-        "azure-native:storage:StorageAccount",
-        STORAGE,
-        changed(STORAGE, "networkRuleSet.defaultAction", "Allow"),
-        "dev",
-    ),
+    "storage-network-deny-by-default": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "networkRuleSet.defaultAction", "Allow"), "dev"),
     "storage-private-in-prod": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "publicNetworkAccess", "Enabled"), "prod"),
-    "storage-no-cross-tenant-replication": (
-        "azure-native:storage:StorageAccount",
-        STORAGE,
-        changed(STORAGE, "allowCrossTenantReplication", True),
-        "dev",
-    ),
-    "storage-zone-redundant-in-prod": (
-        "azure-native:storage:StorageAccount",
-        STORAGE,
-        changed(STORAGE, "sku.name", "Standard_LRS"),
-        "prod",
-    ),
-    "storage-blob-soft-delete": (
-        "azure-native:storage:BlobServiceProperties",
-        BLOB_SERVICE,
-        changed(BLOB_SERVICE, "deleteRetentionPolicy.days", 1),
-        "dev",
-    ),
+    "storage-no-cross-tenant-replication": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "allowCrossTenantReplication", True), "dev"),
+    "storage-zone-redundant-in-prod": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "sku.name", "Standard_LRS"), "prod"),
+    "storage-blob-soft-delete": ("azure-native:storage:BlobServiceProperties", BLOB_SERVICE, changed(BLOB_SERVICE, "deleteRetentionPolicy.days", 1), "dev"),
     "storage-container-soft-delete": (
-        "azure-native:storage:BlobServiceProperties",
-        BLOB_SERVICE,
-        changed(BLOB_SERVICE, "containerDeleteRetentionPolicy.enabled", False),
-        "dev",
+        "azure-native:storage:BlobServiceProperties", BLOB_SERVICE, changed(BLOB_SERVICE, "containerDeleteRetentionPolicy.enabled", False), "dev",
     ),
-    "storage-blob-versioning": (
-        "azure-native:storage:BlobServiceProperties",
-        BLOB_SERVICE,
-        changed(BLOB_SERVICE, "isVersioningEnabled", False),
-        "dev",
-    ),
+    "storage-blob-versioning": ("azure-native:storage:BlobServiceProperties", BLOB_SERVICE, changed(BLOB_SERVICE, "isVersioningEnabled", False), "dev"),
     "storage-container-private": ("azure-native:storage:BlobContainer", {"publicAccess": "None"}, {"publicAccess": "Blob"}, "dev"),
     "keyvault-rbac-mode": ("azure-native:keyvault:Vault", VAULT, changed(VAULT, "properties.enableRbacAuthorization", False), "dev"),
     "keyvault-purge-protection": ("azure-native:keyvault:Vault", VAULT, changed(VAULT, "properties.enablePurgeProtection", False), "dev"),
-    "keyvault-soft-delete-retention": (
-        "azure-native:keyvault:Vault",
-        VAULT,
-        changed(VAULT, "properties.softDeleteRetentionInDays", 7),
-        "prod",
-    ),
-    "keyvault-network-deny-by-default": (
-        "azure-native:keyvault:Vault",
-        VAULT,
-        changed(VAULT, "properties.networkAcls.defaultAction", "Allow"),
-        "dev",
-    ),
+    "keyvault-soft-delete-retention": ("azure-native:keyvault:Vault", VAULT, changed(VAULT, "properties.softDeleteRetentionInDays", 7), "prod"),
+    "keyvault-network-deny-by-default": ("azure-native:keyvault:Vault", VAULT, changed(VAULT, "properties.networkAcls.defaultAction", "Allow"), "dev"),
     "keyvault-private-in-prod": ("azure-native:keyvault:Vault", VAULT, changed(VAULT, "properties.publicNetworkAccess", "Enabled"), "prod"),
     "acr-admin-user-disabled": ("azure-native:containerregistry:Registry", REGISTRY, changed(REGISTRY, "adminUserEnabled", True), "dev"),
-    "acr-anonymous-pull-disabled": (
-        "azure-native:containerregistry:Registry",
-        REGISTRY,
-        changed(REGISTRY, "anonymousPullEnabled", True),
-        "dev",
-    ),
-    "acr-private-in-prod": (
-        "azure-native:containerregistry:Registry",
-        REGISTRY,
-        changed(REGISTRY, "publicNetworkAccess", "Enabled"),
-        "prod",
-    ),
+    "acr-anonymous-pull-disabled": ("azure-native:containerregistry:Registry", REGISTRY, changed(REGISTRY, "anonymousPullEnabled", True), "dev"),
+    "acr-private-in-prod": ("azure-native:containerregistry:Registry", REGISTRY, changed(REGISTRY, "publicNetworkAccess", "Enabled"), "prod"),
     "aks-azure-rbac": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "aadProfile.enableAzureRBAC", False), "dev"),
     "aks-private-api-server-in-prod": (
-        "azure-native:containerservice:ManagedCluster",
-        AKS,
-        changed(AKS, "apiServerAccessProfile", {"authorizedIPRanges": ["203.0.113.0/24"]}),
-        "prod",
+        "azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "apiServerAccessProfile", {"authorizedIPRanges": ["203.0.113.0/24"]}), "prod",
     ),
     "aks-api-server-allowlist": (
-        "azure-native:containerservice:ManagedCluster",
-        AKS,
-        changed(AKS, "apiServerAccessProfile", {"authorizedIPRanges": []}),
-        "dev",
+        "azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "apiServerAccessProfile", {"authorizedIPRanges": []}), "dev",
     ),
     "aks-network-policy": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "networkProfile", {}), "dev"),
-    "aks-no-public-node-ips": (
-        "azure-native:containerservice:AgentPool",
-        {"enableNodePublicIP": False},
-        {"name": "scoring", "enableNodePublicIP": True},
-        "dev",
-    ),
-    "aks-no-admin-groups-in-prod": (
-        "azure-native:containerservice:ManagedCluster",
-        AKS,
-        changed(AKS, "aadProfile.adminGroupObjectIDs", ["g"]),
-        "prod",
-    ),
+    "aks-no-public-node-ips": ("azure-native:containerservice:AgentPool", {"enableNodePublicIP": False}, {"name": "scoring", "enableNodePublicIP": True}, "dev"),
+    "aks-no-admin-groups-in-prod": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "aadProfile.adminGroupObjectIDs", ["g"]), "prod"),
     "aks-workload-identity": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "securityProfile", {}), "dev"),
     "aks-azure-policy-addon": ("azure-native:containerservice:ManagedCluster", AKS, changed(AKS, "addonProfiles", {}), "dev"),
-    "ml-private-in-prod": (
-        "azure-native:machinelearningservices:Workspace",
-        ML_WORKSPACE,
-        changed(ML_WORKSPACE, "publicNetworkAccess", "Enabled"),
-        "prod",
-    ),
+    "ml-private-in-prod": ("azure-native:machinelearningservices:Workspace", ML_WORKSPACE, changed(ML_WORKSPACE, "publicNetworkAccess", "Enabled"), "prod"),
     "ml-identity-based-datastores": (
-        "azure-native:machinelearningservices:Workspace",
-        ML_WORKSPACE,
-        changed(ML_WORKSPACE, "systemDatastoresAuthMode", "accessKey"),
-        "dev",
+        "azure-native:machinelearningservices:Workspace", ML_WORKSPACE, changed(ML_WORKSPACE, "systemDatastoresAuthMode", "accessKey"), "dev",
     ),
-    "ml-high-business-impact": (
-        "azure-native:machinelearningservices:Workspace",
-        ML_WORKSPACE,
-        changed(ML_WORKSPACE, "hbiWorkspace", False),
-        "dev",
-    ),
+    "ml-high-business-impact": ("azure-native:machinelearningservices:Workspace", ML_WORKSPACE, changed(ML_WORKSPACE, "hbiWorkspace", False), "dev"),
     "ml-datastore-no-credentials": (
         "azure-native:machinelearningservices:Datastore",
         {"properties": {"credentials": {"credentialsType": "None"}}},
@@ -247,47 +160,20 @@ CASES = {
         "dev",
     ),
     "ml-compute-scales-to-zero": (
-        "azure-native:machinelearningservices:Compute",
-        AML_COMPUTE,
-        changed(AML_COMPUTE, "properties.properties.scaleSettings.minNodeCount", 2),
-        "dev",
+        "azure-native:machinelearningservices:Compute", AML_COMPUTE, changed(AML_COMPUTE, "properties.properties.scaleSettings.minNodeCount", 2), "dev",
     ),
     "ml-compute-no-public-ip-in-prod": (
-        "azure-native:machinelearningservices:Compute",
-        AML_COMPUTE,
-        changed(AML_COMPUTE, "properties.properties.enableNodePublicIp", True),
-        "prod",
+        "azure-native:machinelearningservices:Compute", AML_COMPUTE, changed(AML_COMPUTE, "properties.properties.enableNodePublicIp", True), "prod",
     ),
     "ml-compute-local-auth-disabled": (
-        "azure-native:machinelearningservices:Compute",
-        AML_COMPUTE,
-        changed(AML_COMPUTE, "properties.disableLocalAuth", False),
-        "dev",
+        "azure-native:machinelearningservices:Compute", AML_COMPUTE, changed(AML_COMPUTE, "properties.disableLocalAuth", False), "dev",
     ),
     "ml-compute-no-public-ssh": (
-        "azure-native:machinelearningservices:Compute",
-        AML_COMPUTE,
-        changed(AML_COMPUTE, "properties.properties.remoteLoginPortPublicAccess", "Enabled"),
-        "dev",
+        "azure-native:machinelearningservices:Compute", AML_COMPUTE, changed(AML_COMPUTE, "properties.properties.remoteLoginPortPublicAccess", "Enabled"), "dev",
     ),
-    "databricks-no-public-ip": (
-        "azure-native:databricks:Workspace",
-        DATABRICKS,
-        changed(DATABRICKS, "parameters.enableNoPublicIp.value", False),
-        "dev",
-    ),
-    "databricks-vnet-injection-in-prod": (
-        "azure-native:databricks:Workspace",
-        DATABRICKS,
-        changed(DATABRICKS, "parameters.customVirtualNetworkId", {}),
-        "prod",
-    ),
-    "databricks-private-in-prod": (
-        "azure-native:databricks:Workspace",
-        DATABRICKS,
-        changed(DATABRICKS, "publicNetworkAccess", "Enabled"),
-        "prod",
-    ),
+    "databricks-no-public-ip": ("azure-native:databricks:Workspace", DATABRICKS, changed(DATABRICKS, "parameters.enableNoPublicIp.value", False), "dev"),
+    "databricks-vnet-injection-in-prod": ("azure-native:databricks:Workspace", DATABRICKS, changed(DATABRICKS, "parameters.customVirtualNetworkId", {}), "prod"),
+    "databricks-private-in-prod": ("azure-native:databricks:Workspace", DATABRICKS, changed(DATABRICKS, "publicNetworkAccess", "Enabled"), "prod"),
     "databricks-premium": ("azure-native:databricks:Workspace", DATABRICKS, changed(DATABRICKS, "sku.name", "standard"), "dev"),
     "databricks-cluster-autotermination": (
         "databricks:index/clusterPolicy:ClusterPolicy",
@@ -295,50 +181,22 @@ CASES = {
         {"definition": json.dumps({"autotermination_minutes": {"type": "unlimited"}})},
         "dev",
     ),
-    "log-analytics-retention": (
-        "azure-native:operationalinsights:Workspace",
-        {"retentionInDays": 90, "tags": TAGS},
-        {"retentionInDays": 30, "tags": TAGS},
-        "prod",
-    ),
-    "app-insights-local-auth-disabled": (
-        "azure-native:applicationinsights:Component",
-        {"disableLocalAuth": True, "tags": TAGS},
-        {"tags": TAGS},
-        "dev",
-    ),
+    "log-analytics-retention": ("azure-native:operationalinsights:Workspace", {"retentionInDays": 90, "tags": TAGS}, {"retentionInDays": 30, "tags": TAGS}, "prod"),
+    "app-insights-local-auth-disabled": ("azure-native:applicationinsights:Component", {"disableLocalAuth": True, "tags": TAGS}, {"tags": TAGS}, "dev"),
     "tags-required": ("azure-native:resources:ResourceGroup", {"tags": TAGS}, {"tags": {"owner": "Team"}}, "prod"),
     "tags-valid-values": ("azure-native:resources:ResourceGroup", {"tags": TAGS}, {"tags": {**TAGS, "environment": "dev"}}, "prod"),
-    "role-no-owner-for-humans": (
-        "azure-native:authorization:RoleAssignment",
-        ASSIGNMENT,
-        changed(ASSIGNMENT, "roleDefinitionId", role("Owner")),
-        "dev",
-    ),
+    "role-no-owner-for-humans": ("azure-native:authorization:RoleAssignment", ASSIGNMENT, changed(ASSIGNMENT, "roleDefinitionId", role("Owner")), "dev"),
     "role-no-human-write-in-prod": (
-        "azure-native:authorization:RoleAssignment",
-        ASSIGNMENT,
-        changed(ASSIGNMENT, "roleDefinitionId", role("Storage Blob Data Contributor")),
-        "prod",
+        "azure-native:authorization:RoleAssignment", ASSIGNMENT, changed(ASSIGNMENT, "roleDefinitionId", role("Storage Blob Data Contributor")), "prod",
     ),
-    "role-no-subscription-scope": (
-        "azure-native:authorization:RoleAssignment",
-        ASSIGNMENT,
-        changed(ASSIGNMENT, "scope", SUBSCRIPTION),
-        "dev",
-    ),
+    "role-no-subscription-scope": ("azure-native:authorization:RoleAssignment", ASSIGNMENT, changed(ASSIGNMENT, "scope", SUBSCRIPTION), "dev"),
     "role-no-privileged-roles": (
         "azure-native:authorization:RoleAssignment",
         changed(ASSIGNMENT, "principalType", "ServicePrincipal"),
         {**ASSIGNMENT, "principalType": "ServicePrincipal", "roleDefinitionId": role("User Access Administrator")},
         "dev",
     ),
-    "subnet-no-default-outbound": (
-        "azure-native:network:Subnet",
-        {"defaultOutboundAccess": False},
-        {"defaultOutboundAccess": True},
-        "prod",
-    ),
+    "subnet-no-default-outbound": ("azure-native:network:Subnet", {"defaultOutboundAccess": False}, {"defaultOutboundAccess": True}, "prod"),
 }
 
 LOG_ANALYTICS_ID = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log-x"
@@ -351,9 +209,7 @@ def diagnostic(uri: str) -> Resource:
 VAULT_URI = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-x"
 LAKE_URI = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stlake"
 AZUREML_EXTENSION = Resource(
-    "azure-native:kubernetesconfiguration:Extension",
-    "azureml",
-    {"extensionType": "Microsoft.AzureML.Kubernetes", "clusterName": "aks-other"},
+    "azure-native:kubernetesconfiguration:Extension", "azureml", {"extensionType": "Microsoft.AzureML.Kubernetes", "clusterName": "aks-other"}
 )
 STACK_CASES = {
     # Local accounts may stay on only where the Azure ML extension needs them.
@@ -372,47 +228,18 @@ STACK_CASES = {
     # Each entry of the violating stack is narrower than 0.0.0.0/0, yet together they admit everything.
     "network-allowlists-bounded": (
         [
-            Resource(
-                "azure-native:storage:StorageAccount",
-                "stlake",
-                {**STORAGE, "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"iPAddressOrRange": "203.0.113.0/24"}]}},
-            ),
-            Resource(
-                "azure-native:keyvault:Vault",
-                "kv-x",
-                {
-                    **VAULT,
-                    "properties": {**VAULT["properties"], "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "198.51.100.7"}]}},
-                },
-            ),
-            Resource(
-                "azure-native:containerservice:ManagedCluster",
-                "aks-x",
-                {"apiServerAccessProfile": {"authorizedIPRanges": ["203.0.113.0/24"]}},
-            ),
+            Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"iPAddressOrRange": "203.0.113.0/24"}]}}),
+            Resource("azure-native:keyvault:Vault", "kv-x", {**VAULT, "properties": {**VAULT["properties"], "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "198.51.100.7"}]}}}),
+            Resource("azure-native:containerservice:ManagedCluster", "aks-x", {"apiServerAccessProfile": {"authorizedIPRanges": ["203.0.113.0/24"]}}),
             Resource("databricks:index/ipAccessList:IpAccessList", "allow", {"listType": "ALLOW", "ipAddresses": ["203.0.113.0/24"]}),
         ],
         [
-            Resource(
-                "azure-native:storage:StorageAccount",
-                "stlake",
-                {**STORAGE, "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"iPAddressOrRange": "0.0.0.0/1"}]}},
-            ),
-            Resource(
-                "azure-native:keyvault:Vault",
-                "kv-x",
-                {
-                    **VAULT,
-                    "properties": {**VAULT["properties"], "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "128.0.0.0/1"}]}},
-                },
-            ),
+            Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"iPAddressOrRange": "0.0.0.0/1"}]}}),
+            Resource("azure-native:keyvault:Vault", "kv-x", {**VAULT, "properties": {**VAULT["properties"], "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "128.0.0.0/1"}]}}}),
         ],
     ),
     "diagnostics-on-lake-blob-service": (
-        [
-            Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "isHnsEnabled": True}),
-            diagnostic(f"{LAKE_URI}/blobServices/default"),
-        ],
+        [Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "isHnsEnabled": True}), diagnostic(f"{LAKE_URI}/blobServices/default")],
         [Resource("azure-native:storage:StorageAccount", "stlake", {**STORAGE, "isHnsEnabled": True}), diagnostic(LAKE_URI)],
     ),
 }
@@ -581,21 +408,21 @@ def waiver(**overrides) -> WaiverTerms:
 
 
 def test_waiver_accepts_a_violation_until_it_expires():
-    report = apply_waivers(check_resource(violating_registry()[0], "prod"), [waiver()], "prod", today=TODAY)
+    report = apply_waivers(check_resource(violating_registry()[0], "prod"),  [waiver()], "prod", today=TODAY)
     assert report.passed and report.mandatory_count == 0
     (finding,) = report.waived
     assert finding.status == "waived until 2026-12-31"
 
-    expired = apply_waivers(check_resource(violating_registry()[0], "prod"), [waiver()], "prod", today=date(2027, 1, 1))
+    expired = apply_waivers(check_resource(violating_registry()[0], "prod"),  [waiver()], "prod", today=date(2027, 1, 1))
     assert not expired.passed and expired.mandatory_count == 1
     assert expired.findings[0].status == "waiver expired 2026-12-31"
     assert "expired" in expired.summary()
 
 
 def test_waiver_scope_by_resource_and_environment():
-    assert not apply_waivers(check_resource(violating_registry()[0], "prod"), [waiver(resource="crother")], "prod", today=TODAY).passed
-    assert apply_waivers(check_resource(violating_registry()[0], "prod"), [waiver(resource="crexample")], "prod", today=TODAY).passed
-    assert not apply_waivers(check_resource(violating_registry()[0], "prod"), [waiver(environments=("dev",))], "prod", today=TODAY).passed
+    assert not apply_waivers(check_resource(violating_registry()[0], "prod"),  [waiver(resource="crother")], "prod", today=TODAY).passed
+    assert apply_waivers(check_resource(violating_registry()[0], "prod"),  [waiver(resource="crexample")], "prod", today=TODAY).passed
+    assert not apply_waivers(check_resource(violating_registry()[0], "prod"),  [waiver(environments=("dev",))], "prod", today=TODAY).passed
 
 
 def test_project_file_waivers_reach_the_plan_report(example_data, monkeypatch):
@@ -634,9 +461,7 @@ def test_unknown_waiver_rule_is_a_validation_error(example_data):
 
 def test_rule_catalogue_in_the_docs_is_generated_from_the_rules():
     docs = (INFRA.parent / "docs" / "guardrails.md").read_text(encoding="utf-8")
-    assert catalogue_markdown() in docs, (
-        "regenerate: python -c 'from dsplatform.guardrails import catalogue_markdown; print(catalogue_markdown())'"
-    )
+    assert catalogue_markdown() in docs, "regenerate: python -c 'from dsplatform.guardrails import catalogue_markdown; print(catalogue_markdown())'"
 
 
 # ----------------------------------------------------------------------------- the policy pack
@@ -671,12 +496,8 @@ def validate_with_pack(rule_id: str, resource_type: str, props: dict, stack: str
     policy = next(policy for policy in build_policies(today=today) if policy.name == rule_id)
     reported = []
     args = ResourceValidationArgs(
-        resource_type,
-        props,
-        f"urn:pulumi:{stack}::dsplatform::{resource_type}::{name}",
-        name,
-        PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), []),
-        None,
+        resource_type, props, f"urn:pulumi:{stack}::dsplatform::{resource_type}::{name}", name,
+        PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), []), None,
     )
     policy.validate(args, lambda message, urn=None: reported.append(message))
     return reported
@@ -700,9 +521,7 @@ def test_pack_stack_policy_reports_a_service_without_diagnostics():
     options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
     def resource(resource_type: str, name: str, props: dict) -> PolicyResource:
-        return PolicyResource(
-            resource_type, props, f"urn:pulumi:example-prod::dsplatform::{resource_type}::{name}", name, options, None, None, [], {}
-        )
+        return PolicyResource(resource_type, props, f"urn:pulumi:example-prod::dsplatform::{resource_type}::{name}", name, options, None, None, [], {})
 
     policy = next(policy for policy in build_policies(today=TODAY) if policy.name == "diagnostics-on-every-service")
     reported = []

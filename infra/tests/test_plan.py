@@ -88,10 +88,7 @@ def test_prod_plan_shows_every_service_and_the_databricks_configuration(prod_pla
 
 def test_prod_plan_is_private(prod_plan):
     assert PRIVATE_ONLY <= types_of(prod_plan)
-    endpoints = {
-        resource.properties["privateLinkServiceConnections"][0]["groupIds"][0]
-        for resource in prod_plan.resources_of("azure-native:network:PrivateEndpoint")
-    }
+    endpoints = {resource.properties["privateLinkServiceConnections"][0]["groupIds"][0] for resource in prod_plan.resources_of("azure-native:network:PrivateEndpoint")}
     assert {"blob", "dfs", "vault", "registry", "amlworkspace", "databricks_ui_api"} <= endpoints
     for token in (
         "azure-native:storage:StorageAccount",
@@ -125,10 +122,7 @@ def test_workload_identity_gets_exactly_what_it_uses(prod_plan):
     roles = sorted(row.role for row in prod_plan.role_assignments if row.principal == "id-example-prd (managed identity)")
     # Blob and file data roles on the ML workspace's keyless storage too (jobs write there).
     assert roles == [
-        "AcrPull",
-        "Key Vault Secrets User",
-        "Storage Blob Data Contributor",
-        "Storage Blob Data Contributor",
+        "AcrPull", "Key Vault Secrets User", "Storage Blob Data Contributor", "Storage Blob Data Contributor",
         "Storage File Data Privileged Contributor",
     ]
 
@@ -166,16 +160,8 @@ def test_every_service_that_supports_it_sends_diagnostics_to_log_analytics(prod_
     for setting in settings:
         assert setting.properties["workspaceId"] == workspace.id
         targets.add(setting.properties["resourceUri"].split("/providers/", 1)[1].split("/")[1])
-    assert {
-        "vaults",
-        "registries",
-        "storageAccounts",
-        "workspaces",
-        "managedClusters",
-        "components",
-        "networkSecurityGroups",
-        "virtualNetworks",
-    } <= targets
+    assert {"vaults", "registries", "storageAccounts", "workspaces", "managedClusters", "components",
+            "networkSecurityGroups", "virtualNetworks"} <= targets
 
 
 def test_role_dependent_resources_wait_for_their_roles(prod_plan):
@@ -183,11 +169,7 @@ def test_role_dependent_resources_wait_for_their_roles(prod_plan):
     (scope,) = prod_plan.resources_of("databricks:index/secretScope:SecretScope")
     waited = [by_urn[urn] for urn in scope.dependencies if urn in by_urn]
     descriptions = {r.properties.get("description") for r in waited if r.type.endswith(":RoleAssignment")}
-    assert (
-        "AzureDatabricks (first-party application) -> Key Vault Secrets User -> kv-example-prd-"
-        + prod_plan.settings.names.key_vault.rsplit("-", 1)[1]
-        in descriptions
-    )
+    assert "AzureDatabricks (first-party application) -> Key Vault Secrets User -> kv-example-prd-" + prod_plan.settings.names.key_vault.rsplit("-", 1)[1] in descriptions
     (datastore,) = prod_plan.resources_of("azure-native:machinelearningservices:Datastore")
     assert any(by_urn[urn].type.endswith(":RoleAssignment") for urn in datastore.dependencies if urn in by_urn)
 
@@ -225,17 +207,8 @@ def test_every_planned_name_is_valid_for_the_longest_slug(example_data):
 
 def test_exports_in_the_plan(prod_plan):
     outputs = prod_plan.outputs
-    for key in (
-        "mlWorkspaceId",
-        "mlWorkspaceStudioUrl",
-        "databricksHost",
-        "databricksWorkspaceId",
-        "lakeDfsEndpoint",
-        "lakeBlobEndpoint",
-        "containerRegistryLoginServer",
-        "keyVaultUri",
-        "aksClusterName",
-    ):
+    for key in ("mlWorkspaceId", "mlWorkspaceStudioUrl", "databricksHost", "databricksWorkspaceId", "lakeDfsEndpoint",
+                "lakeBlobEndpoint", "containerRegistryLoginServer", "keyVaultUri", "aksClusterName"):
         assert outputs.get(key), key
     assert outputs["privateNetworking"] is True
 

@@ -39,13 +39,19 @@ class ContainerRegistry(pulumi.ComponentResource):
             anonymous_pull_enabled=False,
             public_network_access="Disabled" if private else "Enabled",
             network_rule_bypass_options="AzureServices",
-            network_rule_set=({"default_action": "Deny", "ip_rules": []} if premium and private else None),
+            network_rule_set=(
+                {"default_action": "Deny", "ip_rules": []} if premium and private else None
+            ),
             zone_redundancy="Enabled" if settings.is_production else "Disabled",
             tags=settings.resource_tags(),
             opts=child(self),
         )
         self.private_endpoint = (
-            network.private_endpoint(names.container_registry, self.registry.id, "registry", ["registry"], self) if network else None
+            network.private_endpoint(names.container_registry, self.registry.id, "registry", ["registry"], self)
+            if network
+            else None
         )
-        self.diagnostics = diagnostic_setting(f"{name}-registry", "container_registry", self.registry.id, foundation.log_analytics.id, self)
+        self.diagnostics = diagnostic_setting(
+            f"{name}-registry", "container_registry", self.registry.id, foundation.log_analytics.id, self
+        )
         self.register_outputs({"login_server": self.registry.login_server})

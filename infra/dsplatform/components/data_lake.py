@@ -26,11 +26,10 @@ def network_rules(
     service endpoints, and Unity Catalog through a resource-instance rule for the access
     connector ("Configure trusted access to Azure Storage based on your managed identity",
     https://learn.microsoft.com/azure/databricks/data-governance/unity-catalog/azure-managed-identities)."""
-    ip_rules = (
-        []
-        if settings.settings.private_networking
-        else [{"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"} for address in settings.settings.allowed_ip_ranges]
-    )
+    ip_rules = [] if settings.settings.private_networking else [
+        {"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"}
+        for address in settings.settings.allowed_ip_ranges
+    ]
     rules: dict = {"default_action": "Deny", "bypass": "AzureServices", "ip_rules": ip_rules}
     if databricks_subnet_ids:
         rules["virtual_network_rules"] = [{"virtual_network_resource_id": subnet, "action": "Allow"} for subnet in databricks_subnet_ids]
@@ -96,10 +95,8 @@ class DataLake(pulumi.ComponentResource):
         rules = None
         if databricks_network is not None and not settings.settings.private_networking:
             connector_id = pulumi.Output.from_input(subscription_id).apply(
-                lambda subscription: (
-                    f"/subscriptions/{subscription}/resourceGroups/{names.resource_group}"
-                    f"/providers/Microsoft.Databricks/accessConnectors/{names.databricks_access_connector}"
-                )
+                lambda subscription: f"/subscriptions/{subscription}/resourceGroups/{names.resource_group}"
+                f"/providers/Microsoft.Databricks/accessConnectors/{names.databricks_access_connector}"
             )
             rules = network_rules(
                 settings,

@@ -25,18 +25,8 @@ from dsplatform.naming import SUBNET_NAMES
 CATALOG_SCHEMAS = ("raw", "curated", "ml")
 # Unity Catalog privileges by audience. Prod gives people read access only (seed 003).
 CATALOG_WRITE_PRIVILEGES = (
-    "USE_CATALOG",
-    "USE_SCHEMA",
-    "SELECT",
-    "MODIFY",
-    "CREATE_SCHEMA",
-    "CREATE_TABLE",
-    "CREATE_FUNCTION",
-    "CREATE_MODEL",
-    "CREATE_VOLUME",
-    "READ_VOLUME",
-    "WRITE_VOLUME",
-    "EXECUTE",
+    "USE_CATALOG", "USE_SCHEMA", "SELECT", "MODIFY", "CREATE_SCHEMA", "CREATE_TABLE",
+    "CREATE_FUNCTION", "CREATE_MODEL", "CREATE_VOLUME", "READ_VOLUME", "WRITE_VOLUME", "EXECUTE",
 )
 CATALOG_READ_PRIVILEGES = ("USE_CATALOG", "USE_SCHEMA", "SELECT", "READ_VOLUME", "EXECUTE", "BROWSE")
 LOCATION_WRITE_PRIVILEGES = ("READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE")
@@ -118,7 +108,9 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             f"{name}-workspace", "databricks_workspace", self.workspace.id, foundation.log_analytics.id, self
         )
         self.host = self.workspace.workspace_url.apply(lambda url: f"https://{url}")
-        self.access_connector_principal_id = self.access_connector.identity.apply(lambda identity: identity.principal_id)
+        self.access_connector_principal_id = self.access_connector.identity.apply(
+            lambda identity: identity.principal_id
+        )
         self.register_outputs({"host": self.host})
 
 

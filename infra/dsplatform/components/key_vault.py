@@ -56,7 +56,9 @@ class KeyVault(pulumi.ComponentResource):
             # Purge protection means a replaced vault cannot be deleted for good: never replace it by accident.
             opts=child(self).merge(pulumi.ResourceOptions(protect=settings.is_production)),
         )
-        self.private_endpoint = network.private_endpoint(names.key_vault, self.vault.id, "vault", ["vault"], self) if network else None
+        self.private_endpoint = (
+            network.private_endpoint(names.key_vault, self.vault.id, "vault", ["vault"], self) if network else None
+        )
         self.diagnostics = diagnostic_setting(f"{name}-vault", "key_vault", self.vault.id, foundation.log_analytics.id, self)
         self.vault_uri = self.vault.properties.apply(lambda properties: properties.vault_uri)
         self.register_outputs({"vault_uri": self.vault_uri})

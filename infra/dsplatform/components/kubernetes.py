@@ -147,7 +147,9 @@ class KubernetesCluster(pulumi.ComponentResource):
                 "load_balancer_sku": "standard",
             },
             api_server_access_profile=(
-                {"enable_private_cluster": True} if private else {"authorized_ip_ranges": authorized_ranges(settings, hosts_azureml)}
+                {"enable_private_cluster": True}
+                if private
+                else {"authorized_ip_ranges": authorized_ranges(settings, hosts_azureml)}
             ),
             auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
             addon_profiles={
@@ -197,8 +199,12 @@ class KubernetesCluster(pulumi.ComponentResource):
             audiences=["api://AzureADTokenExchange"],
             opts=child(self),
         )
-        self.diagnostics = diagnostic_setting(f"{name}-cluster", "aks_cluster", self.cluster.id, foundation.log_analytics.id, self)
-        self.kubelet_object_id = self.cluster.identity_profile.apply(lambda profiles: profiles["kubeletidentity"].object_id)
+        self.diagnostics = diagnostic_setting(
+            f"{name}-cluster", "aks_cluster", self.cluster.id, foundation.log_analytics.id, self
+        )
+        self.kubelet_object_id = self.cluster.identity_profile.apply(
+            lambda profiles: profiles["kubeletidentity"].object_id
+        )
         self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda profile: profile.issuer_url)
         self.register_outputs({"cluster_name": self.cluster.name})
 

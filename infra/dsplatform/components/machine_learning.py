@@ -72,7 +72,9 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             # itself, but not to the lake: its jobs reach the private lake through these
             # user-defined outbound rules ("Workspace managed network isolation",
             # https://learn.microsoft.com/azure/machine-learning/how-to-managed-network).
-            managed_network=({"isolation_mode": "AllowInternetOutbound", "outbound_rules": self._lake_rules(lake)} if private else None),
+            managed_network=(
+                {"isolation_mode": "AllowInternetOutbound", "outbound_rules": self._lake_rules(lake)} if private else None
+            ),
             # High business impact: less diagnostic data collected, scratch disks encrypted.
             hbi_workspace=settings.tags.data_classification in SENSITIVE_CLASSIFICATIONS,
             v1_legacy_mode=False,

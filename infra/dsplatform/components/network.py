@@ -190,7 +190,9 @@ class Network(pulumi.ComponentResource):
             resource_group_name=self._resource_group_name,
             location=self._location,
             subnet={"id": self.subnets["private_endpoints"].id},
-            private_link_service_connections=[{"name": endpoint_name, "private_link_service_id": target_id, "group_ids": [group_id]}],
+            private_link_service_connections=[
+                {"name": endpoint_name, "private_link_service_id": target_id, "group_ids": [group_id]}
+            ],
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=parent),
         )
@@ -200,7 +202,9 @@ class Network(pulumi.ComponentResource):
             private_dns_zone_group_name="default",
             private_endpoint_name=endpoint.name,
             resource_group_name=self._resource_group_name,
-            private_dns_zone_configs=[{"name": key.replace("_", "-"), "private_dns_zone_id": self.dns_zones[key].id} for key in zone_keys],
+            private_dns_zone_configs=[
+                {"name": key.replace("_", "-"), "private_dns_zone_id": self.dns_zones[key].id} for key in zone_keys
+            ],
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[self.dns_links[key] for key in zone_keys]),
         )
         return endpoint
