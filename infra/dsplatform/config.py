@@ -1047,6 +1047,15 @@ def kind_problems(data: dict[str, Any], today: date, max_days: int) -> list[Prob
                     ("end_date",),
                 )
             )
+    request = _mapping(data.get("request"))
+    if tags.get("owner") is None and not (isinstance(request.get("contact_email"), str) and not email_problems(request["contact_email"])):
+        problems.append(
+            Problem(
+                "tags.owner: an exploration needs someone to answer for it; add request.contact_email "
+                "(it becomes the owner tag and receives the budget alerts) or tags.owner",
+                ("tags",),
+            )
+        )
     if "prod" in environments:
         problems.append(
             Problem(

@@ -86,6 +86,7 @@ def test_the_exploration_example_is_valid_and_small():
             "environments: an exploration has exactly one",
             "keep one",
         ),
+        (lambda data: data.pop("request"), "tags.owner: an exploration needs someone to answer for it", "add request.contact_email"),
     ],
 )
 def test_an_exploration_is_refused_with_one_line_naming_the_field(mutate, field, fix):
