@@ -70,6 +70,10 @@ SIGNPOSTS: dict[tuple[str, ...], tuple[str, list[str]]] = {
         "overwrites an existing folder; leaves nothing behind on failure.",
         ["dsplatform request scaffold infra/projects/example.yaml --output ~/src"],
     ),
+    ("expiry",): (
+        "",
+        ["dsplatform expiry infra/projects", "dsplatform expiry infra/projects --stacks --today 2027-03-01"],
+    ),
     ("project",): (
         "Maintain repositories generated from the template (docs/template.md).",
         ["dsplatform project update ../my-project --check"],
@@ -103,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_request_commands(commands)
     _add_project_commands(commands)
+    from dsplatform.infra.expiry import add_expiry_command
+
+    add_expiry_command(commands)
     _add_signposts(parser, ())
     return parser
 
@@ -146,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         from dsplatform.infra.request import run_request_command
 
         return run_request_command(arguments)
+    if arguments.command == "expiry":
+        from dsplatform.infra.expiry import run_expiry_command
+
+        return run_expiry_command(arguments)
     if arguments.command == "project":
         from dsplatform.template.update import main as update_main
 

@@ -465,3 +465,48 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         kubernetes_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-k8s", 32, "-"),
         batch_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-bt", 32, "-"),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Budgets and personal compute (request kinds, docs/self-service.md)
+# --------------------------------------------------------------------------------------
+
+# "Naming rules and restrictions for Azure resources", Microsoft.Consumption budgets:
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules
+BUDGET_RULE = NameRule("budget", "budget", 1, 63, r"[A-Za-z0-9_-]+", "alphanumerics, '-' and '_'", "resource group")
+# "A name for an Azure ML Compute Instance must be between 3 and 24 characters in length and
+# must use only numbers, letters and minus symbol (-), must start with letters. Numbers cannot
+# be the ending of the name if the previous character is a minus symbol (-)." The name must be
+# unique within the Azure region ("Create an Azure Machine Learning compute instance",
+# https://learn.microsoft.com/azure/machine-learning/how-to-create-compute-instance).
+COMPUTE_INSTANCE_RULE = NameRule(
+    "compute instance",
+    "ci",
+    3,
+    24,
+    r"[A-Za-z](?:[A-Za-z0-9-]*(?:[A-Za-z]|[A-Za-z0-9][0-9]))?",
+    "letters, digits and '-', starting with a letter, not ending in '-' followed by a digit",
+    "region",
+)
+COMPUTE_INSTANCE_HASH_LENGTH = 6
+
+
+def budget_name(project: str, environment: str) -> str:
+    """The environment's consumption budget, one per resource group. It does not depend on
+    the request's kind, so promoting an exploration keeps the same budget."""
+    return f"budget-{project}-{_check_environment(environment)}"
+
+
+def compute_instance_name(project: str, environment: str, object_id: str) -> str:
+    """A data scientist's compute instance. Compute instance names are unique per Azure
+    region across every subscription, so the name carries a hash of the project, the
+    environment and the person's object id; it stays the same when the request's kind
+    changes, so promotion keeps each person's instance (and its disk)."""
+    code = _check_environment(environment)
+    digest = int.from_bytes(hashlib.sha256(f"{project}:{environment}:{object_id.lower()}".encode()).digest()[:8], "big")
+    characters = []
+    for _ in range(COMPUTE_INSTANCE_HASH_LENGTH):
+        digest, remainder = divmod(digest, 26)
+        characters.append("abcdefghijklmnopqrstuvwxyz"[remainder])
+    tail = f"-{code}-{''.join(characters)}"
+    return _truncated_then_suffixed("ci-", project, tail, COMPUTE_INSTANCE_RULE.max_length, "-")

@@ -24,6 +24,13 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 # A project request must define at least these; staging is optional.
 REQUIRED_ENVIRONMENTS = ("dev", "prod")
 
+# --- kinds of request ---------------------------------------------------------------------
+# A project is today's full request (dev and prod, staging optional). An exploration is a
+# short-lived sandbox to judge whether a project is viable: one non-prod environment, an end
+# date and a budget cap (docs/self-service.md). Promotion is a change of `kind` in the file.
+REQUEST_KINDS = ("project", "exploration")
+EXPLORATION_ENVIRONMENTS = tuple(environment for environment in ENVIRONMENTS if environment != "prod")
+
 # --- data classification ------------------------------------------------------------------
 DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 # Classifications that need Azure ML's high-business-impact workspace (encrypted scratch disks,

@@ -69,3 +69,54 @@ def test_deployments_preview_with_the_policy_pack_before_up():
     preview = script.index('pulumi preview --stack "$stack" --policy-pack policy')
     up = script.index('pulumi up --stack "$stack" --policy-pack policy')
     assert preview < up and "request stacks" in script
+
+
+ADO_EXPIRY = REPO_ROOT / "ci" / "azure-devops" / "platform-expiry.yml"
+GITHUB_EXPIRY = REPO_ROOT / "ci" / "github" / "platform-expiry.yml"
+EXPIRY_SCRIPT = REPO_ROOT / "ci" / "platform" / "expire-explorations.sh"
+
+
+def test_the_expiry_pipelines_run_on_a_schedule_with_oidc_and_never_fail_silently():
+    for path in (ADO_EXPIRY, GITHUB_EXPIRY):
+        text = path.read_text(encoding="utf-8")
+        assert "continueOnError" not in text and "continue-on-error" not in text
+        assert "client-secret" not in text.lower() and "CLIENT_SECRET" not in text
+        assert "ci/platform/expire-explorations.sh" in text
+    assert os.access(EXPIRY_SCRIPT, os.X_OK) and "set -euo pipefail" in EXPIRY_SCRIPT.read_text(encoding="utf-8")
+    ado = load(ADO_EXPIRY)
+    assert ado["trigger"] == "none" and ado["pr"] == "none" and ado["schedules"][0]["cron"]
+    (stage,) = ado["stages"]
+    (job,) = stage["jobs"]
+    assert job["environment"] == "platform-dev"
+    (azure_cli,) = [step for step in job["strategy"]["runOnce"]["deploy"]["steps"] if step.get("task") == "AzureCLI@2"]
+    assert azure_cli["inputs"]["addSpnToEnvironment"] is True and "ARM_USE_OIDC=true" in azure_cli["inputs"]["inlineScript"]
+    github = load(GITHUB_EXPIRY)
+    assert github[True]["schedule"][0]["cron"]
+    job = github["jobs"]["expire"]
+    assert job["permissions"]["id-token"] == "write" and job["env"]["ARM_USE_OIDC"] == "true"
+    assert any(step.get("uses", "").startswith("azure/login@") for step in job["steps"])
+
+
+def test_the_teardown_destroys_only_the_stacks_dsplatform_lists_as_expired():
+    script = EXPIRY_SCRIPT.read_text(encoding="utf-8")
+    listing = script.index("expiry infra/projects --stacks")
+    destroy = script.index('pulumi destroy --stack "$stack" --yes --non-interactive')
+    assert listing < destroy and 'for stack in "${expired[@]}"' in script
+
+
+def test_the_expiry_pipelines_pass_the_same_validators_as_every_pipeline_and_a_broken_one_fails(tmp_path):
+    """The Azure Pipelines schema and actionlint (ci/validators.py), both ways: the committed
+    files pass, and a schedule with a boolean `always` (the schema wants a string) fails."""
+    import shutil
+
+    from ci.validators import validate_own_pipelines
+
+    for folder in ("azure-devops", "github"):
+        (tmp_path / "ci" / folder).mkdir(parents=True)
+    shutil.copy(ADO_EXPIRY, tmp_path / "ci" / "azure-devops" / ADO_EXPIRY.name)
+    shutil.copy(GITHUB_EXPIRY, tmp_path / "ci" / "github" / GITHUB_EXPIRY.name)
+    assert validate_own_pipelines(tmp_path) == []
+    broken = tmp_path / "ci" / "azure-devops" / ADO_EXPIRY.name
+    broken.write_text(broken.read_text(encoding="utf-8").replace('always: "true"', "always: true"), encoding="utf-8")
+    problems = validate_own_pipelines(tmp_path)
+    assert problems and problems[0].startswith("ci/azure-devops/platform-expiry.yml: vendor.azure-pipelines")

@@ -38,7 +38,9 @@ from dsplatform.vocabulary import (
     CHOICES,
     DATA_CLASSIFICATIONS,
     ENVIRONMENTS,
+    EXPLORATION_ENVIRONMENTS,
     PAIRED_REGIONS,
+    REQUEST_KINDS,
     REQUIRED_ENVIRONMENTS,
     email_problems,
     location_problems,
@@ -73,6 +75,13 @@ def _single_line(value: str, max_length: int) -> str:
     return value
 
 
+def _email(value: str) -> str:
+    problems = email_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
 def _tag_value(value: str) -> str:
     problems = tag_value_problems(value)
     if problems:
@@ -81,16 +90,24 @@ def _tag_value(value: str) -> str:
 
 
 class Tags(_Strict):
-    """Tags every resource carries; `project` and `environment` are added from the stack."""
+    """Tags every resource carries; `project` and `environment` are added from the stack.
 
-    owner: str = Field(description="the owning team or person, as an Azure tag value")
-    cost_center: str = Field(description="the cost center, as an Azure tag value")
+    owner and cost_center are required of a project. An exploration exists precisely
+    because there is no cost center or formal owner yet: when it leaves them out, the
+    owner tag is its contact e-mail and the cost center is EXPLORATION_COST_CENTER."""
+
+    owner: str | None = Field(default=None, description="the owning team or person, as an Azure tag value (required for a project)")
+    cost_center: str | None = Field(default=None, description="the cost center, as an Azure tag value (required for a project)")
     data_classification: Literal[DATA_CLASSIFICATIONS] = Field(description=f"one of {', '.join(DATA_CLASSIFICATIONS)}")
 
     @field_validator("owner", "cost_center")
     @classmethod
-    def _tag(cls, value: str) -> str:
-        return _tag_value(value)
+    def _tag(cls, value: str | None) -> str | None:
+        return None if value is None else _tag_value(value)
+
+
+# The cost-center tag of an exploration that has none yet: cost reports group them together.
+EXPLORATION_COST_CENTER = "exploration"
 
 
 class Principal(_Strict):
@@ -273,6 +290,40 @@ class DatabricksSettings(_Strict):
     )
 
 
+class BudgetSettings(_Strict):
+    """The environment's monthly consumption budget (azure-native consumption.Budget on its
+    resource group). Alerts go to the request's contact and owners plus contact_emails."""
+
+    amount: float = Field(gt=0, le=10_000_000, description="the monthly amount in the billing currency, greater than 0, e.g. 500")
+    thresholds: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="1 to 5 alert thresholds in percent of the amount (each 1 to 1000), or omit for "
+        "budget_alert_thresholds in infra/platform.yaml (80 and 100)",
+    )
+    contact_emails: list[str] = Field(default_factory=list, description="more e-mail addresses to alert, e.g. finance@example.com")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, values: list[int] | None) -> list[int] | None:
+        if values is None:
+            return None
+        for threshold in values:
+            if not 0 < threshold <= 1000:
+                raise ValueError(f"{threshold} is outside 1 to 1000; Azure accepts budget thresholds up to 1000 percent")
+        if len(set(values)) != len(values):
+            raise ValueError("lists a threshold twice; give each once")
+        return sorted(values)
+
+    @field_validator("contact_emails")
+    @classmethod
+    def _emails(cls, values: list[str]) -> list[str]:
+        for email in values:
+            _email(email)
+        return values
+
+
 class EnvironmentSettings(_Strict):
     """Everything that may differ between environments, fully resolved."""
 
@@ -291,6 +342,18 @@ class EnvironmentSettings(_Strict):
     aks: AksSettings
     databricks: DatabricksSettings
     log_retention_days: int = Field(ge=30, le=730, description="an integer from 30 to 730")
+    budget: BudgetSettings = Field(description="the monthly consumption budget: amount, thresholds, contact_emails")
+    compute_instance_vm_size: str = Field(
+        default="Standard_DS3_v2",
+        pattern=r"^Standard_[A-Za-z0-9_]+$",
+        description="the VM size of each data scientist's personal compute instance, e.g. Standard_DS3_v2",
+    )
+    compute_instance_idle_minutes: int = Field(
+        default=60,
+        ge=15,
+        le=4320,
+        description="minutes of inactivity before a personal compute instance shuts down, 15 to 4320 (3 days)",
+    )
 
     @field_validator("allowed_ip_ranges")
     @classmethod
@@ -360,6 +423,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "max_workers": 4,
         },
         "log_retention_days": 30,
+        "budget": {"amount": 1000},
     },
     "staging": {
         "private_networking": True,
@@ -382,6 +446,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "max_workers": 8,
         },
         "log_retention_days": 30,
+        "budget": {"amount": 2000},
     },
     "prod": {
         "private_networking": True,
@@ -404,15 +469,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "max_workers": 16,
         },
         "log_retention_days": 90,
+        "budget": {"amount": 5000},
     },
 }
-
-
-def _email(value: str) -> str:
-    problems = email_problems(value)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return value
 
 
 class Waiver(_Strict):
@@ -512,10 +571,46 @@ class Request(_Strict):
         return value
 
 
+# A storage account, or one container in it, by ARM id: what a data product grants reads on.
+STORAGE_SCOPE_PATTERN = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w().-]{1,90}/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}"
+    r"(/blobServices/default/containers/[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)?$"
+)
+STORAGE_SCOPE_FORM = (
+    "the ARM id of a storage account or container, e.g. /subscriptions/<guid>/resourceGroups/rg-sales/providers/"
+    "Microsoft.Storage/storageAccounts/stsales/blobServices/default/containers/curated"
+)
+
+
+class DataProduct(_Strict):
+    """A data product the team may read (never write): its data scientists and the ML
+    workspace identity get Storage Blob Data Reader on `storage_scope`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,62}$", description="a short lowercase name, e.g. sales-curated")
+    storage_scope: str = Field(description=STORAGE_SCOPE_FORM)
+
+    @field_validator("storage_scope")
+    @classmethod
+    def _scope(cls, value: str) -> str:
+        if not STORAGE_SCOPE_PATTERN.match(value):
+            raise ValueError(f"'{_single_line(value[:200], 200)}' is not {STORAGE_SCOPE_FORM}")
+        return value
+
+
 class ProjectFile(_Strict):
     """The file under infra/projects/ as written by a team (overrides not yet merged)."""
 
     project: str = Field(description=PROJECT_SLUG_FORM)
+    kind: Literal[REQUEST_KINDS] = Field(
+        default="project",
+        description="project (dev and prod, staging optional) or exploration (one non-prod environment, an end_date "
+        "and a budget cap; docs/self-service.md)",
+    )
+    end_date: date | None = Field(
+        default=None,
+        description="an exploration's last day, as YYYY-MM-DD, at most exploration_max_days (infra/platform.yaml) "
+        "after the plan date; the platform's expiry pipeline tears it down after that",
+    )
     location: str = Field(description="a lowercase Azure region name such as westeurope")
     tags: Tags
     principals: Principals
@@ -524,7 +619,46 @@ class ProjectFile(_Strict):
         description="a mapping with dev and prod (staging optional) to per-environment overrides"
     )
     request: Request | None = Field(default=None, description="the team's details and repository answers (for request scaffold)")
+    data_scientists: list[Principal] = Field(
+        default_factory=list,
+        description="the data scientists (object_id, display_name) who each get a personal Azure ML compute instance in dev",
+    )
+    data_products: list[DataProduct] = Field(
+        default_factory=list, description="data products (name, storage_scope) the team may read, never write"
+    )
     waivers: list[Waiver] = Field(default_factory=list, description="a list of guardrail waivers (rule, reason, approver, expires)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exploration_tags(cls, data: Any) -> Any:
+        """An exploration without an owner or cost center tags its resources with its
+        contact e-mail and EXPLORATION_COST_CENTER, so every tag rule still holds."""
+        if not isinstance(data, dict) or data.get("kind") != "exploration" or not isinstance(data.get("tags"), dict):
+            return data
+        tags = dict(data["tags"])
+        request = data.get("request") if isinstance(data.get("request"), dict) else {}
+        contact = request.get("contact_email")
+        if tags.get("owner") is None and isinstance(contact, str) and not email_problems(contact):
+            tags["owner"] = contact
+        if tags.get("cost_center") is None:
+            tags["cost_center"] = EXPLORATION_COST_CENTER
+        return {**data, "tags": tags}
+
+    @field_validator("data_scientists")
+    @classmethod
+    def _distinct_people(cls, values: list[Principal]) -> list[Principal]:
+        ids = [person.object_id for person in values]
+        if len(set(ids)) != len(ids):
+            raise ValueError("lists an object_id twice; give each person once")
+        return values
+
+    @field_validator("data_products")
+    @classmethod
+    def _distinct_products(cls, values: list[DataProduct]) -> list[DataProduct]:
+        names = [product.name for product in values]
+        if len(set(names)) != len(names):
+            raise ValueError("lists a data product name twice; give each once")
+        return values
 
     @field_validator("project")
     @classmethod
@@ -544,10 +678,12 @@ class ProjectFile(_Strict):
 
     @field_validator("environments")
     @classmethod
-    def _environment_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _environment_names(cls, value: dict[str, Any], info) -> dict[str, Any]:
         unknown = sorted(set(value) - set(ENVIRONMENTS))
         if unknown:
             raise ValueError(f"unknown environment {', '.join(unknown)}; use {', '.join(ENVIRONMENTS)}")
+        if info.data.get("kind") == "exploration":
+            return value  # one non-prod environment: kind_problems says so, at the key itself
         missing = [env for env in REQUIRED_ENVIRONMENTS if env not in value]
         if missing:
             raise ValueError(f"missing {' and '.join(missing)}; dev and prod are required, staging is optional")
@@ -566,6 +702,26 @@ class StackSettings(BaseModel):
     principals: Principals
     settings: EnvironmentSettings
     waivers: tuple[Waiver, ...] = ()
+    kind: Literal[REQUEST_KINDS] = "project"
+    end_date: date | None = None
+    # Who the budget alerts: the request's contact and owners, then the budget's own list.
+    budget_contacts: tuple[str, ...] = ()
+    data_scientists: tuple[Principal, ...] = ()
+    data_products: tuple[DataProduct, ...] = ()
+
+    @property
+    def budget_thresholds(self) -> tuple[int, ...]:
+        """The request's thresholds, else the platform's defaults (infra/platform.yaml)."""
+        chosen = self.settings.budget.thresholds
+        return tuple(chosen) if chosen else tuple(sorted(platform_policy().budget_alert_thresholds))
+
+    @property
+    def personal_compute(self) -> tuple[Principal, ...]:
+        """The data scientists who get a compute instance here: in dev (or an exploration's
+        one environment) with Azure ML on; never in prod, where no person works by hand."""
+        if self.is_production or not self.features.azureml:
+            return ()
+        return self.data_scientists if self.environment == "dev" or self.kind == "exploration" else ()
 
     def waiver_terms(self) -> list[WaiverTerms]:
         return [waiver.terms() for waiver in self.waivers]
@@ -736,6 +892,17 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     except ValidationError as error:
         problems = _problems(error, EnvironmentSettings, ("environments", environment))
         raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
+    if project_file.kind == "exploration":
+        # Small and cheap unless asked: no Databricks and no AKS unless the file turns them on.
+        chosen = project_file.features.model_dump(include=project_file.features.model_fields_set)
+        defaults = {"databricks": False, "aks": False, "azureml": True}
+        merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": defaults | chosen})
+        merged = _deep_merge(merged, project_file.environments[environment] or {})
+        try:
+            settings = EnvironmentSettings.model_validate(merged)
+        except ValidationError as error:
+            problems = _problems(error, EnvironmentSettings, ("environments", environment))
+            raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
     if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
         raise ProjectFileError(
             source,
@@ -755,6 +922,15 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
         principals=project_file.principals,
         settings=settings,
         waivers=tuple(project_file.waivers),
+        kind=project_file.kind,
+        end_date=project_file.end_date,
+        budget_contacts=tuple(
+            dict.fromkeys(
+                [*([request.contact_email, *request.owners] if (request := project_file.request) else []), *settings.budget.contact_emails]
+            )
+        ),
+        data_scientists=tuple(project_file.data_scientists),
+        data_products=tuple(project_file.data_products),
     )
 
 
@@ -825,6 +1001,91 @@ def waiver_limit_problems(data: dict[str, Any], today: date, max_days: int) -> l
     return problems
 
 
+def kind_problems(data: dict[str, Any], today: date, max_days: int) -> list[Problem]:
+    """What the kind of request demands, read from the raw file so these show together
+    with every other problem. An exploration: one non-prod environment, an end_date at most
+    `max_days` (exploration_max_days in infra/platform.yaml) after the plan date, and an
+    explicit budget amount. A project: owner and cost center tags, and no end_date."""
+    kind = data.get("kind", "project")
+    if kind not in REQUEST_KINDS:
+        return []  # the schema's own message names the allowed kinds
+    environments = _mapping(data.get("environments"))
+    tags = _mapping(data.get("tags"))
+    problems: list[Problem] = []
+    end = data.get("end_date")
+    if kind == "project":
+        for key in ("owner", "cost_center"):
+            if "tags" in data and tags.get(key) is None:
+                problems.append(Problem(f"tags.{key}: is required for a project (only an exploration may leave it out)", ("tags", key)))
+        if end is not None:
+            problems.append(
+                Problem(
+                    "end_date: only an exploration ends; remove end_date, or set kind: exploration",
+                    ("end_date",),
+                )
+            )
+        return problems
+    latest = today + timedelta(days=max_days)
+    if end is None:
+        problems.append(
+            Problem(
+                f"end_date: is required for an exploration; add end_date: {latest.isoformat()} or earlier "
+                f"(at most {max_days} days away, exploration_max_days in infra/platform.yaml)",
+                ("kind",),
+            )
+        )
+    else:
+        try:
+            ending = end if isinstance(end, date) else date.fromisoformat(str(end))
+        except ValueError:
+            ending = None  # the schema reports the form
+        if ending is not None and ending > latest:
+            problems.append(
+                Problem(
+                    f"end_date: {ending.isoformat()} is more than {max_days} days after {today.isoformat()}; "
+                    f"end the exploration by {latest.isoformat()} (extend it later, or promote it to kind: project)",
+                    ("end_date",),
+                )
+            )
+    request = _mapping(data.get("request"))
+    if tags.get("owner") is None and not (isinstance(request.get("contact_email"), str) and not email_problems(request["contact_email"])):
+        problems.append(
+            Problem(
+                "tags.owner: an exploration needs someone to answer for it; add request.contact_email "
+                "(it becomes the owner tag and receives the budget alerts) or tags.owner",
+                ("tags",),
+            )
+        )
+    if "prod" in environments:
+        problems.append(
+            Problem(
+                "environments.prod: an exploration never gets prod; remove environments.prod "
+                "(promote it to kind: project for prod, docs/self-service.md)",
+                ("environments", "prod"),
+            )
+        )
+    non_prod = [environment for environment in environments if environment in EXPLORATION_ENVIRONMENTS]
+    if len(non_prod) != 1 and isinstance(data.get("environments"), dict):
+        problems.append(
+            Problem(
+                f"environments: an exploration has exactly one of {' or '.join(EXPLORATION_ENVIRONMENTS)}, "
+                f"this file has {len(non_prod)}; keep one (usually dev)",
+                ("environments",),
+            )
+        )
+    for environment in non_prod:
+        budget = _mapping(_mapping(environments.get(environment)).get("budget"))
+        if "amount" not in budget:
+            problems.append(
+                Problem(
+                    f"environments.{environment}.budget.amount: an exploration needs a budget cap; "
+                    f"add budget: {{amount: 300}} under environments.{environment} (monthly, in the billing currency)",
+                    ("environments", environment),
+                )
+            )
+    return problems
+
+
 def parse_project(data: Any, source: str = "project file", today: date | None = None) -> ProjectFile:
     """Validate a project file's content and every environment in it, so that a bad prod
     override fails the dev plan too instead of waiting for the prod deployment."""
@@ -835,6 +1096,7 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
     if not isinstance(data, dict):
         raise ProjectFileError(source, [Problem("(file): expected a YAML mapping with project, location, tags, principals, environments")])
     limits = waiver_limit_problems(data, today or date.today(), policy.waiver_max_days)
+    limits += kind_problems(data, today or date.today(), policy.exploration_max_days)
     try:
         project_file = ProjectFile.model_validate(data)
     except ValidationError as error:
@@ -910,13 +1172,20 @@ def request_json_schema() -> dict[str, Any]:
     schema = ProjectFile.model_json_schema()
     overrides = _without_required(EnvironmentSettings.model_json_schema())
     definitions = schema.setdefault("$defs", {})
-    for name, definition in overrides.pop("$defs", {}).items():
-        definitions.setdefault(f"{name}Override", definition)
-    text = json.dumps(overrides)
-    for name in list(definitions):
-        if name.endswith("Override"):
-            text = text.replace(f'"#/$defs/{name.removesuffix("Override")}"', f'"#/$defs/{name}"')
-    overrides = json.loads(text)
+    override_definitions = overrides.pop("$defs", {})
+    renamed = {name: f"{name}Override" for name in override_definitions}
+
+    def renamed_refs(value: Any) -> Any:
+        # Inside the partial definitions too (AksSettingsOverride refers to NodePoolOverride),
+        # or an editor meets a reference to a definition the schema does not have.
+        text = json.dumps(value)
+        for name, new_name in renamed.items():
+            text = text.replace(f'"#/$defs/{name}"', f'"#/$defs/{new_name}"')
+        return json.loads(text)
+
+    for name, definition in renamed_refs(override_definitions).items():
+        definitions.setdefault(renamed[name], definition)
+    overrides = renamed_refs(overrides)
     overrides["title"] = "EnvironmentOverrides"
     definitions["EnvironmentOverrides"] = overrides
     schema["properties"]["environments"] = {
@@ -925,9 +1194,21 @@ def request_json_schema() -> dict[str, Any]:
         "properties": {
             environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS
         },
-        "required": list(REQUIRED_ENVIRONMENTS),
         "additionalProperties": False,
     }
+    # A project needs dev and prod; an exploration needs an end date and never has prod.
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"const": "exploration"}}, "required": ["kind"]},
+            "then": {"required": ["end_date"], "properties": {"environments": {"not": {"required": ["prod"]}}}},
+            "else": {
+                "properties": {
+                    "environments": {"required": list(REQUIRED_ENVIRONMENTS)},
+                    "tags": {"required": ["owner", "cost_center", "data_classification"]},
+                }
+            },
+        }
+    ]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "dsplatform project request (infra/projects/<project>.yaml)"
     return schema

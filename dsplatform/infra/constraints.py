@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ from dsplatform.infra.guardrails import (
     value,
 )
 from dsplatform.infra.roles import ROLE_DEFINITIONS
+from dsplatform.naming import COMPUTE_INSTANCE_RULE
 from dsplatform.vocabulary import PAIRED_REGIONS
 
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
@@ -1147,6 +1149,205 @@ CONSTRAINTS: tuple[Constraint, ...] = (
             verbatim=False,
         ),
         _dns_zone_linked,
+    ),
+)
+
+
+# ----------------------------------------------------------------------------- budgets and compute instances
+
+BUDGET = "azure-native:consumption:Budget"
+BUDGET_TIME_PERIOD_PAGE = (
+    "ConsumptionBudgetData.TimePeriod Property",
+    "https://learn.microsoft.com/dotnet/api/azure.resourcemanager.consumption.consumptionbudgetdata.timeperiod",
+)
+BUDGET_TEMPLATE_PAGE = ("Microsoft.Consumption budgets", "https://learn.microsoft.com/azure/templates/microsoft.consumption/budgets")
+COMPUTE_INSTANCE_PAGE = (
+    "Create an Azure Machine Learning compute instance",
+    "https://learn.microsoft.com/azure/machine-learning/how-to-create-compute-instance",
+)
+IDLE_SHUTDOWN_PAGE = (
+    "MachineLearningComputeInstanceProperties.IdleTimeBeforeShutdown Property",
+    "https://learn.microsoft.com/dotnet/api/azure.resourcemanager.machinelearning.models.machinelearningcomputeinstanceproperties.idletimebeforeshutdown",
+)
+BUDGET_MAX_NOTIFICATIONS = 5
+BUDGET_MAX_THRESHOLD = 1000
+BUDGET_MAX_CONTACT_EMAILS = 50
+COMPUTE_INSTANCE_IDLE_MINUTES = (15, 3 * 24 * 60)
+
+
+def _budget_start(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    problems: list[Finding] = []
+    for budget in _of(resources, BUDGET):
+        start = str(value(budget.properties, "timePeriod.startDate") or "")
+        if not start:
+            problems.append((budget, "timePeriod.startDate is not set"))
+        elif start[8:10] != "01" or start[:10] < "2017-06-01":
+            problems.append((budget, f"timePeriod.startDate is {start}; it must be the first of a month, on or after 2017-06-01"))
+    return problems
+
+
+def _budget_amount(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    return [
+        (budget, f"amount is {amount}; a budget needs an amount greater than 0")
+        for budget in _of(resources, BUDGET)
+        if not isinstance(amount := value(budget.properties, "amount"), (int, float)) or amount <= 0
+    ]
+
+
+def _budget_notifications(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    problems: list[Finding] = []
+    for budget in _of(resources, BUDGET):
+        notifications = value(budget.properties, "notifications") or {}
+        if len(notifications) > BUDGET_MAX_NOTIFICATIONS:
+            problems.append((budget, f"{len(notifications)} notifications; a budget takes at most {BUDGET_MAX_NOTIFICATIONS}"))
+        for key in sorted(notifications):
+            threshold = value(notifications[key], "threshold")
+            if not isinstance(threshold, (int, float)) or not 0 <= threshold <= BUDGET_MAX_THRESHOLD:
+                problems.append(
+                    (budget, f"notification {key} has threshold {threshold}; Azure accepts 0 to {BUDGET_MAX_THRESHOLD} percent")
+                )
+    return problems
+
+
+def _budget_recipients(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    problems: list[Finding] = []
+    for budget in _of(resources, BUDGET):
+        notifications = value(budget.properties, "notifications") or {}
+        for key in sorted(notifications):
+            emails = value(notifications[key], "contactEmails") or []
+            groups = value(notifications[key], "contactGroups") or []
+            roles = value(notifications[key], "contactRoles") or []
+            if not (emails or groups or roles):
+                problems.append((budget, f"notification {key} has no contact e-mail, action group or role"))
+            if len(emails) > BUDGET_MAX_CONTACT_EMAILS:
+                problems.append((budget, f"notification {key} lists {len(emails)} e-mail addresses; at most {BUDGET_MAX_CONTACT_EMAILS}"))
+    return problems
+
+
+def _compute_instances(resources: Sequence[Resource]) -> list[Resource]:
+    return [compute for compute in _of(resources, ML_COMPUTE) if value(compute.properties, "properties.computeType") == "ComputeInstance"]
+
+
+def _compute_instance_name(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    return [
+        (compute, "; ".join(problems))
+        for compute in _compute_instances(resources)
+        if (problems := COMPUTE_INSTANCE_RULE.problems(str(value(compute.properties, "computeName") or compute.name)))
+    ]
+
+
+def _iso_minutes(duration: str) -> float | None:
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", duration or "")
+    if not match or duration in ("P", "PT"):
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return days * 1440 + hours * 60 + minutes + seconds / 60
+
+
+def _compute_instance_idle(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    low, high = COMPUTE_INSTANCE_IDLE_MINUTES
+    problems: list[Finding] = []
+    for compute in _compute_instances(resources):
+        idle = value(compute.properties, "properties.properties.idleTimeBeforeShutdown")
+        if idle is None:
+            continue  # the guardrail ml-compute-instance-idle-shutdown asks for one
+        minutes = _iso_minutes(str(idle))
+        if minutes is None or not low <= minutes <= high:
+            problems.append((compute, f"idleTimeBeforeShutdown is {idle}; Azure accepts an ISO 8601 duration from PT15M to P3D"))
+    return problems
+
+
+def _compute_instance_without_public_ip(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    workspaces = {workspace.name: workspace for workspace in _of(resources, ML_WORKSPACE)}
+    problems: list[Finding] = []
+    for compute in _compute_instances(resources):
+        if value(compute.properties, "properties.properties.enableNodePublicIp", True) is not False:
+            continue
+        workspace = workspaces.get(value(compute.properties, "workspaceName"))
+        if workspace is not None and not _managed_network(workspace) and not value(compute.properties, "properties.properties.subnet"):
+            problems.append((compute, "enableNodePublicIp is false but the workspace has no managed network and the instance no subnet"))
+    return problems
+
+
+CONSTRAINTS = (
+    *CONSTRAINTS,
+    Constraint(
+        "budget-start-first-of-month",
+        "Cost Management",
+        "A budget starts on the first day of a month",
+        "set time_period.start_date to the first of the month it is created in (components.budget.first_of_month)",
+        _src(
+            BUDGET_TIME_PERIOD_PAGE,
+            "The start date must be first of the month and should be less than the end date. Budget start date must be on or "
+            "after June 1, 2017.",
+        ),
+        _budget_start,
+    ),
+    Constraint(
+        "budget-amount-positive",
+        "Cost Management",
+        "A budget has an amount greater than 0",
+        "set budget.amount under the environment to a positive monthly amount",
+        _src(BUDGET_TEMPLATE_PAGE, "amount: The total amount of cost to track with the budget (required).", verbatim=False),
+        _budget_amount,
+    ),
+    Constraint(
+        "budget-notification-limits",
+        "Cost Management",
+        "At most five notifications, each threshold 0 to 1000 percent",
+        "give budget.thresholds 1 to 5 values from 1 to 1000",
+        _src(
+            BUDGET_TEMPLATE_PAGE,
+            "Budget can have up to five notifications; a notification's threshold is always percent and has to be between 0 and 1000.",
+            verbatim=False,
+        ),
+        _budget_notifications,
+    ),
+    Constraint(
+        "budget-notification-recipients",
+        "Cost Management",
+        "Each notification has a recipient, and at most 50 e-mail addresses",
+        "give the request a contact_email and owners, or budget.contact_emails (50 at most)",
+        _src(
+            BUDGET_TEMPLATE_PAGE,
+            "contactEmails: e-mail addresses to send the notification to (at most 50); at least one contact e-mail or contact "
+            "group is required at subscription or resource group scope.",
+            verbatim=False,
+        ),
+        _budget_recipients,
+    ),
+    Constraint(
+        "compute-instance-name",
+        "Azure ML",
+        "Compute instance names are 3 to 24 letters, digits and '-', starting with a letter",
+        "use dsplatform.naming.compute_instance_name",
+        _src(
+            COMPUTE_INSTANCE_PAGE,
+            "A name for an Azure ML Compute Instance must be between 3 and 24 characters in length and must use only numbers, "
+            "letters and minus symbol (-), must start with letters. Numbers cannot be the ending of the name if the previous "
+            "character is a minus symbol (-).",
+            verbatim=False,
+        ),
+        _compute_instance_name,
+    ),
+    Constraint(
+        "compute-instance-idle-shutdown-range",
+        "Azure ML",
+        "Idle shutdown is between 15 minutes and 3 days",
+        "set compute_instance_idle_minutes from 15 to 4320",
+        _src(
+            IDLE_SHUTDOWN_PAGE,
+            "Stops compute instance after user defined period of inactivity. Time is defined in ISO8601 format. Minimum is 15 min, maximum is 3 days.",
+        ),
+        _compute_instance_idle,
+    ),
+    Constraint(
+        "compute-instance-no-public-ip-needs-network",
+        "Azure ML",
+        "A compute instance without a public IP needs the managed network or a subnet",
+        "keep enable_node_public_ip=True in public environments, or give the workspace a managed network",
+        _src(MANAGED_NETWORK_PAGE, "Compute instances with no public IP need a managed virtual network or a VNet subnet.", verbatim=False),
+        _compute_instance_without_public_ip,
     ),
 )
 CONSTRAINTS_BY_ID = {constraint.id: constraint for constraint in CONSTRAINTS}

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsplatform.infra.plan_view import kind_label, service_of
+from dsplatform.infra.plan_view import budget_summary, kind_label, service_of
 
 if TYPE_CHECKING:
     from dsplatform.infra.plan import Plan, PlannedResource
@@ -67,6 +67,7 @@ def _icons() -> dict[str, Callable[..., Any]]:
         "azure-native:kubernetesconfiguration:Extension": general.Extensions,
         "azure-native:operationalinsights:Workspace": monitor.LogAnalyticsWorkspaces,
         "azure-native:applicationinsights:Component": monitor.ApplicationInsights,
+        "azure-native:consumption:Budget": general.CostBudgets,
     }
 
 
@@ -84,7 +85,7 @@ DRAWN = frozenset(
         "databricks:index/storageCredential:StorageCredential", "databricks:index/secretScope:SecretScope",
         "azure-native:containerservice:ManagedCluster", "azure-native:containerservice:AgentPool",
         "azure-native:kubernetesconfiguration:Extension", "azure-native:operationalinsights:Workspace",
-        "azure-native:applicationinsights:Component",
+        "azure-native:applicationinsights:Component", "azure-native:consumption:Budget",
     }
 )  # fmt: skip
 # Services that share a box: a vault and a registry are each one node.
@@ -162,6 +163,13 @@ def picture(plan: Plan) -> Picture:
             label = f"{target.name if target else resource.name}\n{groups} endpoint"
         elif resource.type == "azure-native:operationalinsights:Workspace" and diagnostics:
             label += f"\ndiagnostics of {diagnostics} resources"
+        elif resource.type == "azure-native:consumption:Budget":
+            label += "\n" + budget_summary(properties).replace(", alerts", "\nalerts")
+        elif (
+            resource.type == "azure-native:machinelearningservices:Compute"
+            and properties.get("properties", {}).get("computeType") == "ComputeInstance"
+        ):
+            label += "\n" + str(properties["properties"].get("description", ""))
         elif resource.type == "azure-native:containerservice:AgentPool":
             label += f"\n{properties.get('vmSize')} x{properties.get('minCount')}-{properties.get('maxCount')}"
         result.nodes[resource.urn] = (icon, label)

@@ -48,6 +48,8 @@ DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 SUBNET = "azure-native:network:Subnet"
 DATABRICKS_IP_ACCESS_LIST = "databricks:index/ipAccessList:IpAccessList"
+BUDGET = "azure-native:consumption:Budget"
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 
 # Resource types that carry Azure tags (cost reports and ownership read them).
 TAGGED_TYPES = frozenset(
@@ -997,6 +999,73 @@ RULES: tuple[Rule, ...] = (
         check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited"),
     ),
 )
+
+
+# ----------------------------------------------------------------------------- budgets and personal compute
+
+
+def _budget_on_every_environment(resources: Sequence[Resource], environment: str) -> list[tuple[Resource | None, str]]:
+    """Each environment's resource group has a budget scoped to it: spending is capped and
+    its owners hear about it before the invoice (Cost Management best practices,
+    https://learn.microsoft.com/azure/cost-management-billing/costs/cost-mgt-best-practices)."""
+    scopes = {
+        str(value(budget.properties, "scope", "")).rstrip("/").rsplit("/", 1)[-1].lower() for budget in resources if budget.type == BUDGET
+    }
+    return [
+        (group, "no consumption budget is scoped to this resource group; spending would have no cap and no alert")
+        for group in resources
+        if group.type == RESOURCE_GROUP and group.name.lower() not in scopes
+    ]
+
+
+def _budget_alerts_someone(properties: Mapping[str, Any], environment: str) -> list[str]:
+    notifications = value(properties, "notifications") or {}
+    enabled = [item for item in notifications.values() if value(item, "enabled") is True]
+    if not enabled:
+        return ["no enabled notification; nobody would hear that the budget is being spent"]
+    return []
+
+
+def _compute_instance_only(check: ResourceCheck) -> ResourceCheck:
+    def wrapped(properties: Mapping[str, Any], environment: str) -> list[str]:
+        if value(properties, "properties.computeType") != "ComputeInstance":
+            return []
+        return check(properties, environment)
+
+    return wrapped
+
+
+def _no_compute_instance(properties: Mapping[str, Any], environment: str) -> list[str]:
+    return ["a compute instance in prod; nobody works by hand in prod (changes go through CI)"]
+
+
+def _idle_shutdown(properties: Mapping[str, Any], environment: str) -> list[str]:
+    if value(properties, "properties.properties.idleTimeBeforeShutdown"):
+        return []
+    return ["properties.properties.idleTimeBeforeShutdown is not set; a forgotten instance would bill around the clock"]
+
+
+def _assigned_to_one_person(properties: Mapping[str, Any], environment: str) -> list[str]:
+    if value(properties, "properties.properties.personalComputeInstanceSettings.assignedUser.objectId"):
+        return []
+    return ["personalComputeInstanceSettings.assignedUser is not set; the instance would be shared, not personal"]
+
+
+PERSONAL_RULES: tuple[Rule, ...] = (
+    Rule("budget-on-every-environment", "mandatory", "Every environment has a consumption budget", "add the EnvironmentBudget component (components.budget) scoped to the resource group", PLATFORM,
+         stack_check=_budget_on_every_environment),
+    Rule("budget-alerts-owners", "mandatory", "Budgets alert someone", "enable at least one notification with the owners' e-mail addresses", PLATFORM,
+         (BUDGET,), check=_budget_alerts_someone),
+    Rule("ml-compute-instance-not-in-prod", "mandatory", "No compute instances in prod", "leave data_scientists' personal compute to dev; prod runs jobs from CI", PLATFORM,
+         (ML_COMPUTE,), PROD, check=_compute_instance_only(_no_compute_instance)),
+    Rule("ml-compute-instance-idle-shutdown", "mandatory", "Compute instances shut down when idle", "set idle_time_before_shutdown (compute_instance_idle_minutes)", PLATFORM,
+         (ML_COMPUTE,), check=_compute_instance_only(_idle_shutdown)),
+    Rule("ml-compute-instance-ssh-disabled", "mandatory", "No SSH to compute instances", "set ssh_settings.ssh_public_access='Disabled'", CIS,
+         (ML_COMPUTE,), check=_compute_instance_only(_flag("properties.properties.sshSettings.sshPublicAccess", "Disabled", "SSH would be open to the internet"))),
+    Rule("ml-compute-instance-personal", "mandatory", "Compute instances are assigned to one person", "set personal_compute_instance_settings.assigned_user", PLATFORM,
+         (ML_COMPUTE,), check=_compute_instance_only(_assigned_to_one_person)),
+)  # fmt: skip
+RULES = (*RULES, *PERSONAL_RULES)
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 RULE_IDS = frozenset(RULES_BY_ID)
 

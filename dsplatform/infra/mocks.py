@@ -123,6 +123,7 @@ ARM_RESOURCES: dict[str, tuple[str, str]] = {
         "roleAssignmentName",
     ),
     "azure-native:monitor:DiagnosticSetting": ("{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "name"),
+    "azure-native:consumption:Budget": ("{scope}/providers/Microsoft.Consumption/budgets/{budgetName}", "budgetName"),
 }
 
 

@@ -156,7 +156,7 @@ def run_plan(settings: StackSettings, today: date | None = None, stage: str = "a
 
     def program() -> None:
         pulumi.runtime.register_stack_transformation(_without_api_version_aliases)
-        environment = build(settings, stage=stage)
+        environment = build(settings, stage=stage, today=today)
         resolved.update(_sync_await(pulumi.Output.from_input(environment.outputs).future()) or {})
 
     _sync_await(run_pulumi_func(program))

@@ -38,6 +38,7 @@ SERVICE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Databricks", ("azure-native:databricks:", "databricks:", "pulumi:providers:databricks")),
     ("AKS", ("azure-native:containerservice:", "azure-native:kubernetesconfiguration:")),
     ("Monitoring", ("azure-native:operationalinsights:", "azure-native:applicationinsights:", "azure-native:monitor:")),
+    ("Cost management", ("azure-native:consumption:",)),
     ("Access", ("azure-native:authorization:",)),
 )
 OTHER_GROUP = "Other"
@@ -86,6 +87,7 @@ KIND_LABELS: dict[str, str] = {
     "azure-native:applicationinsights:Component": "App Insights",
     "azure-native:monitor:DiagnosticSetting": "Diagnostic setting",
     "azure-native:authorization:RoleAssignment": "Role assignment",
+    "azure-native:consumption:Budget": "Budget",
 }
 # The properties a reviewer looks for first, in this order (location is said once, above).
 INTERESTING = (
@@ -268,7 +270,14 @@ def details(resource: PlannedResource, names: _Names) -> str:
         return f"identity={properties.get('resourceName')}, subject={properties.get('subject')}"
     if kind == "azure-native:machinelearningservices:Compute":
         compute = properties.get("properties", {})
-        return f"{compute.get('computeType')}: {compute.get('description', '')}".rstrip(": ")
+        text = f"{compute.get('computeType')}: {compute.get('description', '')}".rstrip(": ")
+        if compute.get("computeType") == "ComputeInstance":
+            inner = compute.get("properties", {})
+            ssh = inner.get("sshSettings", {}).get("sshPublicAccess")
+            text += f", {inner.get('vmSize')}, idle shutdown {inner.get('idleTimeBeforeShutdown')}, SSH {ssh}"
+        return text
+    if kind == "azure-native:consumption:Budget":
+        return budget_summary(properties)
     if kind == "databricks:index/grants:Grants":
         return "; ".join(
             f"{names.value(grant.get('principal'))}: {', '.join(grant.get('privileges', []))}" for grant in properties.get("grants", [])
@@ -290,6 +299,18 @@ def details(resource: PlannedResource, names: _Names) -> str:
         for key in ("enableRbacAuthorization", "enablePurgeProtection", "publicNetworkAccess"):
             parts.append(f"{key}={vault.get(key)}")
     return ", ".join(parts)
+
+
+def budget_summary(properties: dict[str, Any]) -> str:
+    """`300 a month from 2026-11-01, alerts at 80%, 100% to 2 contact(s)`: what a reviewer
+    (and the diagram) needs to know about a budget."""
+    notifications = properties.get("notifications") or {}
+    thresholds = sorted(item.get("threshold", 0) for item in notifications.values())
+    contacts = {email for item in notifications.values() for email in item.get("contactEmails") or []}
+    roles = {role for item in notifications.values() for role in item.get("contactRoles") or []}
+    whom = f"{len(contacts)} contact(s)" if contacts else "role " + ", ".join(sorted(roles)) if roles else "nobody"
+    start = str(properties.get("timePeriod", {}).get("startDate", ""))[:10]
+    return f"{properties.get('amount')} a month from {start}, alerts at {', '.join(f'{t}%' for t in thresholds)} to {whom}"
 
 
 def _rows(resources: list[PlannedResource], names: _Names) -> list[Row]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dsplatform.infra import PULUMI_PROJECT_DIRECTORY
 from dsplatform.safe_yaml import DocumentError, load_document
@@ -31,6 +31,24 @@ class PlatformPolicy(BaseModel):
     allowlist_max_addresses: int = Field(
         default=2 * 65536, ge=1, description="the most addresses one environment's allowlists may admit together"
     )
+    exploration_max_days: int = Field(
+        default=90, ge=1, le=365, description="the latest an exploration's end_date may be, in days after the plan date (1 to 365)"
+    )
+    # Azure accepts 0 to 1000 percent and at most five notifications per budget ("Budgets -
+    # Create Or Update", https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update).
+    budget_alert_thresholds: tuple[int, ...] = Field(
+        default=(80, 100),
+        min_length=1,
+        max_length=5,
+        description="the default budget alert thresholds, in percent of the amount (1 to 5 values, each 1 to 1000)",
+    )
+
+    @field_validator("budget_alert_thresholds")
+    @classmethod
+    def _thresholds(cls, values: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 0 < threshold <= 1000 for threshold in values) or len(set(values)) != len(values):
+            raise ValueError("each threshold must be a distinct whole percent from 1 to 1000")
+        return values
 
 
 class PlatformPolicyError(Exception):

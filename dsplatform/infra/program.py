@@ -4,11 +4,13 @@ offline plan (under Pulumi's mock runtime), so that what the plan shows is what 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.access import Access
+from dsplatform.infra.components.budget import BudgetArgs, EnvironmentBudget, first_of_month
 from dsplatform.infra.components.container_registry import ContainerRegistry
 from dsplatform.infra.components.data_lake import DataLake
 from dsplatform.infra.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
@@ -17,7 +19,15 @@ from dsplatform.infra.components.key_vault import KeyVault
 from dsplatform.infra.components.kubernetes import KubernetesCluster
 from dsplatform.infra.components.machine_learning import MachineLearningWorkspace
 from dsplatform.infra.components.network import Network
+from dsplatform.infra.components.personal_compute import (
+    DataProductAccess,
+    DataProductGrant,
+    Person,
+    PersonalCompute,
+    PersonalComputeArgs,
+)
 from dsplatform.infra.config import StackSettings
+from dsplatform.naming import budget_name
 
 
 @dataclass
@@ -36,12 +46,15 @@ class Environment:
     kubernetes: KubernetesCluster | None
     access: Access
     outputs: dict[str, pulumi.Output]
+    budget: EnvironmentBudget | None = None
+    personal_compute: PersonalCompute | None = None
+    data_products: DataProductAccess | None = None
 
 
 STAGES = ("all", "platform")
 
 
-def build(settings: StackSettings, stage: str = "all") -> Environment:
+def build(settings: StackSettings, stage: str = "all", today: date | None = None) -> Environment:
     """Declare the environment. `stage="platform"` leaves out the Databricks workspace
     configuration: in private environments it can only be applied from a runner inside (or
     peered to) the VNet, so a first deployment applies the platform from anywhere, then the
@@ -105,6 +118,57 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         kubernetes=kubernetes,
     )
 
+    # Every environment has a budget on its resource group (guardrail budget-on-every-environment).
+    budget = EnvironmentBudget(
+        f"{stack}-budget",
+        BudgetArgs(
+            budget_name=budget_name(settings.project, settings.environment),
+            resource_group_id=foundation.resource_group.id,
+            amount=settings.settings.budget.amount,
+            thresholds=settings.budget_thresholds,
+            contact_emails=settings.budget_contacts,
+            start_date=first_of_month(today or date.today()),
+        ),
+    )
+    personal_compute = (
+        PersonalCompute(
+            f"{stack}-personal-compute",
+            PersonalComputeArgs(
+                project=settings.project,
+                environment=settings.environment,
+                people=tuple(Person(person.object_id, person.display_name) for person in settings.personal_compute),
+                workspace_name=machine_learning.workspace.name,
+                resource_group_name=foundation.resource_group.name,
+                location=settings.location,
+                tenant_id=tenant_id,
+                vm_size=settings.settings.compute_instance_vm_size,
+                idle_minutes=settings.settings.compute_instance_idle_minutes,
+                private_networking=private,
+                tags=settings.resource_tags(),
+            ),
+        )
+        if machine_learning is not None and settings.personal_compute
+        else None
+    )
+    data_products = None
+    if settings.data_products:
+        readers = [("data_science_group", settings.principals.data_science_group.object_id, "Group")]
+        if machine_learning is not None:
+            readers.append(
+                (
+                    "machine_learning_workspace_identity",
+                    machine_learning.workspace.identity.apply(lambda identity: identity.principal_id),
+                    "ServicePrincipal",
+                )
+            )
+        data_products = DataProductAccess(
+            f"{stack}-data-products",
+            stack,
+            [DataProductGrant(product.name, product.storage_scope) for product in settings.data_products],
+            readers,
+            subscription_id,
+        )
+
     # Data-plane pieces: created after the roles they rely on.
     if machine_learning is not None:
         machine_learning.attach_lake(
@@ -148,6 +212,7 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         "applicationInsightsName": foundation.application_insights.name,
         "logAnalyticsWorkspaceId": foundation.log_analytics.id,
         "workloadIdentityClientId": foundation.workload_identity.client_id,
+        "budgetName": budget.budget.name,
     }
     if machine_learning is not None:
         outputs |= {
@@ -180,4 +245,7 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         kubernetes=kubernetes,
         access=access,
         outputs=outputs,
+        budget=budget,
+        personal_compute=personal_compute,
+        data_products=data_products,
     )

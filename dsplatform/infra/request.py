@@ -41,6 +41,7 @@ from dsplatform.infra.config import (
     request_json_schema,
     resolve_environment,
 )
+from dsplatform.infra.plan_view import budget_summary
 from dsplatform.safe_yaml import Document, DocumentError, load_document
 from dsplatform.vocabulary import (
     ENVIRONMENTS,
@@ -186,6 +187,17 @@ def summary_markdown(project_file: ProjectFile, plans: list, source: str) -> str
         f"- Owner: {markdown_text(project_file.tags.owner)}" + (f" ({markdown_text(request.contact_email)})" if request else ""),
         f"- Cost center: {markdown_text(project_file.tags.cost_center)}; data classification: {project_file.tags.data_classification}",
         f"- Location: {markdown_text(project_file.location)}",
+    ]
+    if project_file.kind == "exploration":
+        # Reviewers approve a sandbox differently from a project: say so before anything else.
+        lines.append(
+            f"- Kind: exploration until {project_file.end_date.isoformat() if project_file.end_date else '(no end date)'}; "
+            "the scheduled expiry pipeline tears it down after that (docs/self-service.md)"
+        )
+    lines += [
+        f"- Budget ({plan.settings.environment}): {markdown_text(budget_summary(plan.resources_of('azure-native:consumption:Budget')[0].properties))}"
+        for plan in plans
+        if plan.resources_of("azure-native:consumption:Budget")
     ]
     if request:
         lines.append(f"- Accountable: {markdown_text(', '.join(request.owners))}; repository CI/CD: {request.cicd}")

@@ -191,6 +191,20 @@ MUTATIONS = {
 }
 
 
+# Budgets and personal compute (issue 14): the example's dev plan has a budget and one instance.
+BUDGET = "azure-native:consumption:Budget"
+INSTANCE = of_type("azure-native:machinelearningservices:Compute", lambda r: r.properties["properties"]["computeType"] == "ComputeInstance")
+MUTATIONS |= {
+    "budget-start-first-of-month": ("dev", of_type(BUDGET), "timePeriod.startDate", "2026-11-15T00:00:00Z"),
+    "budget-amount-positive": ("prod", of_type(BUDGET), "amount", 0),
+    "budget-notification-limits": ("dev", of_type(BUDGET), "notifications.actual-gte-80-percent.threshold", 1001),
+    "budget-notification-recipients": ("dev", of_type(BUDGET), "notifications.actual-gte-100-percent.contactEmails", []),
+    "compute-instance-name": ("dev", INSTANCE, "computeName", "ci-ends-dash-1"),
+    "compute-instance-idle-shutdown-range": ("dev", INSTANCE, "properties.properties.idleTimeBeforeShutdown", "PT5M"),
+    "compute-instance-no-public-ip-needs-network": ("dev", INSTANCE, "properties.properties.enableNodePublicIp", False),
+}
+
+
 def test_there_are_at_least_twenty_five_constraints_and_every_one_has_a_breaking_case():
     assert len(CONSTRAINTS) >= 25
     assert set(MUTATIONS) == set(CONSTRAINTS_BY_ID), "every constraint needs a mutation that breaks it (and no stale ones)"

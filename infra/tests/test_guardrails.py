@@ -245,6 +245,66 @@ STACK_CASES = {
 }
 
 
+# Budgets and personal compute (issue 14).
+COMPUTE_INSTANCE = {
+    "properties": {
+        "computeType": "ComputeInstance",
+        "disableLocalAuth": True,
+        "properties": {
+            "idleTimeBeforeShutdown": "PT60M",
+            "sshSettings": {"sshPublicAccess": "Disabled"},
+            "personalComputeInstanceSettings": {"assignedUser": {"objectId": "66666666-6666-4666-8666-666666666666"}},
+        },
+    },
+    "tags": TAGS,
+}
+BUDGET = {
+    "scope": f"{SUBSCRIPTION}/resourceGroups/rg-example-prd",
+    "notifications": {"actual-gte-80-percent": {"enabled": True, "threshold": 80, "contactEmails": ["a@example.com"]}},
+}
+CASES |= {
+    "budget-alerts-owners": (
+        "azure-native:consumption:Budget",
+        BUDGET,
+        changed(BUDGET, "notifications.actual-gte-80-percent.enabled", False),
+        "dev",
+    ),
+    "ml-compute-instance-not-in-prod": (
+        "azure-native:machinelearningservices:Compute",
+        AML_COMPUTE,
+        COMPUTE_INSTANCE,
+        "prod",
+    ),
+    "ml-compute-instance-idle-shutdown": (
+        "azure-native:machinelearningservices:Compute",
+        COMPUTE_INSTANCE,
+        changed(COMPUTE_INSTANCE, "properties.properties.idleTimeBeforeShutdown", None),
+        "dev",
+    ),
+    "ml-compute-instance-ssh-disabled": (
+        "azure-native:machinelearningservices:Compute",
+        COMPUTE_INSTANCE,
+        changed(COMPUTE_INSTANCE, "properties.properties.sshSettings.sshPublicAccess", "Enabled"),
+        "dev",
+    ),
+    "ml-compute-instance-personal": (
+        "azure-native:machinelearningservices:Compute",
+        COMPUTE_INSTANCE,
+        changed(COMPUTE_INSTANCE, "properties.properties.personalComputeInstanceSettings", {}),
+        "dev",
+    ),
+}
+STACK_CASES |= {
+    "budget-on-every-environment": (
+        [Resource("azure-native:resources:ResourceGroup", "rg-example-prd", {"tags": TAGS}), Resource("azure-native:consumption:Budget", "b", BUDGET)],
+        [
+            Resource("azure-native:resources:ResourceGroup", "rg-example-prd", {"tags": TAGS}),
+            Resource("azure-native:consumption:Budget", "b", changed(BUDGET, "scope", f"{SUBSCRIPTION}/resourceGroups/rg-other")),
+        ],
+    ),
+}
+
+
 def test_there_are_at_least_thirty_rules_and_every_one_has_a_test_case():
     assert len(RULES) >= 30
     assert len(RULES_BY_ID) == len(RULES), "rule ids are unique"

@@ -53,7 +53,13 @@ def validate(tmp_path, data: dict) -> tuple[int, str]:
 
 def test_platform_policy_is_committed_typed_and_read():
     committed = yaml.safe_load(POLICY_PATH.read_text())
-    assert committed == {"waiver_max_days": 365, "allowlist_max_prefix": 16, "allowlist_max_addresses": 131072}
+    assert committed == {
+        "waiver_max_days": 365,
+        "allowlist_max_prefix": 16,
+        "allowlist_max_addresses": 131072,
+        "exploration_max_days": 90,
+        "budget_alert_thresholds": [80, 100],
+    }
     assert platform_policy() == PlatformPolicy(**committed)
 
 
