@@ -97,6 +97,12 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             # Its serving container, jobs, components, pipeline and endpoint.
             ".cloud/docker/many-models.Dockerfile",
             ".cloud/kubernetes/many-models-serving.yml",
+            # Its stress-test profile, the canary and the pipelines that gate and roll out the service.
+            ".cloud/kubernetes/many-models-canary.yml",
+            ".cloud/serving-profile.json",
+            ".github/workflows/serving.yml",
+            ".ado/serving.yml",
+            "docs/serving.md",
             ".cloud/azureml/endpoints/many-models",
             ".cloud/azureml/components/many_models",
             "pipelines/databricks/many_models.yml",
