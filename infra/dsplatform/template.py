@@ -102,7 +102,6 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".cloud/serving-profile.json",
             ".github/workflows/serving.yml",
             ".ado/serving.yml",
-            "docs/serving.md",
             ".cloud/azureml/endpoints/many-models",
             ".cloud/azureml/components/many_models",
             "pipelines/databricks/many_models.yml",

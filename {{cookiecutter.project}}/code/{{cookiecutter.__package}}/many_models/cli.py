@@ -125,7 +125,7 @@ def run(arguments: argparse.Namespace) -> int:
             print(f"sized {path.relative_to(ROOT)}")
         return 0
     settings = load_many_models_settings(arguments.config, size=arguments.size, data_root=arguments.data_root)
-    if arguments.step in ("stress-test", "stress-gate", "rollout-azureml", "rollout-aks"):
+    if arguments.step in ("stress-test", "smoke-test", "stress-gate", "rollout-azureml", "rollout-aks"):
         from .serving_commands import run_serving_command
 
         return run_serving_command(arguments, settings)

@@ -70,6 +70,18 @@ def run_serving_command(arguments: argparse.Namespace, settings: ManyModelsSetti
             "\n" + markdown_table(profile) + f"\nwritten: {table} and {machine}; 'make size-deployment' writes it into the deployment files"
         )
         return 0
+    if arguments.step == "smoke-test":
+        from .rollout import RolloutFailed, smoke_test
+
+        body = request_bodies(_series_keys(settings)[:1], settings.config.training.lags)[0]
+        try:
+            answer = httpx.post(arguments.url.rstrip("/") + arguments.path, json=body, timeout=30)
+        except httpx.TransportError as error:
+            raise RolloutFailed(f"smoke test: {arguments.url} did not answer ({type(error).__name__}: {error})") from None
+        if answer.status_code != 200 or not smoke_test(answer.text):
+            raise RolloutFailed(f"smoke test: {arguments.url} answered {answer.status_code}: {answer.text[:200]}")
+        print(f"smoke test passed: {answer.text[:200]}")
+        return 0
     if arguments.step == "stress-gate":
         with tempfile.TemporaryDirectory(prefix="stress-gate-") as folder:
             requests = Path(folder) / "requests.json"
