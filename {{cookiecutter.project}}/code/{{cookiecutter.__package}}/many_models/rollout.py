@@ -107,7 +107,7 @@ def observe(probe: Callable[[], Health], policy: RolloutPolicy, max_rounds: int,
 
 
 def _figures(health: Health) -> str:
-    return f"{health.requests} requests, error rate {health.error_rate:.2%}, p99 {health.p99_ms:.0f} ms"
+    return f"{health.requests} requests, error rate {format(health.error_rate, '.2%')}, p99 {health.p99_ms:.0f} ms"
 
 
 # ---- Azure ML managed online endpoint ----
@@ -210,7 +210,7 @@ def azureml_rollout(client: MlClientLike, endpoint_name: str, candidate: object,
         log(f"{kind} {percent}%: {_figures(health)} -> {decision}")
         if decision == "rollback":
             roll_back(
-                f"at {kind} {percent}%: {_figures(health)} (limits: error rate {policy.max_error_rate:.2%}, p99 {policy.max_p99_ms:.0f} ms)"
+                f"at {kind} {percent}%: {_figures(health)} (limits: error rate {format(policy.max_error_rate, '.2%')}, p99 {policy.max_p99_ms:.0f} ms)"
             )
     log(f"{name} has 100% of the traffic; {stable} stays deployed with 0% for a manual rollback until you delete it")
     return dict(endpoint.traffic)

@@ -92,13 +92,18 @@ class Profile:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def percent(value: float) -> str:
+    """A share as '1.25%' (a format spec ending the replacement field would read as template syntax here)."""
+    return format(value, ".2%")
+
+
 def step_problems(step: StepResult, slo: Slo) -> list[str]:
     """Why a step misses the SLO (empty when it meets it)."""
     problems = []
     if step.requests == 0:
         return ["no request completed"]
     if step.error_rate > slo.max_error_rate:
-        problems.append(f"error rate {step.error_rate:.2%} > {slo.max_error_rate:.2%}")
+        problems.append(f"error rate {percent(step.error_rate)} > {percent(slo.max_error_rate)}")
     if step.p99_ms >= slo.p99_ms:
         problems.append(f"p99 {step.p99_ms:.0f} ms >= {slo.p99_ms:.0f} ms")
     if step.achieved_rps < KEPT_UP * step.offered_rps:
@@ -201,11 +206,11 @@ class GateFailed(RuntimeError):
 def gate_verdict(step: StepResult, slo: Slo) -> str:
     """The pre-production gate's one line: the figures, and why it fails (raises GateFailed) or that it passes."""
     figures = (f"{step.offered_rps:.0f} rps offered, {step.achieved_rps:.1f} served, p50 {step.p50_ms:.0f} ms, p95 {step.p95_ms:.0f} ms, "
-               f"p99 {step.p99_ms:.0f} ms, error rate {step.error_rate:.2%} over {step.requests} requests")  # fmt: skip
+               f"p99 {step.p99_ms:.0f} ms, error rate {percent(step.error_rate)} over {step.requests} requests")  # fmt: skip
     problems = step_problems(step, slo)
     if problems:
         raise GateFailed(f"{figures}: " + "; ".join(problems))
-    return f"stress gate passed: {figures} (SLO p99 < {slo.p99_ms:.0f} ms, error rate <= {slo.max_error_rate:.2%})"
+    return f"stress gate passed: {figures} (SLO p99 < {slo.p99_ms:.0f} ms, error rate <= {percent(slo.max_error_rate)})"
 
 
 def profile_from_document(document: dict) -> Profile:
@@ -230,7 +235,7 @@ def profile_from_document(document: dict) -> Profile:
 def markdown_table(profile: Profile) -> str:
     slo = profile.slo
     lines = [
-        f"SLO: p99 < {slo.p99_ms:.0f} ms, error rate <= {slo.max_error_rate:.2%}, at {slo.target_rps:.0f} requests/s.",
+        f"SLO: p99 < {slo.p99_ms:.0f} ms, error rate <= {percent(slo.max_error_rate)}, at {slo.target_rps:.0f} requests/s.",
         "",
         "| setting | offered rps | achieved rps | p50 ms | p95 ms | p99 ms | errors | meets SLO |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
@@ -243,7 +248,7 @@ def markdown_table(profile: Profile) -> str:
             verdict = "yes" if not problems else "no: " + "; ".join(problems)
             lines.append(
                 f"| {setting.limits.label} | {step.offered_rps:.0f} | {step.achieved_rps:.1f} | {step.p50_ms:.0f} | {step.p95_ms:.0f} "
-                f"| {step.p99_ms:.0f} | {step.error_rate:.2%} | {verdict} |"
+                f"| {step.p99_ms:.0f} | {percent(step.error_rate)} | {verdict} |"
             )
     lines += ["", "| setting | highest rps meeting the SLO | peak memory (RSS) | holds the target |", "|---|---:|---:|---|"]
     for setting in profile.settings:

@@ -41,6 +41,7 @@ from .sizing import (
     keep_stepping,
     kubernetes_disagreements,
     markdown_table,
+    percent,
     profile_document,
     profile_from_document,
     recommend,
@@ -208,7 +209,7 @@ def profile_setting(bundle: Path, requests_file: Path, limits: Limits, plan: Str
             step = run_locust(url, rps, plan.step_seconds, requests_file, load_cores)
             steps.append(step)
             log(f"  {limits.label}: {rps} rps offered -> {step.achieved_rps:.1f} served, p99 {step.p99_ms:.0f} ms, "
-                f"errors {step.error_rate:.2%}")  # fmt: skip
+                f"errors {percent(step.error_rate)}")  # fmt: skip
             if process.poll() is not None:
                 return SettingProfile(limits, tuple(steps), error=f"the server exited with {process.returncode} under load")
             if not keep_stepping(step, plan.slo):
