@@ -132,6 +132,8 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     },
     frozenset({("sample", "many_models"), ("cicd", "github")}): {".github/workflows/serving.yml"},
     frozenset({("sample", "many_models"), ("cicd", "azure_devops")}): {".ado/serving.yml"},
+    frozenset({("sample", "many_models"), ("cicd", "github"), ("compute", "azureml")}): {".github/workflows/serving-azureml.yml"},
+    frozenset({("sample", "many_models"), ("cicd", "azure_devops"), ("compute", "azureml")}): {".ado/serving-azureml.yml"},
     frozenset({("sample", "many_models"), ("compute", "databricks")}): {"pipelines/databricks/many_models.yml"},
     frozenset({("sample", "many_models"), ("compute", "azureml")}): {
         ".cloud/azureml/endpoints/many-models/endpoint.yml", ".cloud/azureml/endpoints/many-models/deployment.yml",

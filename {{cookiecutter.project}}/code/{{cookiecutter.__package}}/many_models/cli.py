@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
         rollout.add_argument("--pause-seconds", type=float, default=30.0, help="between probes of a stage")
     rollouts = {name: parser for name, parser in steps.choices.items() if name.startswith("rollout-")}
     rollouts["rollout-azureml"].add_argument("--name", required=True, help="the new deployment's name, e.g. green")
+    for option in ("--subscription-id", "--resource-group", "--workspace"):
+        rollouts["rollout-azureml"].add_argument(option, required=True, help="the Azure ML workspace holding the endpoint")
     rollouts["rollout-azureml"].add_argument(
         "--mirror-percent", type=int, default=10, help="live traffic mirrored before any is shifted (0-50)"
     )

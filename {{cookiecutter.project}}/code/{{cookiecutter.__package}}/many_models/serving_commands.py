@@ -110,7 +110,7 @@ def run_serving_command(arguments: argparse.Namespace, settings: ManyModelsSetti
 
     candidate = load_online_deployment(ROOT / AZUREML_FILE)
     candidate.name, candidate.environment.image = arguments.name, arguments.image
-    client = MLClient.from_config(DefaultAzureCredential())
+    client = MLClient(DefaultAzureCredential(), arguments.subscription_id, arguments.resource_group, arguments.workspace)
     with tempfile.TemporaryDirectory(prefix="rollout-") as folder:
         request = Path(folder) / "request.json"
         request.write_text(json.dumps(body), encoding="utf-8")
