@@ -70,10 +70,11 @@ MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
 MANY_MODELS_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "manifest.py", "many_models.yml", "promote.py",
     "register.py", "score.py", "serve.py", "settings.py", "targets.mk", "train.py",
+    "locustfile.py", "rollout.py", "serving_commands.py", "sizing.py", "stress.py",
 ]  # fmt: skip
 MANY_MODELS_TEST_FILES = [
     "__init__.py", "conftest.py", "test_bundle_and_promotion.py", "test_deployment_files.py", "test_on_a_cluster.py", "test_pipeline.py",
-    "test_serving.py",
+    "test_serving.py", "test_serving_readiness.py",
 ]  # fmt: skip
 COMMON_FILES = {
     ".cruft.json", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "pyproject.toml",
@@ -124,9 +125,14 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("sample", "many_models")}): {
         "docs/many-models.md", "benchmarks/many_models.py",
         ".cloud/docker/many-models.Dockerfile", ".cloud/kubernetes/many-models-serving.yml",
+        ".cloud/kubernetes/many-models-canary.yml", ".cloud/serving-profile.json", "docs/serving.md",
         *(f"code/{PACKAGE}/many_models/{name}" for name in MANY_MODELS_PACKAGE_FILES),
         *(f"tests/many_models/{name}" for name in MANY_MODELS_TEST_FILES),
     },
+    frozenset({("sample", "many_models"), ("cicd", "github")}): {".github/workflows/serving.yml"},
+    frozenset({("sample", "many_models"), ("cicd", "azure_devops")}): {".ado/serving.yml"},
+    frozenset({("sample", "many_models"), ("cicd", "github"), ("compute", "azureml")}): {".github/workflows/serving-azureml.yml"},
+    frozenset({("sample", "many_models"), ("cicd", "azure_devops"), ("compute", "azureml")}): {".ado/serving-azureml.yml"},
     frozenset({("sample", "many_models"), ("compute", "databricks")}): {"pipelines/databricks/many_models.yml"},
     frozenset({("sample", "many_models"), ("compute", "azureml")}): {
         ".cloud/azureml/endpoints/many-models/endpoint.yml", ".cloud/azureml/endpoints/many-models/deployment.yml",

@@ -67,6 +67,9 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".ado/azureml.yml",
             ".ado/azureml-deploy.yml",
             ".github/workflows/azureml.yml",
+            # The forecast service's controlled rollout on the managed online endpoint (many-models sample).
+            ".ado/serving-azureml.yml",
+            ".github/workflows/serving-azureml.yml",
         ),
     },
     "sample": {
@@ -97,6 +100,13 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             # Its serving container, jobs, components, pipeline and endpoint.
             ".cloud/docker/many-models.Dockerfile",
             ".cloud/kubernetes/many-models-serving.yml",
+            # Its stress-test profile, the canary and the pipelines that gate and roll out the service.
+            ".cloud/kubernetes/many-models-canary.yml",
+            ".cloud/serving-profile.json",
+            ".github/workflows/serving.yml",
+            ".ado/serving.yml",
+            ".github/workflows/serving-azureml.yml",
+            ".ado/serving-azureml.yml",
             ".cloud/azureml/endpoints/many-models",
             ".cloud/azureml/components/many_models",
             "pipelines/databricks/many_models.yml",

@@ -42,7 +42,7 @@ def test_kubernetes_deployment_has_probes_limits_and_a_matching_service():
     assert container["ports"][0]["containerPort"] == 8080
     assert {"cpu", "memory"} <= set(container["resources"]["limits"]) and {"cpu", "memory"} <= set(container["resources"]["requests"])
     cache_bytes = int(documents["ConfigMap"]["data"]["MANY_MODELS_CACHE_BYTES"])
-    assert cache_bytes < int(container["resources"]["limits"]["memory"].removesuffix("Gi")) * 2**30, "the cache fits the memory limit"
+    assert cache_bytes < int(container["resources"]["limits"]["memory"].removesuffix("Mi")) * 2**20, "the cache fits the memory limit"
     selector = documents["Service"]["spec"]["selector"]
     assert selector.items() <= pod["metadata"]["labels"].items()
     assert documents["Deployment"]["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 from datetime import date
 
-from ..core.cli import EXIT_VALIDATION_FAILED, quiet_libraries, run_step
+from ..core.cli import EXIT_INVALID_INPUT, EXIT_VALIDATION_FAILED, quiet_libraries, run_step
 from ..core.progress import StepTimer
 from ..core.settings import SettingsError, parse_timestamp
 from .settings import ManyModelsSettings, load_many_models_settings
@@ -41,6 +41,36 @@ def _parser() -> argparse.ArgumentParser:
     manifest = steps.add_parser("manifest", help="print the serving manifest with the image pinned (pipe it to kubectl apply -f -)")
     manifest.add_argument("--image", required=True, help="<registry>/<repository>@sha256:<digest> (or an explicit version tag)")
     manifest.add_argument("--manifest", help="the manifest to pin (default: .cloud/kubernetes/many-models-serving.yml)")
+    stress = steps.add_parser(
+        "stress-test", parents=[common], help="profile the service under each CPU/memory setting; print and write the profile"
+    )
+    stress.add_argument("--bundle", help="a bundle folder to serve (default: the settings' size simulated and fitted in process)")
+    stress.add_argument("--out", default=".local/stress", help="folder for profile.json and profile.md (default: .local/stress)")
+    size = steps.add_parser("size-deployment", help="write a profile's recommendation into the Kubernetes and Azure ML deployment files")
+    size.add_argument("--profile", default=".local/stress/profile.json", help="the measured profile (default: .local/stress/profile.json)")
+    gate = steps.add_parser(
+        "stress-gate", parents=[common], help="the SLO gate: the target load against a deployed service; fails with the figures"
+    )
+    gate.add_argument("--url", required=True, help="the service's base URL, e.g. http://forecast.test.internal")
+    gate.add_argument("--path", default="/predict", help="the scoring path (an Azure ML endpoint's is /score)")
+    gate.add_argument("--seconds", type=int, default=60, help="how long to hold the target load (default 60)")
+    for name, what in (("rollout-azureml", "Azure ML endpoint"), ("rollout-aks", "AKS canary")):
+        rollout = steps.add_parser(name, parents=[common], help=f"controlled rollout on the {what}, rolled back on the thresholds")
+        rollout.add_argument("--image", required=True, help="<registry>/<repository>@sha256:<digest>")
+        rollout.add_argument("--steps", default="10,50,100", help="traffic percentages, increasing to 100 (default 10,50,100)")
+        rollout.add_argument("--max-error-rate", type=float, default=0.01)
+        rollout.add_argument("--max-p99-ms", type=float, help="default: the SLO's p99 (stress.slo.p99_ms)")
+        rollout.add_argument("--pause-seconds", type=float, default=30.0, help="between probes of a stage")
+    rollouts = {name: parser for name, parser in steps.choices.items() if name.startswith("rollout-")}
+    rollouts["rollout-azureml"].add_argument("--name", required=True, help="the new deployment's name, e.g. green")
+    for option in ("--subscription-id", "--resource-group", "--workspace"):
+        rollouts["rollout-azureml"].add_argument(option, required=True, help="the Azure ML workspace holding the endpoint")
+    rollouts["rollout-azureml"].add_argument(
+        "--mirror-percent", type=int, default=10, help="live traffic mirrored before any is shifted (0-50)"
+    )
+    rollouts["rollout-aks"].add_argument("--namespace", default="scoring")
+    rollouts["rollout-aks"].add_argument("--replicas", type=int, default=4, help="replicas across stable and canary")
+    rollouts["rollout-aks"].add_argument("--url", required=True, help="the Service's base URL the probe calls")
     return parser
 
 
@@ -88,7 +118,19 @@ def run(arguments: argparse.Namespace) -> int:
 
         print(pinned_manifest(arguments.image, Path(arguments.manifest) if arguments.manifest else None), end="")
         return 0
+    if arguments.step == "size-deployment":
+        from pathlib import Path
+
+        from .stress import ROOT, size_deployment
+
+        for path in size_deployment(Path(arguments.profile)):
+            print(f"sized {path.relative_to(ROOT)}")
+        return 0
     settings = load_many_models_settings(arguments.config, size=arguments.size, data_root=arguments.data_root)
+    if arguments.step in ("stress-test", "smoke-test", "stress-gate", "rollout-azureml", "rollout-aks"):
+        from .serving_commands import run_serving_command
+
+        return run_serving_command(arguments, settings)
     if arguments.step == "serve":
         import uvicorn
 
@@ -160,5 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Passing a Python object as `python_model`", category=UserWarning)
     warnings.filterwarnings("ignore", message=".*An input example was not provided", category=UserWarning)
     from .promote import PromotionRefused
+    from .rollout import RolloutFailed
+    from .sizing import GateFailed, ProfileError
 
-    return run_step(lambda: run(arguments), {PromotionRefused: ("promotion refused", EXIT_VALIDATION_FAILED)})
+    refusals = {PromotionRefused: ("promotion refused", EXIT_VALIDATION_FAILED), ProfileError: ("error", EXIT_INVALID_INPUT),
+                GateFailed: ("stress gate failed", EXIT_VALIDATION_FAILED), RolloutFailed: ("rollout failed", EXIT_VALIDATION_FAILED)}  # fmt: skip
+    return run_step(lambda: run(arguments), refusals)

@@ -65,12 +65,38 @@ class ServingSettings(_Strict):
     cache_max_bytes: int = Field(gt=0)
 
 
+class SloSettings(_Strict):
+    p99_ms: float = Field(gt=0)
+    max_error_rate: float = Field(ge=0, le=1)
+    target_rps: float = Field(gt=0, le=10_000)
+
+
+class LimitsSettings(_Strict):
+    cpus: int = Field(gt=0, le=64)
+    memory_mib: int = Field(ge=128, le=262_144)
+
+
+class StressSettings(_Strict):
+    slo: SloSettings
+    steps_rps: list[int] = Field(min_length=1, max_length=10)
+    step_seconds: int = Field(gt=0, le=120)
+    settings: list[LimitsSettings] = Field(min_length=1, max_length=10)
+
+    @field_validator("steps_rps")
+    @classmethod
+    def _increasing(cls, steps: list[int]) -> list[int]:
+        if any(step <= 0 or step > 2_000 for step in steps) or steps != sorted(set(steps)):
+            raise ValueError("steps_rps must be increasing request rates between 1 and 2000")
+        return steps
+
+
 class ManyModelsConfig(_Strict):
     data: DataSettings
     training: TrainingSettings
     registry: RegistrySettings
     promotion: PromotionSettings
     serving: ServingSettings
+    stress: StressSettings
     tracking: TrackingSettings
 
 

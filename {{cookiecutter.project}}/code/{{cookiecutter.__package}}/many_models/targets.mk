@@ -10,3 +10,13 @@ many-models: $(STAMP)
 ## Serve the many-models champion on http://127.0.0.1:8080 (another port: SERVE_PORT=...).
 serve: $(STAMP)
 	$(BIN)/python -m {{ cookiecutter.__package }}.many_models serve --size $(SIZE) --port $(SERVE_PORT)
+
+# The stress test and sizing of the forecast service (docs/serving.md).
+.PHONY: stress-test size-deployment
+## Profile the forecast service under each CPU/memory setting at increasing load; print the table, write .local/stress/.
+stress-test: $(STAMP)
+	$(BIN)/python -m {{ cookiecutter.__package }}.many_models stress-test --size $(SIZE)
+
+## Write the last stress-test profile's recommendation into the Kubernetes and Azure ML deployment files.
+size-deployment: $(STAMP)
+	$(BIN)/python -m {{ cookiecutter.__package }}.many_models size-deployment --profile .local/stress/profile.json
