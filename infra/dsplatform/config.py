@@ -145,6 +145,19 @@ class Features(_Strict):
     databricks: StrictBool = Field(default=True, description="true or false")
     azureml: StrictBool = Field(default=True, description="true or false")
     aks: StrictBool = Field(default=True, description="true or false")
+    # Off unless asked for: each is a paid service a team opts into (docs/self-service.md).
+    data_factory: StrictBool = Field(
+        default=False, description="true or false: a Data Factory that runs the Azure ML batch scoring (needs azureml)"
+    )
+    ai_services: StrictBool = Field(default=False, description="true or false: an Azure AI services account for the project")
+
+    @model_validator(mode="after")
+    def _factory_needs_azureml(self) -> Features:
+        """The factory only orchestrates Azure ML batch scoring; without a workspace it would
+        have nothing to run and no role to hold."""
+        if self.data_factory and not self.azureml:
+            raise ValueError("data_factory is true but azureml is false; the factory runs Azure ML batch scoring, so turn azureml on")
+        return self
 
 
 # RFC 1918, loopback, link-local and carrier-grade NAT: never seen by an Azure firewall.

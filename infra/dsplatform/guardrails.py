@@ -48,6 +48,8 @@ DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 SUBNET = "azure-native:network:Subnet"
 DATABRICKS_IP_ACCESS_LIST = "databricks:index/ipAccessList:IpAccessList"
+DATA_FACTORY = "azure-native:datafactory:Factory"
+AI_SERVICES = "azure-native:cognitiveservices:Account"
 
 # Resource types that carry Azure tags (cost reports and ownership read them).
 TAGGED_TYPES = frozenset(
@@ -69,6 +71,8 @@ TAGGED_TYPES = frozenset(
         "azure-native:network:PrivateEndpoint",
         "azure-native:privatedns:PrivateZone",
         "azure-native:privatedns:VirtualNetworkLink",
+        DATA_FACTORY,
+        AI_SERVICES,
     }
 )
 REQUIRED_TAGS = ("owner", "cost-center", "data-classification", "project", "environment", "managed-by")
@@ -84,6 +88,8 @@ DIAGNOSED_TYPES = {
     AKS_CLUSTER: "Microsoft.ContainerService/managedClusters",
     "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    DATA_FACTORY: "Microsoft.DataFactory/factories",
+    AI_SERVICES: "Microsoft.CognitiveServices/accounts",
 }
 
 
@@ -375,6 +381,14 @@ def _one_of(path: str, allowed: Iterable[Any], why: str) -> ResourceCheck:
     return check
 
 
+def _system_identity(properties: Mapping[str, Any], environment: str) -> list[str]:
+    kind = str(value(properties, "identity.type", "") or "")
+    if "SystemAssigned" in kind:
+        return []
+    shown = _shown(value(properties, "identity.type"))
+    return [f"identity.type is {shown}; the service must call Azure as its own managed identity, never with stored keys"]
+
+
 # ----------------------------------------------------------------------------- stack checks
 
 
@@ -606,6 +620,20 @@ RULES: tuple[Rule, ...] = (
          PLATFORM, stack_check=_allowlists_bounded),
     Rule("subnet-no-default-outbound", "advisory", "Subnets without default outbound access", "set default_outbound_access=False and route egress explicitly", PULUMI,
          (SUBNET,), check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited")),
+    # Data Factory (components/data_factory.py)
+    Rule("adf-managed-identity", "mandatory", "Data Factory uses a system-assigned managed identity", "set identity={'type': 'SystemAssigned'}", AVM,
+         (DATA_FACTORY,), check=_system_identity),
+    Rule("adf-private-in-prod", "mandatory", "No public network access to the prod Data Factory", "set public_network_access='Disabled' with a private endpoint and a managed-VNet integration runtime", AVM,
+         (DATA_FACTORY,), PROD, check=_flag("publicNetworkAccess", "Disabled", "the prod factory is reachable only through its private endpoint")),
+    # Azure AI services (components/ai_services.py)
+    Rule("ai-local-auth-disabled", "mandatory", "AI services keys off (Entra ID only)", "set properties.disable_local_auth=True and grant Cognitive Services User", AVM,
+         (AI_SERVICES,), check=_flag("properties.disableLocalAuth", True, "anyone holding a key could call the account")),
+    Rule("ai-network-deny-by-default", "mandatory", "AI services firewall denies by default", "set properties.network_acls.default_action='Deny'", CIS,
+         (AI_SERVICES,), check=_flag("properties.networkAcls.defaultAction", "Deny", "the account would answer any address")),
+    Rule("ai-private-in-prod", "mandatory", "No public network access to the prod AI services account", "set properties.public_network_access='Disabled' with a private endpoint", AVM,
+         (AI_SERVICES,), PROD, check=_flag("properties.publicNetworkAccess", "Disabled", "the prod account is reachable only through its private endpoint")),
+    Rule("ai-managed-identity", "advisory", "AI services account has a managed identity", "set identity={'type': 'SystemAssigned'}", AVM,
+         (AI_SERVICES,), check=_system_identity),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 RULE_IDS = frozenset(RULES_BY_ID)

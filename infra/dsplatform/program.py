@@ -9,7 +9,9 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.components.access import Access
+from dsplatform.components.ai_services import AIServices, AIServicesArgs
 from dsplatform.components.container_registry import ContainerRegistry
+from dsplatform.components.data_factory import DataFactory, DataFactoryArgs
 from dsplatform.components.data_lake import DataLake
 from dsplatform.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
 from dsplatform.components.foundation import Foundation
@@ -36,6 +38,8 @@ class Environment:
     kubernetes: KubernetesCluster | None
     access: Access
     outputs: dict[str, pulumi.Output]
+    data_factory: DataFactory | None = None
+    ai_services: AIServices | None = None
 
 
 STAGES = ("all", "platform")
@@ -97,6 +101,34 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         if features.aks
         else None
     )
+    data_factory = (
+        DataFactory(
+            f"{stack}-data-factory",
+            DataFactoryArgs(
+                settings=settings,
+                resource_group_name=foundation.resource_group.name,
+                log_analytics_workspace_id=foundation.log_analytics.id,
+                lake_account_id=lake.storage_account.id,
+                machine_learning_workspace_id=machine_learning.workspace.id,
+                network=network,
+            ),
+        )
+        if features.data_factory and machine_learning is not None
+        else None
+    )
+    ai_services = (
+        AIServices(
+            f"{stack}-ai-services",
+            AIServicesArgs(
+                settings=settings,
+                resource_group_name=foundation.resource_group.name,
+                log_analytics_workspace_id=foundation.log_analytics.id,
+                network=network,
+            ),
+        )
+        if features.ai_services
+        else None
+    )
     access = Access(
         f"{stack}-access",
         settings,
@@ -109,6 +141,8 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         machine_learning=machine_learning,
         databricks=databricks,
         kubernetes=kubernetes,
+        data_factory=data_factory,
+        ai_services=ai_services,
     )
 
     # Data-plane pieces: created after the roles they rely on.
@@ -171,6 +205,11 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
     if kubernetes is not None:
         outputs |= {"aksClusterName": kubernetes.cluster.name, "aksOidcIssuerUrl": kubernetes.oidc_issuer_url}
 
+    if data_factory is not None:
+        outputs |= {"dataFactoryName": data_factory.factory.name, "dataFactoryPrincipalId": data_factory.principal_id}
+    if ai_services is not None:
+        outputs |= {"aiServicesName": ai_services.account.name, "aiServicesEndpoint": ai_services.endpoint}
+
     for key, value in outputs.items():
         pulumi.export(key, value)
     return Environment(
@@ -186,4 +225,6 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         kubernetes=kubernetes,
         access=access,
         outputs=outputs,
+        data_factory=data_factory,
+        ai_services=ai_services,
     )

@@ -35,6 +35,8 @@ DIAGNOSTICS = {
     "aks_cluster": (True, True),
     "network_security_group": (True, False),
     "virtual_network": (True, True),
+    "data_factory": (True, True),
+    "ai_services": (True, True),
 }
 
 
