@@ -429,6 +429,7 @@ ALLOWLIST_PATHS: dict[str, tuple[str, str | None]] = {
     KEY_VAULT: ("properties.networkAcls.ipRules", "value"),
     AKS_CLUSTER: ("apiServerAccessProfile.authorizedIPRanges", None),
     DATABRICKS_IP_ACCESS_LIST: ("ipAddresses", None),
+    AI_SERVICES: ("properties.networkAcls.ipRules", "value"),
 }
 
 

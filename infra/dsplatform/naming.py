@@ -331,6 +331,17 @@ NAME_RULES: dict[str, NameRule] = {
         # subdomain (<name>.cognitiveservices.azure.com) is unique across Azure, so both carry the
         # deterministic suffix ("Custom subdomain names for Azure AI services",
         # https://learn.microsoft.com/azure/ai-services/cognitive-services-custom-subdomains).
+        # Integration runtime names: 3-63 letters, digits and '-', starting and ending with a
+        # letter or digit ("Naming rules for Azure Data Factory").
+        "data_factory_integration_runtime": (
+            "Data Factory integration runtime",
+            "ir",
+            3,
+            63,
+            r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]",
+            "letters, digits and single '-', starting and ending with a letter or digit",
+            "factory",
+        ),
         "ai_services": (
             "Azure AI services account",
             "ais",
@@ -451,6 +462,7 @@ class ResourceNames:
     kubernetes_endpoint: str
     batch_endpoint: str
     data_factory: str
+    data_factory_integration_runtime: str
     ai_services: str
     ai_services_subdomain: str
 
@@ -514,6 +526,8 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         batch_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-bt", 32, "-"),
         # Globally unique names carry the suffix; neither is ever cut (a 24-character slug fits).
         data_factory=f"adf-{base}-{suffix}",
+        # The generated pipeline definition runs its activities here (.cloud/datafactory/).
+        data_factory_integration_runtime=DATA_FACTORY_INTEGRATION_RUNTIME,
         ai_services=f"ais-{base}-{suffix}",
         ai_services_subdomain=f"ais-{base}-{suffix}",
     )
