@@ -286,6 +286,28 @@ class DatabricksSettings(_Strict):
     )
 
 
+class SharedTestAks(_Strict):
+    """The platform's shared test AKS cluster a project stress-tests on before production AKS.
+
+    Named by the platform project that provisions it (infra/projects/platform-test-aks.yaml),
+    so its resource group and cluster names come from the naming module and cannot drift."""
+
+    project: str = Field(default="platform-test-aks", description=f"the platform project that provisions the cluster: {PROJECT_SLUG_FORM}")
+    environment: Literal[ENVIRONMENTS] = Field(default="dev", description="the platform project's environment that holds the cluster")
+
+    @field_validator("project")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        problems = project_slug_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @property
+    def names(self) -> ResourceNames:
+        return resource_names(self.project, self.environment)
+
+
 class EnvironmentSettings(_Strict):
     """Everything that may differ between environments, fully resolved."""
 
@@ -304,6 +326,11 @@ class EnvironmentSettings(_Strict):
     aks: AksSettings
     databricks: DatabricksSettings
     log_retention_days: int = Field(ge=30, le=730, description="an integer from 30 to 730")
+    shared_test_aks: SharedTestAks | None = Field(
+        default=None,
+        description="the platform's shared test AKS cluster ({project, environment}): a namespace for this project "
+        "and its CI identity's roles there, or omit for none",
+    )
 
     @field_validator("allowed_ip_ranges")
     @classmethod

@@ -96,6 +96,10 @@ ARM_RESOURCES: dict[str, tuple[str, str]] = {
         "resourceName",
     ),
     "azure-native:cognitiveservices:Account": (_RESOURCE_GROUP_SCOPE + "Microsoft.CognitiveServices/accounts/{accountName}", "accountName"),
+    "azure-native:containerservice:ManagedNamespace": (
+        _RESOURCE_GROUP_SCOPE + "Microsoft.ContainerService/managedClusters/{resourceName}/managedNamespaces/{managedNamespaceName}",
+        "managedNamespaceName",
+    ),
 }
 
 

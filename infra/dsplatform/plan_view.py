@@ -94,6 +94,7 @@ KIND_LABELS: dict[str, str] = {
     "azure-native:datafactory:ManagedPrivateEndpoint": "Managed private endpoint",
     "azure-native:resources:Resource": "Managed virtual network",
     "azure-native:cognitiveservices:Account": "AI services account",
+    "azure-native:containerservice:ManagedNamespace": "Namespace (shared test AKS)",
 }
 # The properties a reviewer looks for first, in this order (location is said once, above).
 INTERESTING = (

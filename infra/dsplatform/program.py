@@ -19,6 +19,7 @@ from dsplatform.components.key_vault import KeyVault
 from dsplatform.components.kubernetes import KubernetesCluster
 from dsplatform.components.machine_learning import MachineLearningWorkspace
 from dsplatform.components.network import Network
+from dsplatform.components.shared_test_aks import SharedTestAksArgs, SharedTestAksNamespace
 from dsplatform.config import StackSettings
 
 
@@ -40,6 +41,7 @@ class Environment:
     outputs: dict[str, pulumi.Output]
     data_factory: DataFactory | None = None
     ai_services: AIServices | None = None
+    shared_test_aks: SharedTestAksNamespace | None = None
 
 
 STAGES = ("all", "platform")
@@ -145,6 +147,13 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         ai_services=ai_services,
     )
 
+    # The project's namespace on the platform's shared test AKS cluster, for stress tests.
+    shared_test_aks = (
+        SharedTestAksNamespace(f"{stack}-shared-test-aks", SharedTestAksArgs(settings=settings, subscription_id=subscription_id))
+        if settings.settings.shared_test_aks is not None
+        else None
+    )
+
     # Data-plane pieces: created after the roles they rely on.
     if machine_learning is not None:
         machine_learning.attach_lake(
@@ -210,6 +219,9 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
     if ai_services is not None:
         outputs |= {"aiServicesName": ai_services.account.name, "aiServicesEndpoint": ai_services.endpoint}
 
+    if shared_test_aks is not None:
+        outputs |= {"sharedTestAksClusterId": shared_test_aks.cluster_id, "sharedTestAksNamespace": pulumi.Output.from_input(shared_test_aks.namespace_name)}
+
     for key, value in outputs.items():
         pulumi.export(key, value)
     return Environment(
@@ -227,4 +239,5 @@ def build(settings: StackSettings, stage: str = "all") -> Environment:
         outputs=outputs,
         data_factory=data_factory,
         ai_services=ai_services,
+        shared_test_aks=shared_test_aks,
     )

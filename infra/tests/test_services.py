@@ -9,13 +9,14 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 from dsplatform.components.access import planned_grants
 from dsplatform.config import ProjectFileError, parse_project
 from dsplatform.naming import LANDING_CONTAINER, NAME_RULES, resource_names
 from dsplatform.roles import ROLE_DEFINITIONS, ROLE_NAMES_BY_ID
 from dsplatform.vocabulary import ENVIRONMENTS
 
-from .conftest import plan_of, settings_from
+from .conftest import EXAMPLE, INFRA, plan_of, settings_from
 
 FACTORY = "azure-native:datafactory:Factory"
 RUNTIME = "azure-native:datafactory:IntegrationRuntime"
@@ -27,8 +28,8 @@ ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 
 @pytest.fixture(scope="module")
-def plans(example_data):
-    return {environment: plan_of(settings_from(example_data, environment)) for environment in ("dev", "prod")}
+def plans(example_settings):
+    return {environment: plan_of(example_settings[environment]) for environment in ("dev", "prod")}
 
 
 def one(plan, kind):
@@ -156,7 +157,8 @@ def test_ai_services_account_is_entra_only_with_its_subdomain(plans, environment
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_only_the_workload_identity_may_call_ai_services(plans, environment):
     plan = plans[environment]
-    workload = one(plan, "azure-native:managedidentity:UserAssignedIdentity").state["principalId"]
+    (identity,) = [i for i in plan.resources_of("azure-native:managedidentity:UserAssignedIdentity") if i.name == plan.settings.names.user_assigned_identity]
+    workload = identity.state["principalId"]
     assert roles_on(plan, plan.settings.names.ai_services) == {("Cognitive Services User", workload)}
 
 
@@ -181,3 +183,66 @@ def test_factory_name_rule_refuses_what_azure_refuses():
 def test_new_roles_are_built_in_role_ids():
     for role in ("Data Factory Contributor", "EventGrid EventSubscription Contributor", "Cognitive Services User"):
         assert len(ROLE_DEFINITIONS[role]) == 36
+
+
+# ----------------------------------------------------------------------------- shared test AKS
+
+PLATFORM = INFRA / "projects" / "platform-test-aks.yaml"
+NAMESPACE = "azure-native:containerservice:ManagedNamespace"
+
+
+@pytest.fixture(scope="module")
+def staging_plan(example_settings):
+    return plan_of(settings_from(yaml.safe_load(EXAMPLE.read_text()), "staging"))
+
+
+def test_a_referencing_stack_gets_its_namespace_and_ci_roles_there_only(staging_plan):
+    cluster = resource_names("platform-test-aks", "dev")
+    namespace = one(staging_plan, NAMESPACE)
+    assert (namespace.name, namespace.properties["resourceName"], namespace.properties["resourceGroupName"]) == (
+        "example",
+        cluster.aks_cluster,
+        cluster.resource_group,
+    )
+    assert namespace.properties["properties"]["defaultNetworkPolicy"]["ingress"] == "AllowSameNamespace"
+    ci = staging_plan.settings.principals.ci_service_principal.object_id
+    cluster_id_end = f"/managedClusters/{cluster.aks_cluster}"
+    scoped = {
+        (ROLE_NAMES_BY_ID[a.properties["roleDefinitionId"].rsplit("/", 1)[-1]], a.properties["scope"].split(cluster_id_end, 1)[1])
+        for a in staging_plan.resources_of(ASSIGNMENT)
+        if cluster_id_end in a.properties["scope"]
+    }
+    assert scoped == {("Azure Kubernetes Service Cluster User Role", ""), ("Azure Kubernetes Service RBAC Writer", "/namespaces/example")}
+    assert all(
+        a.properties["principalId"] == ci for a in staging_plan.resources_of(ASSIGNMENT) if cluster_id_end in a.properties["scope"]
+    )
+    assert staging_plan.constraints.violations == [] and staging_plan.policy.passed
+
+
+def test_stacks_without_the_reference_touch_no_shared_cluster(plans):
+    for plan in plans.values():
+        assert plan.resources_of(NAMESPACE) == []
+
+
+def test_a_bad_reference_is_one_line_naming_the_field(example_data):
+    data = copy.deepcopy(example_data)
+    data["environments"]["staging"] = {"shared_test_aks": {"project": "Platform Test"}}
+    with pytest.raises(ProjectFileError) as raised:
+        parse_project(data)
+    lines = [line for line in raised.value.lines if "shared_test_aks" in line]
+    assert len(lines) == 1 and "environments.staging.shared_test_aks.project" in lines[0], raised.value.lines
+
+
+def test_the_platform_test_cluster_has_productions_compute(example_settings):
+    platform = settings_from(yaml.safe_load(PLATFORM.read_text()), "dev")
+    production = example_settings["prod"].settings.aks
+    assert platform.settings.aks.system_pool == production.system_pool
+    assert platform.settings.aks.user_pool == production.user_pool
+    assert platform.settings.private_networking is True
+    plan = plan_of(platform)
+    cluster = one(plan, "azure-native:containerservice:ManagedCluster")
+    assert cluster.name == resource_names("platform-test-aks", "dev").aks_cluster
+    # The platform cluster hosts no Azure ML extension, so its local accounts stay off.
+    assert cluster.properties["disableLocalAccounts"] is True
+    assert cluster.properties["aadProfile"]["enableAzureRBAC"] is True
+    assert plan.constraints.violations == [] and plan.policy.passed
