@@ -115,6 +115,8 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
         ".cloud/azureml/endpoints/online/managed/endpoint.yml", ".cloud/azureml/endpoints/online/managed/deployment.yml",
         ".cloud/azureml/endpoints/online/kubernetes/endpoint.yml", ".cloud/azureml/endpoints/online/kubernetes/deployment.yml",
         ".cloud/azureml/endpoints/online/sample-request.json",
+        ".cloud/datafactory/README.md", ".cloud/datafactory/pipeline/batch-scoring.json",
+        ".cloud/datafactory/trigger/landing-data.json", ".cloud/datafactory/trigger/daily.json",
         "pipelines/azureml/training.yml", "pipelines/azureml/deploy.sh",
         "pipelines/azureml/monitoring.yml", "pipelines/azureml/monitoring-schedule.yml",
     },

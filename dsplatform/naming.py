@@ -314,6 +314,52 @@ NAME_RULES: dict[str, NameRule] = {
             "alphanumerics, '-', '_', starting alphanumeric",
             "identity",
         ),
+        # "Naming rules for Azure Data Factory" (https://learn.microsoft.com/azure/data-factory/naming-rules):
+        # 3-63 letters, digits and hyphens, starting and ending with a letter or digit, no
+        # consecutive hyphens, unique across Azure.
+        "data_factory": (
+            "Data Factory",
+            "adf",
+            3,
+            63,
+            r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]",
+            "letters, digits and single '-', starting and ending with a letter or digit",
+            "global",
+        ),
+        # "Naming rules and restrictions for Azure resources" (Microsoft.CognitiveServices/accounts):
+        # 2-64 alphanumerics and hyphens, starting and ending alphanumeric. The account's custom
+        # subdomain (<name>.cognitiveservices.azure.com) is unique across Azure, so both carry the
+        # deterministic suffix ("Custom subdomain names for Azure AI services",
+        # https://learn.microsoft.com/azure/ai-services/cognitive-services-custom-subdomains).
+        # Integration runtime names: 3-63 letters, digits and '-', starting and ending with a
+        # letter or digit ("Naming rules for Azure Data Factory").
+        "data_factory_integration_runtime": (
+            "Data Factory integration runtime",
+            "ir",
+            3,
+            63,
+            r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]",
+            "letters, digits and single '-', starting and ending with a letter or digit",
+            "factory",
+        ),
+        "ai_services": (
+            "Azure AI services account",
+            "ais",
+            2,
+            64,
+            _ALNUM_HYPHEN_ENDS,
+            "alphanumerics and '-', starting and ending alphanumeric",
+            "resource group",
+        ),
+        "ai_services_subdomain": (
+            "Azure AI services custom subdomain",
+            "",
+            2,
+            64,
+            r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+            "lowercase alphanumerics and '-', starting and ending alphanumeric",
+            "global",
+        ),
     }.items()
 }
 
@@ -326,6 +372,16 @@ SUBNET_NAMES = {
     "aks": "snet-aks",
 }
 DIAGNOSTIC_SETTING_NAME = "diag-to-log-analytics"
+# Where new data lands: the storage-event trigger of the generated project's Data Factory
+# pipeline watches this container, and the factory may read only it.
+LANDING_CONTAINER = STORAGE_CONTAINERS[0]
+# A factory has one managed virtual network and Azure fixes its name ("default": "Managed
+# virtual network and managed private endpoints",
+# https://learn.microsoft.com/azure/data-factory/managed-virtual-network-private-endpoint).
+DATA_FACTORY_MANAGED_VNET = "default"
+DATA_FACTORY_INTEGRATION_RUNTIME = "ir-managed-vnet"
+# The linked service the generated factory definition uses for the Azure ML workspace.
+DATA_FACTORY_ML_LINKED_SERVICE = "ls_azureml_workspace"
 # The AKS scoring cluster as Azure ML sees it: the attached Kubernetes compute and the
 # namespace (and service account) its online deployments run in. The generated project's
 # Azure ML definitions use the same names, so they are defined here and nowhere else.
@@ -405,6 +461,10 @@ class ResourceNames:
     online_endpoint: str
     kubernetes_endpoint: str
     batch_endpoint: str
+    data_factory: str
+    data_factory_integration_runtime: str
+    ai_services: str
+    ai_services_subdomain: str
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -464,6 +524,12 @@ def resource_names(project: str, environment: str, suffix: str | None = None) ->
         online_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-ol", 32, "-"),
         kubernetes_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-k8s", 32, "-"),
         batch_endpoint=_truncated_then_suffixed("", project, f"-{code}{suffix}-bt", 32, "-"),
+        # Globally unique names carry the suffix; neither is ever cut (a 24-character slug fits).
+        data_factory=f"adf-{base}-{suffix}",
+        # The generated pipeline definition runs its activities here (.cloud/datafactory/).
+        data_factory_integration_runtime=DATA_FACTORY_INTEGRATION_RUNTIME,
+        ai_services=f"ais-{base}-{suffix}",
+        ai_services_subdomain=f"ais-{base}-{suffix}",
     )
 
 

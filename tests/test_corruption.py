@@ -51,6 +51,17 @@ def _substitute(relative: str, pattern: str, replacement: str) -> Callable[[Path
     return corrupt
 
 
+def _rewrite_json(relative: str, change: Callable[[dict], None]) -> Callable[[Path], Path]:
+    def corrupt(project: Path) -> Path:
+        path = project / relative
+        document = json.loads(path.read_text(encoding="utf-8"))
+        change(document)
+        path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        return path
+
+    return corrupt
+
+
 def _rename_key(mapping: dict, old: str, new: str) -> None:
     mapping[new] = mapping.pop(old)
 
@@ -130,6 +141,14 @@ CORRUPTIONS = {
         ".ado/databricks.yml", r"        condition: ne\(variables\['Build.Reason'\], 'PullRequest'\)\n", ""
     )),
     "shell script": ("shell", "azure_devops", _append("pipelines/azureml/deploy.sh", "\nif then fi\n")),
+    "data factory activity property": ("datafactory", "azure_devops", _rewrite_json(
+        ".cloud/datafactory/pipeline/batch-scoring.json",
+        lambda pipeline: _rename_key(pipeline["properties"]["activities"][0]["typeProperties"], "method", "verb"),
+    )),
+    "data factory trigger type": ("datafactory", "azure_devops", _rewrite_json(
+        ".cloud/datafactory/trigger/landing-data.json", lambda trigger: trigger["properties"].update(type="BlobEventTrigger")
+    )),
+    "data factory not json": ("datafactory", "azure_devops", _append(".cloud/datafactory/trigger/daily.json", "\n}\n")),
 }  # fmt: skip
 
 

@@ -162,6 +162,19 @@ class Features(_Strict):
     databricks: StrictBool = Field(default=True, description="true or false")
     azureml: StrictBool = Field(default=True, description="true or false")
     aks: StrictBool = Field(default=True, description="true or false")
+    # Off unless asked for: each is a paid service a team opts into (docs/self-service.md).
+    data_factory: StrictBool = Field(
+        default=False, description="true or false: a Data Factory that runs the Azure ML batch scoring (needs azureml)"
+    )
+    ai_services: StrictBool = Field(default=False, description="true or false: an Azure AI services account for the project")
+
+    @model_validator(mode="after")
+    def _factory_needs_azureml(self) -> Features:
+        """The factory only orchestrates Azure ML batch scoring; without a workspace it would
+        have nothing to run and no role to hold."""
+        if self.data_factory and not self.azureml:
+            raise ValueError("data_factory is true but azureml is false; the factory runs Azure ML batch scoring, so turn azureml on")
+        return self
 
 
 # RFC 1918, loopback, link-local and carrier-grade NAT: never seen by an Azure firewall.
@@ -324,6 +337,28 @@ class BudgetSettings(_Strict):
         return values
 
 
+class SharedTestAks(_Strict):
+    """The platform's shared test AKS cluster a project stress-tests on before production AKS.
+
+    Named by the platform project that provisions it (infra/projects/platform-test-aks.yaml),
+    so its resource group and cluster names come from the naming module and cannot drift."""
+
+    project: str = Field(default="platform-test-aks", description=f"the platform project that provisions the cluster: {PROJECT_SLUG_FORM}")
+    environment: Literal[ENVIRONMENTS] = Field(default="dev", description="the platform project's environment that holds the cluster")
+
+    @field_validator("project")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        problems = project_slug_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @property
+    def names(self) -> ResourceNames:
+        return resource_names(self.project, self.environment)
+
+
 class EnvironmentSettings(_Strict):
     """Everything that may differ between environments, fully resolved."""
 
@@ -353,6 +388,11 @@ class EnvironmentSettings(_Strict):
         ge=15,
         le=4320,
         description="minutes of inactivity before a personal compute instance shuts down, 15 to 4320 (3 days)",
+    )
+    shared_test_aks: SharedTestAks | None = Field(
+        default=None,
+        description="the platform's shared test AKS cluster ({project, environment}): a namespace for this project "
+        "and its CI identity's roles there, or omit for none",
     )
 
     @field_validator("allowed_ip_ranges")

@@ -66,6 +66,8 @@ PRIVATE_DNS_ZONE_OF = {
     "amlworkspace": "privatelink.api.azureml.ms",
     "databricks_ui_api": "privatelink.azuredatabricks.net",
     "browser_authentication": "privatelink.azuredatabricks.net",
+    "account": "privatelink.cognitiveservices.azure.com",
+    "dataFactory": "privatelink.datafactory.azure.net",
 }
 
 Finding = tuple[Resource | None, str]
@@ -707,6 +709,230 @@ def _dns_zone_linked(resources: Sequence[Resource], context: ConstraintContext) 
     ]
 
 
+# ----------------------------------------------------------------------------- Data Factory and Azure AI services
+
+DATA_FACTORY = "azure-native:datafactory:Factory"
+INTEGRATION_RUNTIME = "azure-native:datafactory:IntegrationRuntime"
+GENERIC_RESOURCE = "azure-native:resources:Resource"
+AI_ACCOUNT = "azure-native:cognitiveservices:Account"
+ADF_NAMING_PAGE = ("Naming rules for Azure Data Factory", "https://learn.microsoft.com/azure/data-factory/naming-rules")
+ADF_MANAGED_VNET_PAGE = (
+    "Managed virtual network and managed private endpoints",
+    "https://learn.microsoft.com/azure/data-factory/managed-virtual-network-private-endpoint",
+)
+ADF_PRIVATE_LINK_PAGE = (
+    "Azure Private Link for Azure Data Factory",
+    "https://learn.microsoft.com/azure/data-factory/data-factory-private-link",
+)
+ADF_EVENT_TRIGGER_PAGE = (
+    "Create a trigger that runs a pipeline in response to a storage event",
+    "https://learn.microsoft.com/azure/data-factory/how-to-create-event-trigger",
+)
+AI_SUBDOMAIN_PAGE = (
+    "Custom subdomain names for Azure AI services",
+    "https://learn.microsoft.com/azure/ai-services/cognitive-services-custom-subdomains",
+)
+AI_NETWORK_PAGE = (
+    "Configure Azure AI services virtual networks",
+    "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks",
+)
+
+
+def _factory_names(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    from dsplatform.naming import NAME_RULES  # standard library only, like this module
+
+    rule = NAME_RULES["data_factory"]
+    problems: list[Finding] = []
+    for factory in _of(resources, DATA_FACTORY):
+        name = str(value(factory.properties, "factoryName") or factory.name)
+        if rule.problems(name):
+            problems.append((factory, "; ".join(rule.problems(name))))
+    return problems
+
+
+def _managed_vnets(resources: Sequence[Resource]) -> set[tuple[str, str]]:
+    """(factory, managed VNet name) for every declared factory managed virtual network."""
+    return {
+        (str(value(resource.properties, "parentResourcePath", "")).rsplit("/", 1)[-1], resource.name)
+        for resource in _of(resources, GENERIC_RESOURCE)
+        if value(resource.properties, "resourceProviderNamespace") == "Microsoft.DataFactory"
+        and value(resource.properties, "resourceType") == "managedVirtualNetworks"
+    }
+
+
+def _managed_runtime_has_vnet(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    declared = _managed_vnets(resources)
+    problems: list[Finding] = []
+    for runtime in _of(resources, INTEGRATION_RUNTIME):
+        reference = value(runtime.properties, "properties.managedVirtualNetwork.referenceName")
+        factory = value(runtime.properties, "factoryName")
+        if reference and (factory, reference) not in declared:
+            problems.append((runtime, f"runs in managed virtual network '{reference}' but factory {factory} declares none of that name"))
+    return problems
+
+
+def _managed_runtimes(resources: Sequence[Resource]) -> set[str]:
+    return {
+        str(value(runtime.properties, "factoryName"))
+        for runtime in _of(resources, INTEGRATION_RUNTIME)
+        if value(runtime.properties, "properties.type") == "Managed"
+        and value(runtime.properties, "properties.managedVirtualNetwork.referenceName")
+    }
+
+
+def _private_factory_runtime(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    in_vnet = _managed_runtimes(resources)
+    return [
+        (
+            factory,
+            "publicNetworkAccess is Disabled but no integration runtime runs in its managed virtual network; "
+            "the default Azure integration runtime cannot reach private data stores",
+        )
+        for factory in _of(resources, DATA_FACTORY)
+        if value(factory.properties, "publicNetworkAccess") == "Disabled" and factory.name not in in_vnet
+    ]
+
+
+def _private_factory_endpoint(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    return [
+        (factory, "publicNetworkAccess is Disabled and no private endpoint (dataFactory) reaches the factory; nobody could publish to it")
+        for factory in _of(resources, DATA_FACTORY)
+        if value(factory.properties, "publicNetworkAccess") == "Disabled" and "dataFactory" not in _endpoints_to(resources, factory.name)
+    ]
+
+
+def _storage_event_subscription_role(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    """A storage-event trigger subscribes to the lake's events when it is started: whoever
+    publishes it needs Microsoft.EventGrid/EventSubscriptions/Write on the account."""
+    if not _of(resources, DATA_FACTORY):
+        return []
+    lakes = [account for account in _of(resources, STORAGE_ACCOUNT) if value(account.properties, "isHnsEnabled") is True]
+    return [
+        (lake, "a Data Factory uses this lake's storage events but nobody holds EventGrid EventSubscription Contributor on it")
+        for lake in lakes
+        if not _assignments(resources, "EventGrid EventSubscription Contributor", lake.name)
+    ]
+
+
+def _ai_custom_subdomain(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    problems: list[Finding] = []
+    for account in _of(resources, AI_ACCOUNT):
+        if value(account.properties, "properties.customSubDomainName"):
+            continue
+        needs = []
+        if value(account.properties, "properties.disableLocalAuth") is True:
+            needs.append("Microsoft Entra ID authentication (local auth is off)")
+        if _endpoints_to(resources, account.name):
+            needs.append("a private endpoint")
+        if needs:
+            problems.append((account, f"no customSubDomainName, but it uses {' and '.join(needs)}"))
+    return problems
+
+
+def _ai_private_reachable(resources: Sequence[Resource], context: ConstraintContext) -> list[Finding]:
+    return [
+        (account, "publicNetworkAccess is Disabled and no private endpoint (account) reaches it")
+        for account in _of(resources, AI_ACCOUNT)
+        if value(account.properties, "properties.publicNetworkAccess") == "Disabled"
+        and "account" not in _endpoints_to(resources, account.name)
+    ]
+
+
+SERVICE_CONSTRAINTS: tuple[Constraint, ...] = (
+    Constraint(
+        "adf-name-rules",
+        "Data Factory",
+        "The factory name is 3-63 letters, digits and single hyphens, starting and ending alphanumeric",
+        "take the name from dsplatform.naming (resource_names(...).data_factory)",
+        Source(
+            *ADF_NAMING_PAGE,
+            "Data factory names: unique across Microsoft Azure, 3 to 63 characters, letters, numbers and the dash (-) "
+            "character; every dash must be immediately preceded and followed by a letter or a number.",
+            verbatim=False,
+        ),
+        _factory_names,
+    ),
+    Constraint(
+        "adf-managed-runtime-needs-vnet",
+        "Data Factory",
+        "A managed-VNet integration runtime refers to a managed virtual network the factory has",
+        "declare the factory's managedVirtualNetworks/default before the integration runtime",
+        Source(
+            *ADF_MANAGED_VNET_PAGE,
+            "An Azure integration runtime created within the managed virtual network runs there; the factory's managed "
+            "virtual network has to exist first.",
+            verbatim=False,
+        ),
+        _managed_runtime_has_vnet,
+    ),
+    Constraint(
+        "adf-private-factory-runtime",
+        "Data Factory",
+        "A factory without public access runs its activities in a managed virtual network",
+        "add a Managed integration runtime in the factory's managed virtual network (and managed private endpoints to its stores)",
+        Source(
+            *ADF_MANAGED_VNET_PAGE,
+            "Managed private endpoints, created in the managed virtual network, are the way the integration runtime reaches "
+            "data stores that allow private access only.",
+            verbatim=False,
+        ),
+        _private_factory_runtime,
+    ),
+    Constraint(
+        "adf-private-factory-endpoint",
+        "Data Factory",
+        "A factory without public access has a private endpoint (dataFactory)",
+        "add a private endpoint with group id dataFactory in privatelink.datafactory.azure.net",
+        Source(
+            *ADF_PRIVATE_LINK_PAGE,
+            "With public network access disabled, the factory's authoring and command endpoints are reached through a "
+            "private endpoint of the dataFactory sub-resource.",
+            verbatim=False,
+        ),
+        _private_factory_endpoint,
+    ),
+    Constraint(
+        "adf-storage-event-subscription-role",
+        "Data Factory",
+        "Someone may subscribe the storage-event trigger to the lake's events",
+        "grant the CI service principal EventGrid EventSubscription Contributor on the lake (Microsoft.EventGrid/EventSubscriptions/Write), "
+        "and register the Microsoft.EventGrid resource provider in the subscription",
+        Source(
+            *ADF_EVENT_TRIGGER_PAGE,
+            "Storage event triggers depend on Azure Event Grid: the subscription must be registered with the Event Grid resource "
+            "provider, and creating the trigger needs Microsoft.EventGrid/EventSubscriptions/Write on the storage account.",
+            verbatim=False,
+        ),
+        _storage_event_subscription_role,
+    ),
+    Constraint(
+        "ai-custom-subdomain",
+        "Azure AI services",
+        "An account used with Entra ID or a private endpoint has a custom subdomain",
+        "set properties.custom_sub_domain_name (resource_names(...).ai_services_subdomain); it cannot be changed later",
+        Source(
+            *AI_SUBDOMAIN_PAGE,
+            "Custom subdomain names are required to enable features like Microsoft Entra ID authentication and private "
+            "endpoints (virtual networks).",
+            verbatim=False,
+        ),
+        _ai_custom_subdomain,
+    ),
+    Constraint(
+        "ai-private-needs-endpoint",
+        "Azure AI services",
+        "An account with public access off has a private endpoint",
+        "add a private endpoint with group id account in privatelink.cognitiveservices.azure.com",
+        Source(
+            *AI_NETWORK_PAGE,
+            "With public network access disabled, clients reach the account only through private endpoints.",
+            verbatim=False,
+        ),
+        _ai_private_reachable,
+    ),
+)
+
+
 # ----------------------------------------------------------------------------- the catalogue
 
 
@@ -1150,6 +1376,8 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         ),
         _dns_zone_linked,
     ),
+    # Data Factory and Azure AI services (issue 14)
+    *SERVICE_CONSTRAINTS,
 )
 
 

@@ -68,6 +68,10 @@ def _icons() -> dict[str, Callable[..., Any]]:
         "azure-native:operationalinsights:Workspace": monitor.LogAnalyticsWorkspaces,
         "azure-native:applicationinsights:Component": monitor.ApplicationInsights,
         "azure-native:consumption:Budget": general.CostBudgets,
+        "azure-native:datafactory:Factory": analytics.DataFactories,
+        "azure-native:datafactory:IntegrationRuntime": compute.VMScaleSets,
+        "azure-native:datafactory:ManagedPrivateEndpoint": network.PrivateEndpoint,
+        "azure-native:cognitiveservices:Account": ml.CognitiveServices,
     }
 
 
@@ -86,6 +90,8 @@ DRAWN = frozenset(
         "azure-native:containerservice:ManagedCluster", "azure-native:containerservice:AgentPool",
         "azure-native:kubernetesconfiguration:Extension", "azure-native:operationalinsights:Workspace",
         "azure-native:applicationinsights:Component", "azure-native:consumption:Budget",
+        "azure-native:datafactory:Factory", "azure-native:datafactory:IntegrationRuntime",
+        "azure-native:datafactory:ManagedPrivateEndpoint", "azure-native:cognitiveservices:Account",
     }
 )  # fmt: skip
 # Services that share a box: a vault and a registry are each one node.
@@ -170,6 +176,12 @@ def picture(plan: Plan) -> Picture:
             and properties.get("properties", {}).get("computeType") == "ComputeInstance"
         ):
             label += "\n" + str(properties["properties"].get("description", ""))
+        elif resource.type == "azure-native:datafactory:ManagedPrivateEndpoint":
+            endpoint = properties.get("properties", {})
+            target = by_id.get(endpoint.get("privateLinkResourceId", ""))
+            label = f"{target.name if target else resource.name}\n{endpoint.get('groupId')} managed private endpoint"
+        elif resource.type == "azure-native:cognitiveservices:Account":
+            label += f"\n{properties.get('properties', {}).get('customSubDomainName')}.cognitiveservices.azure.com"
         elif resource.type == "azure-native:containerservice:AgentPool":
             label += f"\n{properties.get('vmSize')} x{properties.get('minCount')}-{properties.get('maxCount')}"
         result.nodes[resource.urn] = (icon, label)

@@ -50,6 +50,8 @@ SUBNET = "azure-native:network:Subnet"
 DATABRICKS_IP_ACCESS_LIST = "databricks:index/ipAccessList:IpAccessList"
 BUDGET = "azure-native:consumption:Budget"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+DATA_FACTORY = "azure-native:datafactory:Factory"
+AI_SERVICES = "azure-native:cognitiveservices:Account"
 
 # Resource types that carry Azure tags (cost reports and ownership read them).
 TAGGED_TYPES = frozenset(
@@ -71,6 +73,8 @@ TAGGED_TYPES = frozenset(
         "azure-native:network:PrivateEndpoint",
         "azure-native:privatedns:PrivateZone",
         "azure-native:privatedns:VirtualNetworkLink",
+        DATA_FACTORY,
+        AI_SERVICES,
     }
 )
 REQUIRED_TAGS = ("owner", "cost-center", "data-classification", "project", "environment", "managed-by")
@@ -86,6 +90,8 @@ DIAGNOSED_TYPES = {
     AKS_CLUSTER: "Microsoft.ContainerService/managedClusters",
     "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    DATA_FACTORY: "Microsoft.DataFactory/factories",
+    AI_SERVICES: "Microsoft.CognitiveServices/accounts",
 }
 
 
@@ -379,6 +385,14 @@ def _one_of(path: str, allowed: Iterable[Any], why: str) -> ResourceCheck:
     return check
 
 
+def _system_identity(properties: Mapping[str, Any], environment: str) -> list[str]:
+    kind = str(value(properties, "identity.type", "") or "")
+    if "SystemAssigned" in kind:
+        return []
+    shown = _shown(value(properties, "identity.type"))
+    return [f"identity.type is {shown}; the service must call Azure as its own managed identity, never with stored keys"]
+
+
 # ----------------------------------------------------------------------------- stack checks
 
 
@@ -419,6 +433,7 @@ ALLOWLIST_PATHS: dict[str, tuple[str, str | None]] = {
     KEY_VAULT: ("properties.networkAcls.ipRules", "value"),
     AKS_CLUSTER: ("apiServerAccessProfile.authorizedIPRanges", None),
     DATABRICKS_IP_ACCESS_LIST: ("ipAddresses", None),
+    AI_SERVICES: ("properties.networkAcls.ipRules", "value"),
 }
 
 
@@ -981,23 +996,25 @@ RULES: tuple[Rule, ...] = (
     # "Secure access to the API server using authorized IP address ranges in Azure Kubernetes Service (AKS)",
     # https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges: limit the ranges that reach a public
     # endpoint; the same holds for the storage, registry and Key Vault firewalls and Databricks IP access lists.
-    Rule(
-        "network-allowlists-bounded",
-        "mandatory",
-        "Public allowlists admit a bounded set of addresses",
-        "list the offices' own ranges in allowed_ip_ranges, each within the platform's prefix (infra/platform.yaml), or use private networking",
-        PLATFORM,
-        stack_check=_allowlists_bounded,
-    ),
-    Rule(
-        "subnet-no-default-outbound",
-        "advisory",
-        "Subnets without default outbound access",
-        "set default_outbound_access=False and route egress explicitly",
-        PULUMI,
-        (SUBNET,),
-        check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited"),
-    ),
+    Rule("network-allowlists-bounded", "mandatory", "Public allowlists admit a bounded set of addresses",
+         "list the offices' own ranges in allowed_ip_ranges, each within the platform's prefix (infra/platform.yaml), or use private networking",
+         PLATFORM, stack_check=_allowlists_bounded),
+    Rule("subnet-no-default-outbound", "advisory", "Subnets without default outbound access", "set default_outbound_access=False and route egress explicitly", PULUMI,
+         (SUBNET,), check=_flag("defaultOutboundAccess", False, "implicit outbound IPs are being retired and are unaudited")),
+    # Data Factory (components/data_factory.py)
+    Rule("adf-managed-identity", "mandatory", "Data Factory uses a system-assigned managed identity", "set identity={'type': 'SystemAssigned'}", AVM,
+         (DATA_FACTORY,), check=_system_identity),
+    Rule("adf-private-in-prod", "mandatory", "No public network access to the prod Data Factory", "set public_network_access='Disabled' with a private endpoint and a managed-VNet integration runtime", AVM,
+         (DATA_FACTORY,), PROD, check=_flag("publicNetworkAccess", "Disabled", "the prod factory is reachable only through its private endpoint")),
+    # Azure AI services (components/ai_services.py)
+    Rule("ai-local-auth-disabled", "mandatory", "AI services keys off (Entra ID only)", "set properties.disable_local_auth=True and grant Cognitive Services User", AVM,
+         (AI_SERVICES,), check=_flag("properties.disableLocalAuth", True, "anyone holding a key could call the account")),
+    Rule("ai-network-deny-by-default", "mandatory", "AI services firewall denies by default", "set properties.network_acls.default_action='Deny'", CIS,
+         (AI_SERVICES,), check=_flag("properties.networkAcls.defaultAction", "Deny", "the account would answer any address")),
+    Rule("ai-private-in-prod", "mandatory", "No public network access to the prod AI services account", "set properties.public_network_access='Disabled' with a private endpoint", AVM,
+         (AI_SERVICES,), PROD, check=_flag("properties.publicNetworkAccess", "Disabled", "the prod account is reachable only through its private endpoint")),
+    Rule("ai-managed-identity", "advisory", "AI services account has a managed identity", "set identity={'type': 'SystemAssigned'}", AVM,
+         (AI_SERVICES,), check=_system_identity),
 )
 
 

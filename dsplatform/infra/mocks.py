@@ -124,6 +124,26 @@ ARM_RESOURCES: dict[str, tuple[str, str]] = {
     ),
     "azure-native:monitor:DiagnosticSetting": ("{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "name"),
     "azure-native:consumption:Budget": ("{scope}/providers/Microsoft.Consumption/budgets/{budgetName}", "budgetName"),
+    "azure-native:datafactory:Factory": (_RESOURCE_GROUP_SCOPE + "Microsoft.DataFactory/factories/{factoryName}", "factoryName"),
+    "azure-native:datafactory:IntegrationRuntime": (
+        _RESOURCE_GROUP_SCOPE + "Microsoft.DataFactory/factories/{factoryName}/integrationruntimes/{integrationRuntimeName}",
+        "integrationRuntimeName",
+    ),
+    "azure-native:datafactory:ManagedPrivateEndpoint": (
+        _RESOURCE_GROUP_SCOPE
+        + "Microsoft.DataFactory/factories/{factoryName}/managedVirtualNetworks/{managedVirtualNetworkName}"
+        + "/managedPrivateEndpoints/{managedPrivateEndpointName}",
+        "managedPrivateEndpointName",
+    ),
+    "azure-native:resources:Resource": (
+        _RESOURCE_GROUP_SCOPE + "{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
+        "resourceName",
+    ),
+    "azure-native:cognitiveservices:Account": (_RESOURCE_GROUP_SCOPE + "Microsoft.CognitiveServices/accounts/{accountName}", "accountName"),
+    "azure-native:containerservice:ManagedNamespace": (
+        _RESOURCE_GROUP_SCOPE + "Microsoft.ContainerService/managedClusters/{resourceName}/managedNamespaces/{managedNamespaceName}",
+        "managedNamespaceName",
+    ),
 }
 
 
@@ -248,7 +268,11 @@ class PlanMocks(pulumi.runtime.Mocks):
             )
         elif resource_type == "azure-native:operationalinsights:Workspace":
             state["customerId"] = deterministic_guid(resource_type, name, "customer")
-        elif resource_type == "azure-native:kubernetesconfiguration:Extension":
+        elif resource_type in (
+            "azure-native:kubernetesconfiguration:Extension",
+            "azure-native:datafactory:Factory",
+            "azure-native:cognitiveservices:Account",
+        ):
             state["identity"] = {**state.get("identity", {}), **self._identity(resource_type, name)}
         return resource_id, state
 

@@ -218,13 +218,23 @@ def _role_assignments(plan: Plan, mocks: PlanMocks) -> list[RoleAssignmentRow]:
                 principal=principal,
                 principal_type=str(properties.get("principalType", "")),
                 role=role,
-                scope=target.name if target else str(properties.get("scope", "")),
-                scope_type=target.type.split(":")[-1] if target else "scope",
+                scope=target.name if target else _outside_scope(str(properties.get("scope", "")))[0],
+                scope_type=target.type.split(":")[-1] if target else _outside_scope(str(properties.get("scope", "")))[1],
                 writes=role not in READ_ONLY_ROLES,
             )
         )
     rows.sort(key=lambda row: (row.principal, row.role, row.scope))
     return rows
+
+
+def _outside_scope(scope: str) -> tuple[str, str]:
+    """A scope in another stack (the shared test AKS cluster) as `name/child-type/child`
+    and a type word, rather than a full ARM id nobody reads."""
+    if "/providers/" not in scope:
+        return scope, "scope"
+    parts = scope.split("/providers/", 1)[1].split("/")[1:]  # type/name pairs after the namespace
+    label = "/".join([parts[1], *parts[2:]]) if len(parts) >= 2 else scope
+    return label, f"{parts[-2].rstrip('s')} in another stack" if len(parts) >= 2 else "scope"
 
 
 # ----------------------------------------------------------------------------- rendering

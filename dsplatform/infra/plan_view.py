@@ -28,7 +28,7 @@ GAP = "  "
 # network they sit in, the data, the secrets and images, the compute, then who may do what.
 # Each group is chosen by the resource type's prefix (the first matching group wins).
 SERVICE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Resource group", ("azure-native:resources:",)),
+    ("Resource group", ("azure-native:resources:ResourceGroup",)),
     ("Networking", ("azure-native:network:", "azure-native:privatedns:")),
     ("Storage", ("azure-native:storage:",)),
     ("Key Vault", ("azure-native:keyvault:",)),
@@ -40,6 +40,9 @@ SERVICE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Monitoring", ("azure-native:operationalinsights:", "azure-native:applicationinsights:", "azure-native:monitor:")),
     ("Cost management", ("azure-native:consumption:",)),
     ("Access", ("azure-native:authorization:",)),
+    # The factory's managed virtual network is a generic ARM resource (components/data_factory.py).
+    ("Data Factory", ("azure-native:datafactory:", "azure-native:resources:Resource")),
+    ("AI services", ("azure-native:cognitiveservices:",)),
 )
 OTHER_GROUP = "Other"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -88,6 +91,12 @@ KIND_LABELS: dict[str, str] = {
     "azure-native:monitor:DiagnosticSetting": "Diagnostic setting",
     "azure-native:authorization:RoleAssignment": "Role assignment",
     "azure-native:consumption:Budget": "Budget",
+    "azure-native:datafactory:Factory": "Data Factory",
+    "azure-native:datafactory:IntegrationRuntime": "Integration runtime",
+    "azure-native:datafactory:ManagedPrivateEndpoint": "Managed private endpoint",
+    "azure-native:resources:Resource": "Managed virtual network",
+    "azure-native:cognitiveservices:Account": "AI services account",
+    "azure-native:containerservice:ManagedNamespace": "Namespace (shared test AKS)",
 }
 # The properties a reviewer looks for first, in this order (location is said once, above).
 INTERESTING = (
@@ -278,6 +287,23 @@ def details(resource: PlannedResource, names: _Names) -> str:
         return text
     if kind == "azure-native:consumption:Budget":
         return budget_summary(properties)
+    if kind == "azure-native:datafactory:Factory":
+        return f"identity={properties.get('identity', {}).get('type')}, publicNetworkAccess={properties.get('publicNetworkAccess')}"
+    if kind == "azure-native:datafactory:IntegrationRuntime":
+        runtime = properties.get("properties", {})
+        return f"{runtime.get('type')}, in managed VNet {runtime.get('managedVirtualNetwork', {}).get('referenceName', '(none)')}"
+    if kind == "azure-native:datafactory:ManagedPrivateEndpoint":
+        endpoint = properties.get("properties", {})
+        return f"{endpoint.get('groupId')} of {names.value(endpoint.get('privateLinkResourceId', ''))} (approve once on the target)"
+    if kind == "azure-native:resources:Resource":
+        return f"{properties.get('resourceType')} of {properties.get('parentResourcePath')}"
+    if kind == "azure-native:cognitiveservices:Account":
+        account = properties.get("properties", {})
+        return (
+            f"kind={properties.get('kind')}, sku={names.value(properties.get('sku', {}))}, "
+            f"customSubDomainName={account.get('customSubDomainName')}, disableLocalAuth={account.get('disableLocalAuth')}, "
+            f"publicNetworkAccess={account.get('publicNetworkAccess')}"
+        )
     if kind == "databricks:index/grants:Grants":
         return "; ".join(
             f"{names.value(grant.get('principal'))}: {', '.join(grant.get('privileges', []))}" for grant in properties.get("grants", [])

@@ -10,8 +10,10 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.access import Access
+from dsplatform.infra.components.ai_services import AIServices, AIServicesArgs
 from dsplatform.infra.components.budget import BudgetArgs, EnvironmentBudget, first_of_month
 from dsplatform.infra.components.container_registry import ContainerRegistry
+from dsplatform.infra.components.data_factory import DataFactory, DataFactoryArgs
 from dsplatform.infra.components.data_lake import DataLake
 from dsplatform.infra.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
 from dsplatform.infra.components.foundation import Foundation
@@ -26,6 +28,7 @@ from dsplatform.infra.components.personal_compute import (
     PersonalCompute,
     PersonalComputeArgs,
 )
+from dsplatform.infra.components.shared_test_aks import SharedTestAksArgs, SharedTestAksNamespace
 from dsplatform.infra.config import StackSettings
 from dsplatform.naming import budget_name
 
@@ -49,6 +52,9 @@ class Environment:
     budget: EnvironmentBudget | None = None
     personal_compute: PersonalCompute | None = None
     data_products: DataProductAccess | None = None
+    data_factory: DataFactory | None = None
+    ai_services: AIServices | None = None
+    shared_test_aks: SharedTestAksNamespace | None = None
 
 
 STAGES = ("all", "platform")
@@ -104,6 +110,34 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
         if features.aks
         else None
     )
+    data_factory = (
+        DataFactory(
+            f"{stack}-data-factory",
+            DataFactoryArgs(
+                settings=settings,
+                resource_group_name=foundation.resource_group.name,
+                log_analytics_workspace_id=foundation.log_analytics.id,
+                lake_account_id=lake.storage_account.id,
+                machine_learning_workspace_id=machine_learning.workspace.id,
+                network=network,
+            ),
+        )
+        if features.data_factory and machine_learning is not None
+        else None
+    )
+    ai_services = (
+        AIServices(
+            f"{stack}-ai-services",
+            AIServicesArgs(
+                settings=settings,
+                resource_group_name=foundation.resource_group.name,
+                log_analytics_workspace_id=foundation.log_analytics.id,
+                network=network,
+            ),
+        )
+        if features.ai_services
+        else None
+    )
     access = Access(
         f"{stack}-access",
         settings,
@@ -116,6 +150,15 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
         machine_learning=machine_learning,
         databricks=databricks,
         kubernetes=kubernetes,
+        data_factory=data_factory,
+        ai_services=ai_services,
+    )
+
+    # The project's namespace on the platform's shared test AKS cluster, for stress tests.
+    shared_test_aks = (
+        SharedTestAksNamespace(f"{stack}-shared-test-aks", SharedTestAksArgs(settings=settings, subscription_id=subscription_id))
+        if settings.settings.shared_test_aks is not None
+        else None
     )
 
     # Every environment has a budget on its resource group (guardrail budget-on-every-environment).
@@ -230,6 +273,14 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     if kubernetes is not None:
         outputs |= {"aksClusterName": kubernetes.cluster.name, "aksOidcIssuerUrl": kubernetes.oidc_issuer_url}
 
+    if data_factory is not None:
+        outputs |= {"dataFactoryName": data_factory.factory.name, "dataFactoryPrincipalId": data_factory.principal_id}
+    if ai_services is not None:
+        outputs |= {"aiServicesName": ai_services.account.name, "aiServicesEndpoint": ai_services.endpoint}
+
+    if shared_test_aks is not None:
+        outputs |= {"sharedTestAksClusterId": shared_test_aks.cluster_id, "sharedTestAksNamespace": pulumi.Output.from_input(shared_test_aks.namespace_name)}
+
     for key, value in outputs.items():
         pulumi.export(key, value)
     return Environment(
@@ -248,4 +299,7 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
         budget=budget,
         personal_compute=personal_compute,
         data_products=data_products,
+        data_factory=data_factory,
+        ai_services=ai_services,
+        shared_test_aks=shared_test_aks,
     )

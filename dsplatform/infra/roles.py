@@ -30,6 +30,10 @@ ROLE_DEFINITIONS: dict[str, str] = {
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    # Data Factory orchestration and Azure AI services (issue 14).
+    "Data Factory Contributor": "673868aa-7521-48a0-acc6-0f60742d39f5",
+    "EventGrid EventSubscription Contributor": "428e0ff0-5e57-4d9c-a221-2c70d0e0a443",
+    "Cognitive Services User": "a97b65f3-24c7-4388-baec-2e87135dc908",
 }
 ROLE_NAMES_BY_ID = {guid: name for name, guid in ROLE_DEFINITIONS.items()}
 # Roles that only read (or, for AcrPull and Secrets User, only fetch what a workload runs

@@ -59,6 +59,8 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "azureml": (
             ".fragments/azureml",
             ".cloud/azureml",
+            # Data Factory runs the Azure ML batch scoring: it needs azureml and batch_scoring.
+            ".cloud/datafactory",
             "pipelines/azureml",
             # Building and submitting an Azure ML job from Python (the batch-scoring sample's).
             "code/{package}/batch_scoring/azureml_job.py",
@@ -87,6 +89,7 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
             ".cloud/azureml/components/batch_scoring",
             ".cloud/azureml/endpoints/batch",
             ".cloud/azureml/endpoints/online",
+            ".cloud/datafactory",
             ".ado/azureml.yml",
             ".ado/azureml-deploy.yml",
             ".github/workflows/azureml.yml",

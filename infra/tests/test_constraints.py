@@ -29,6 +29,9 @@ STORAGE = "azure-native:storage:StorageAccount"
 SUBNET = "azure-native:network:Subnet"
 ENDPOINT = "azure-native:network:PrivateEndpoint"
 DATABRICKS = "azure-native:databricks:Workspace"
+FACTORY = "azure-native:datafactory:Factory"
+RUNTIME = "azure-native:datafactory:IntegrationRuntime"
+AI_ACCOUNT = "azure-native:cognitiveservices:Account"
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +191,19 @@ MUTATIONS = {
         "privateZoneName",
         "privatelink.elsewhere.net",
     ),
+    # Data Factory and Azure AI services (issue 14)
+    "adf-name-rules": ("prod", of_type(FACTORY), "factoryName", "adf--example-prd-"),
+    "adf-managed-runtime-needs-vnet": ("prod", of_type(RUNTIME), "properties.managedVirtualNetwork.referenceName", "elsewhere"),
+    "adf-private-factory-runtime": ("prod", of_type(RUNTIME), "properties.type", "SelfHosted"),
+    "adf-private-factory-endpoint": ("prod", endpoint_for("dataFactory", lambda target: True), "privateLinkServiceConnections", []),
+    "adf-storage-event-subscription-role": (
+        "dev",
+        role_on("EventGrid EventSubscription Contributor", of_type(STORAGE, lambda r: r.properties.get("isHnsEnabled") is True)),
+        "roleDefinitionId",
+        ROLE_DEFINITIONS["Reader"],
+    ),
+    "ai-custom-subdomain": ("prod", of_type(AI_ACCOUNT), "properties.customSubDomainName", None),
+    "ai-private-needs-endpoint": ("prod", endpoint_for("account", lambda target: True), "privateLinkServiceConnections", []),
 }
 
 

@@ -113,6 +113,8 @@ def changed(properties: dict, path: str, new) -> dict:
 
 
 # rule id → (type, compliant properties, violating properties, environment)
+FACTORY = "azure-native:datafactory:Factory"
+AI_ACCOUNT = "azure-native:cognitiveservices:Account"
 CASES = {
     "storage-https-only": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "enableHttpsTrafficOnly", False), "dev"),
     "storage-no-public-blob-access": ("azure-native:storage:StorageAccount", STORAGE, changed(STORAGE, "allowBlobPublicAccess", True), "dev"),
@@ -197,6 +199,23 @@ CASES = {
         "dev",
     ),
     "subnet-no-default-outbound": ("azure-native:network:Subnet", {"defaultOutboundAccess": False}, {"defaultOutboundAccess": True}, "prod"),
+    # Data Factory and Azure AI services (issue 14)
+    "adf-managed-identity": (FACTORY, {"identity": {"type": "SystemAssigned"}}, {"identity": {"type": "None"}}, "dev"),
+    "adf-private-in-prod": (FACTORY, {"publicNetworkAccess": "Disabled"}, {"publicNetworkAccess": "Enabled"}, "prod"),
+    "ai-local-auth-disabled": (AI_ACCOUNT, {"properties": {"disableLocalAuth": True}}, {"properties": {"disableLocalAuth": False}}, "dev"),
+    "ai-network-deny-by-default": (
+        AI_ACCOUNT,
+        {"properties": {"networkAcls": {"defaultAction": "Deny"}}},
+        {"properties": {"networkAcls": {"defaultAction": "Allow"}}},
+        "dev",
+    ),
+    "ai-private-in-prod": (
+        AI_ACCOUNT,
+        {"properties": {"publicNetworkAccess": "Disabled"}},
+        {"properties": {"publicNetworkAccess": "Enabled"}},
+        "prod",
+    ),
+    "ai-managed-identity": (AI_ACCOUNT, {"identity": {"type": "SystemAssigned"}}, {}, "dev"),
 }
 
 LOG_ANALYTICS_ID = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log-x"

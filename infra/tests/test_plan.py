@@ -120,10 +120,11 @@ def test_dev_gives_the_data_science_group_contributor_roles(dev_plan):
 
 def test_workload_identity_gets_exactly_what_it_uses(prod_plan):
     roles = sorted(row.role for row in prod_plan.role_assignments if row.principal == "id-example-prd (managed identity)")
-    # Blob and file data roles on the ML workspace's keyless storage too (jobs write there).
+    # Blob and file data roles on the ML workspace's keyless storage too (jobs write there),
+    # and calls to the project's AI services account (the example asks for one).
     assert roles == [
-        "AcrPull", "Key Vault Secrets User", "Storage Blob Data Contributor", "Storage Blob Data Contributor",
-        "Storage File Data Privileged Contributor",
+        "AcrPull", "Cognitive Services User", "Key Vault Secrets User", "Storage Blob Data Contributor",
+        "Storage Blob Data Contributor", "Storage File Data Privileged Contributor",
     ]
 
 

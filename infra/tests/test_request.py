@@ -136,7 +136,8 @@ def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
                     "### Settings that differ between environments", "### Role assignments"):
         assert heading in summary
     assert "**Guardrails passed**" in summary
-    assert "| `azure-native:network:PrivateEndpoint` (differs) | 0 | 9 | 9 |" in summary
+    # Nine for the core services, one each for the Data Factory and the AI services account.
+    assert "| `azure-native:network:PrivateEndpoint` (differs) | 0 | 11 | 11 |" in summary
     assert "| `private_networking` | False | True |" in summary
     policy = json.loads((tmp_path / "example-prod.policy.json").read_text())
     assert policy["passed"] is True and policy["mandatoryViolations"] == 0

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
+from dsplatform.infra.components.ai_services import AIServices
 from dsplatform.infra.components.common import assign_role
 from dsplatform.infra.components.container_registry import ContainerRegistry
+from dsplatform.infra.components.data_factory import DataFactory
 from dsplatform.infra.components.data_lake import DataLake
 from dsplatform.infra.components.databricks import DatabricksWorkspace
 from dsplatform.infra.components.foundation import Foundation
@@ -28,6 +30,7 @@ from dsplatform.infra.components.machine_learning import MachineLearningWorkspac
 from dsplatform.infra.components.network import Network
 from dsplatform.infra.config import StackSettings
 from dsplatform.infra.roles import is_human_write
+from dsplatform.naming import LANDING_CONTAINER
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,23 @@ def planned_grants(settings: StackSettings) -> list[Grant]:
         if private:
             # Created by KubernetesCluster itself: the cluster needs it before it exists.
             grant("aks_control_plane_identity", "ServicePrincipal", "Network Contributor", "aks_subnet")
+
+    # Data Factory orchestration (components/data_factory.py): the factory's own identity
+    # invokes the Azure ML batch scoring and reads the landing container, nothing else. CI
+    # publishes the generated pipeline definitions, and subscribing a storage-event trigger
+    # to the lake's events needs Microsoft.EventGrid/EventSubscriptions/Write on the account
+    # ("Create a trigger that runs a pipeline in response to a storage event",
+    # https://learn.microsoft.com/azure/data-factory/how-to-create-event-trigger).
+    if features.data_factory and features.azureml:
+        grant("data_factory_identity", "ServicePrincipal", "AzureML Data Scientist", "machine_learning_workspace")
+        grant("data_factory_identity", "ServicePrincipal", "Storage Blob Data Reader", "lake_landing")
+        grant(ci, "ServicePrincipal", "Data Factory Contributor", "data_factory")
+        grant(ci, "ServicePrincipal", "EventGrid EventSubscription Contributor", "lake")
+        if not (settings.is_production or settings.environment == "staging"):
+            grant(people, "Group", "Data Factory Contributor", "data_factory")
+    # Azure AI services (components/ai_services.py): the project's workload identity only.
+    if features.ai_services:
+        grant("workload_identity", "ServicePrincipal", "Cognitive Services User", "ai_services")
     return grants
 
 
@@ -138,6 +158,8 @@ class Access(pulumi.ComponentResource):
         databricks: DatabricksWorkspace | None = None,
         kubernetes: KubernetesCluster | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        data_factory: DataFactory | None = None,
+        ai_services: AIServices | None = None,
     ):
         super().__init__("dsplatform:azure:Access", name, None, opts)
         principals = settings.principals
@@ -184,6 +206,15 @@ class Access(pulumi.ComponentResource):
             principal_ids["aks_kubelet_identity"] = kubernetes.kubelet_object_id
             principal_labels["aks_kubelet_identity"] = f"{names.aks_cluster} (kubelet identity)"
             scopes["aks_cluster"] = (kubernetes.cluster.id, names.aks_cluster, [kubernetes.cluster])
+
+        if data_factory is not None:
+            principal_ids["data_factory_identity"] = data_factory.principal_id
+            principal_labels["data_factory_identity"] = f"{names.data_factory} (system identity)"
+            scopes["data_factory"] = (data_factory.factory.id, names.data_factory, [data_factory.factory])
+            landing = lake.containers[LANDING_CONTAINER]
+            scopes["lake_landing"] = (landing.id, f"{names.storage_account}/{LANDING_CONTAINER}", [landing])
+        if ai_services is not None:
+            scopes["ai_services"] = (ai_services.account.id, names.ai_services, [ai_services.account])
 
         # Grants whose principal or scope is not here belong to a component that makes them itself.
         self.grants = [grant for grant in planned_grants(settings) if grant.scope in scopes and grant.principal in principal_ids]

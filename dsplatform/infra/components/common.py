@@ -34,6 +34,8 @@ DIAGNOSTICS = {
     "aks_cluster": (True, True),
     "network_security_group": (True, False),
     "virtual_network": (True, True),
+    "data_factory": (True, True),
+    "ai_services": (True, True),
 }
 
 

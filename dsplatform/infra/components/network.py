@@ -35,6 +35,13 @@ PRIVATE_DNS_ZONES = {
     "file": "privatelink.file.core.windows.net",
     "databricks_ui_api": "privatelink.azuredatabricks.net",
 }
+# Zones only some environments need (the service is opted into), created with the first
+# private endpoint that uses them ("Azure Private Endpoint private DNS zone values",
+# https://learn.microsoft.com/azure/private-link/private-endpoint-dns).
+ON_DEMAND_DNS_ZONES = {
+    "account": "privatelink.cognitiveservices.azure.com",
+    "dataFactory": "privatelink.datafactory.azure.net",
+}
 DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
 
 
@@ -140,27 +147,9 @@ class Network(pulumi.ComponentResource):
 
         self.dns_zones = {}
         self.dns_links = {}
+        self._virtual_network_name = names.virtual_network
         for key, zone_name in ({} if databricks_only else PRIVATE_DNS_ZONES).items():
-            zone = azure_native.privatedns.PrivateZone(
-                f"{name}-dns-{key.replace('_', '-')}",
-                private_zone_name=zone_name,
-                resource_group_name=foundation.resource_group.name,
-                location="Global",
-                tags=tags,
-                opts=child(self),
-            )
-            self.dns_zones[key] = zone
-            self.dns_links[key] = azure_native.privatedns.VirtualNetworkLink(
-                f"{name}-dns-link-{key.replace('_', '-')}",
-                virtual_network_link_name=f"link-{names.virtual_network}",
-                private_zone_name=zone.name,
-                resource_group_name=foundation.resource_group.name,
-                location="Global",
-                registration_enabled=False,
-                virtual_network={"id": self.virtual_network.id},
-                tags=tags,
-                opts=child(self),
-            )
+            self._dns_zone(key, zone_name)
         self.virtual_network_diagnostics = diagnostic_setting(
             f"{name}-virtual-network", "virtual_network", self.virtual_network.id, foundation.log_analytics.id, self
         )
@@ -173,6 +162,29 @@ class Network(pulumi.ComponentResource):
         )
         self.register_outputs({"virtual_network_id": self.virtual_network.id})
 
+    def _dns_zone(self, key: str, zone_name: str) -> None:
+        """A private DNS zone linked to this VNet, so names in it resolve here."""
+        zone = azure_native.privatedns.PrivateZone(
+            f"{self._name}-dns-{key.replace('_', '-').lower()}",
+            private_zone_name=zone_name,
+            resource_group_name=self._resource_group_name,
+            location="Global",
+            tags=self._tags,
+            opts=child(self),
+        )
+        self.dns_zones[key] = zone
+        self.dns_links[key] = azure_native.privatedns.VirtualNetworkLink(
+            f"{self._name}-dns-link-{key.replace('_', '-').lower()}",
+            virtual_network_link_name=f"link-{self._virtual_network_name}",
+            private_zone_name=zone.name,
+            resource_group_name=self._resource_group_name,
+            location="Global",
+            registration_enabled=False,
+            virtual_network={"id": self.virtual_network.id},
+            tags=self._tags,
+            opts=child(self),
+        )
+
     def private_endpoint(
         self,
         target_name: str,
@@ -183,7 +195,10 @@ class Network(pulumi.ComponentResource):
     ) -> azure_native.network.PrivateEndpoint:
         """Reach a service over the VNet only: endpoint in the endpoints subnet, DNS record
         in the matching private zone so the public hostname resolves privately."""
-        endpoint_name = f"pe-{target_name}-{group_id.replace('_', '-')}"
+        for key in zone_keys:
+            if key not in self.dns_zones and key in ON_DEMAND_DNS_ZONES:
+                self._dns_zone(key, ON_DEMAND_DNS_ZONES[key])
+        endpoint_name = f"pe-{target_name}-{group_id.replace('_', '-').lower()}"
         endpoint = azure_native.network.PrivateEndpoint(
             f"{self._name}-{endpoint_name}",
             private_endpoint_name=endpoint_name,
