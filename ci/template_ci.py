@@ -99,7 +99,7 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks-cli.yml", ".ado/databricks.yml"},
     frozenset({("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
     frozenset({("sample", "batch_scoring")}): {
-        "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
+        "docs/data-contracts.md", "docs/feature-tables.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
         "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
         *(f"code/{PACKAGE}/batch_scoring/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
         *(f"tests/batch_scoring/{name}" for name in BATCH_SCORING_TEST_FILES),

@@ -77,6 +77,9 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         # definitions; core/ and the entry point that finds whichever samples remain are shared.
         "batch_scoring": (
             ".fragments/batch_scoring",
+            # Its page's compute-specific parts live with the compute's fragments.
+            ".fragments/databricks/docs/feature-tables.md",
+            ".fragments/azureml/docs/feature-tables.md",
             "code/{package}/batch_scoring",
             "tests/batch_scoring",
             "notebooks/examples",

@@ -99,6 +99,8 @@ def point_in_time(
     second later never does. `max_lookback` leaves a spine row without features when the
     latest feature row is older than that; `how="inner"` then drops such rows.
     """
+    if how not in ("left", "inner"):
+        raise ValueError(f"how: '{how}' is not a join this lookup makes; use 'left' or 'inner'")
     clashing = sorted(set(spine.columns) & set(table.columns))
     if clashing:
         raise ValueError(f"the spine already has feature columns {', '.join(clashing)}; drop them before the lookup")
@@ -119,8 +121,6 @@ def point_in_time(
         joined = joined.withColumn("_latest", F.when(too_old, F.lit(None)).otherwise(F.col("_latest")))
     if how == "inner":
         joined = joined.where(F.col("_latest").isNotNull())
-    elif how != "left":
-        raise ValueError(f"how: '{how}' is not a join this lookup makes; use 'left' or 'inner'")
     return joined.select("_row.*", *[F.col(f"_latest.{column}").alias(column) for column in table.columns])
 
 
