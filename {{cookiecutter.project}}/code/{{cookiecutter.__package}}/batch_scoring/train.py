@@ -76,7 +76,10 @@ def training_frame(spark: SparkSession, settings: Settings, date_range: DateRang
     lake = Lake(settings.data_root)
     store, table = DeltaFeatureStore(lake), machine_window_features(settings)
     labels = lake.read(spark, "labels").where(date_range.sql_predicate("window_start")).where(F.col("label").isNotNull())
-    return store.training_set(spark, table, labels, "window_end"), store.version(spark, table)
+    # Sorted by key: the lookup shuffles by machine, and the forest's seeded sampling depends on
+    # row order, so an unsorted set could train a different model from the same rows.
+    frame = store.training_set(spark, table, labels, "window_end").orderBy("machine_id", "window_start")
+    return frame, store.version(spark, table)
 
 
 def model_input_columns(settings: Settings) -> list[str]:
