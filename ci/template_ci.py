@@ -55,17 +55,17 @@ PACKAGE_FILES = [
     *(f"core/{name}" for name in ("__init__.py", "cli.py", "lake.py", "progress.py", "settings.py", "spark.py", "tracking.py")),
 ]  # fmt: skip
 BATCH_SCORING_PACKAGE_FILES = [
-    "__init__.py", "__main__.py", "cli.py", "data_product.py", "features.py", "ingest.py", "lake.py", "metrics.py",
+    "__init__.py", "__main__.py", "cli.py", "data_product.py", "feature_store.py", "features.py", "ingest.py", "lake.py", "metrics.py",
     "online_scoring.py", "pipeline.py", "pipeline.yml", "score.py", "settings.py", "targets.mk", "train.py", "validate.py",
     *(f"monitoring/{name}.py" for name in ("__init__", "histograms", "report", "statistics", "step")),
 ]  # fmt: skip
 BATCH_SCORING_TEST_FILES = [
     "__init__.py", "conftest.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py",
-    "test_end_to_end.py", "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py",
+    "test_end_to_end.py", "test_feature_tables.py", "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py",
     "test_on_a_cluster.py", "test_settings.py",
 ]  # fmt: skip
 # One Azure ML command component per CLI step (plus the scoring pipeline component).
-BATCH_SCORING_COMPONENTS = ("ingest", "features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
+BATCH_SCORING_COMPONENTS = ("ingest", "features", "refresh-features", "train", "validate", "promote", "score", "monitor", "score_pipeline")
 MANY_MODELS_COMPONENTS = ("generate", "train", "promote", "score")
 MANY_MODELS_PACKAGE_FILES = [
     "__init__.py", "__main__.py", "bundle.py", "cli.py", "data_product.py", "features.py", "manifest.py", "many_models.yml", "promote.py",
@@ -99,13 +99,15 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
     frozenset({("cicd", "azure_devops"), ("compute", "databricks")}): {".ado/databricks-cli.yml", ".ado/databricks.yml"},
     frozenset({("cicd", "github"), ("compute", "databricks")}): {".github/workflows/databricks.yml"},
     frozenset({("sample", "batch_scoring")}): {
-        "docs/data-contracts.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
+        "docs/data-contracts.md", "docs/feature-tables.md", "docs/monitoring.md", "docs/steps-on-databricks-and-azureml.md",
         "notebooks/examples/01_load_data_product.ipynb", "notebooks/examples/02_log_to_mlflow.ipynb",
         *(f"code/{PACKAGE}/batch_scoring/{name}" for name in BATCH_SCORING_PACKAGE_FILES),
         *(f"tests/batch_scoring/{name}" for name in BATCH_SCORING_TEST_FILES),
     },
     frozenset({("sample", "batch_scoring"), ("compute", "databricks")}): {
         "pipelines/databricks/training.yml", "pipelines/databricks/batch_scoring.yml", "pipelines/databricks/monitoring.yml",
+        "pipelines/databricks/feature_refresh.yml",
+        f"code/{PACKAGE}/batch_scoring/feature_store_databricks.py", "tests/batch_scoring/test_feature_store_databricks.py",
     },
     frozenset({("sample", "batch_scoring"), ("compute", "azureml")}): {
         f"code/{PACKAGE}/batch_scoring/azureml_job.py", "tests/batch_scoring/test_azureml_job.py",
@@ -119,6 +121,7 @@ CONDITIONAL_FILES: dict[frozenset[tuple[str, str]], set[str]] = {
         ".cloud/datafactory/trigger/landing-data.json", ".cloud/datafactory/trigger/daily.json",
         "pipelines/azureml/training.yml", "pipelines/azureml/deploy.sh",
         "pipelines/azureml/monitoring.yml", "pipelines/azureml/monitoring-schedule.yml",
+        "pipelines/azureml/feature-refresh.yml", "pipelines/azureml/feature-refresh-schedule.yml",
     },
     frozenset({("sample", "batch_scoring"), ("cicd", "azure_devops"), ("compute", "azureml")}): {
         ".ado/azureml.yml", ".ado/azureml-deploy.yml",

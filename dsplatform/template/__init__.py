@@ -50,6 +50,9 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "databricks": (
             ".fragments/databricks",
             "databricks.yml",
+            # Unity Catalog feature tables (the batch-scoring sample's) and their contract test.
+            "code/{package}/batch_scoring/feature_store_databricks.py",
+            "tests/batch_scoring/test_feature_store_databricks.py",
             "pipelines/databricks",
             ".cloud/databricks",
             ".ado/databricks.yml",
@@ -79,13 +82,19 @@ OPTIONAL_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         # definitions; core/ and the entry point that finds whichever samples remain are shared.
         "batch_scoring": (
             ".fragments/batch_scoring",
+            # Its page's compute-specific parts live with the compute's fragments.
+            ".fragments/databricks/docs/feature-tables.md",
+            ".fragments/azureml/docs/feature-tables.md",
             "code/{package}/batch_scoring",
             "tests/batch_scoring",
             "notebooks/examples",
             *(f"docs/{name}.md" for name in ("data-contracts", "monitoring", "steps-on-databricks-and-azureml")),
             # Its jobs, components, pipelines, endpoints and the CI/CD that deploys them.
-            *(f"pipelines/databricks/{job}.yml" for job in ("training", "batch_scoring", "monitoring")),
-            *(f"pipelines/azureml/{name}" for name in ("training.yml", "monitoring.yml", "monitoring-schedule.yml", "deploy.sh")),
+            *(f"pipelines/databricks/{job}.yml" for job in ("training", "batch_scoring", "monitoring", "feature_refresh")),
+            *(
+                f"pipelines/azureml/{name}"
+                for name in ("training.yml", "monitoring.yml", "monitoring-schedule.yml", "feature-refresh.yml", "feature-refresh-schedule.yml", "deploy.sh")
+            ),
             ".cloud/azureml/components/batch_scoring",
             ".cloud/azureml/endpoints/batch",
             ".cloud/azureml/endpoints/online",

@@ -14,6 +14,7 @@ from {{ cookiecutter.__package }}.core.cli import EXIT_INVALID_INPUT
         (["score", "--size", "tiny", "--start", "2015-03-01", "--end", "2015-02-01"], "must be after start"),
         (["ingest", "--size", "tiny", "--start", "2015-01-01T06:00", "--end", "2015-01-02"], "ingest works on whole days"),
         (["features", "--size", "tiny"], "table 'telemetry' does not exist"),
+        (["refresh-features", "--size", "tiny", "--end", "2015-02-01"], "table 'telemetry' does not exist"),
         (["validate", "--size", "tiny", "--version", "7"], "has no version '7'"),
         (["promote", "--size", "tiny", "--version", "7"], "has no version '7'"),
         (["ingest", "--size", "tiny", "--config", "missing.yml"], "does not exist"),

@@ -45,9 +45,15 @@ def prediction_rows(spark, settings):
     return sorted(tuple(row) for row in Lake(settings.data_root).read(spark, "predictions").drop("scored_at").collect())
 
 
-def test_the_registered_version_records_its_lineage(trained):
+def test_the_registered_version_records_its_lineage(spark, trained):
     settings, result = trained
     version = MlflowClient().get_model_version(result.model_name, result.model_version)
+    # Trained from the feature table: features without labels, labels apart, every known label's row looked up.
+    lake = Lake(settings.data_root)
+    assert "label" not in lake.read(spark, "features").columns
+    known = lake.read(spark, "labels").where(settings.ranges()["train"].sql_predicate("window_start")).where("label IS NOT NULL").count()
+    assert result.training_rows == known > 0
+    assert version.tags["features_table"] == lake.table("features") and version.tags["feature_lookup"]
     assert version.tags["train_start"] == f"{settings.ranges()['train'].start:%Y-%m-%d %H:%M}"
     assert version.tags["features_table_version"].isdigit()
     assert version.tags["git_commit"]

@@ -15,7 +15,15 @@ from ..core.cli import EXIT_INVALID_INPUT, EXIT_VALIDATION_FAILED, quiet_librari
 from .settings import DateRange, Settings, SettingsError, load_settings, parse_timestamp
 
 # The range each step uses when --start/--end are not given (see Settings.ranges).
-DEFAULT_RANGE = {"ingest": "ingest", "features": "data", "train": "train", "validate": "holdout", "score": "score", "monitor": "score"}
+DEFAULT_RANGE = {
+    "ingest": "ingest",
+    "features": "data",
+    "refresh-features": "data",
+    "train": "train",
+    "validate": "holdout",
+    "score": "score",
+    "monitor": "score",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     steps.add_parser("generate", parents=[common, drift], help="write the simulated data product's raw files")
     for step, text in [
         ("ingest", "validate raw files into Delta tables; bad rows go to quarantine"),
-        ("features", "build features (and labels where known) for a range"),
+        ("features", "refresh the feature table and write the labels known for a range"),
+        ("refresh-features", "merge a range's windows into the feature table (idempotent; the scheduled refresh)"),
         ("train", "train, log and register a candidate model"),
         ("validate", "compare the candidate with thresholds and the champion; promote on a pass"),
         ("score", "score a range with the champion model"),
@@ -128,7 +137,7 @@ def _monitor(spark, settings: Settings, arguments: argparse.Namespace) -> int:
 def run(arguments: argparse.Namespace) -> int:
     from ..core.spark import get_spark
     from . import data_product, features, ingest, pipeline, score, train, validate
-    from .lake import MissingTableError
+    from .lake import Lake, MissingTableError
 
     settings = _with_drift(load_settings(arguments.config, size=arguments.size, data_root=arguments.data_root), arguments)
     if arguments.step == "promote":
@@ -145,6 +154,12 @@ def run(arguments: argparse.Namespace) -> int:
                 print(f"{name:<12} read {counts.read:>10,}  accepted {counts.accepted:>10,}  quarantined {counts.quarantined:>6,}")
         elif arguments.step == "features":
             print(f"feature rows written: {features.write_features(spark, settings, _range(arguments, settings)):,}")
+        elif arguments.step == "refresh-features":
+            from .feature_store import DeltaFeatureStore, machine_window_features
+
+            store, table = DeltaFeatureStore(Lake(settings.data_root)), machine_window_features(settings)
+            rows = store.refresh(spark, table, settings, _range(arguments, settings))
+            print(f"feature table {table.name}: {rows:,} windows in range, table version {store.version(spark, table)}")
         elif arguments.step == "train":
             result = train.train(spark, settings, _range(arguments, settings))
             print(

@@ -161,8 +161,23 @@ def _with_label(spark: SparkSession, lake: Lake, features: DataFrame, horizon_ho
     )
 
 
-def write_features(spark: SparkSession, settings: Settings, date_range: DateRange) -> int:
-    """The features step: replace the range in the gold features table; return rows written."""
+def write_labels(spark: SparkSession, settings: Settings, windows: DataFrame, date_range: DateRange) -> int:
+    """Replace the range in the labels table: one row per machine and window of `windows`; return rows written.
+
+    Labels are kept apart from the feature table, as a feature store keeps them: training
+    joins them to the features as of each label's time (feature_store.point_in_time).
+    """
     lake = Lake(settings.data_root)
-    lake.replace_range(build_features(spark, settings, date_range, labels=True), "features", "window_start", date_range)
-    return lake.count_where(spark, "features", date_range.sql_predicate("window_start"))
+    keys = windows.select("machine_id", "window_start", "window_end")
+    lake.replace_range(_with_label(spark, lake, keys, settings.config.features.horizon_hours), "labels", "window_start", date_range)
+    return lake.count_where(spark, "labels", date_range.sql_predicate("window_start"))
+
+
+def write_features(spark: SparkSession, settings: Settings, date_range: DateRange) -> int:
+    """The features step: refresh the feature table for the range (a merge), then write the range's labels; return feature rows."""
+    from .feature_store import DeltaFeatureStore, machine_window_features
+
+    store, table = DeltaFeatureStore(Lake(settings.data_root)), machine_window_features(settings)
+    rows = store.refresh(spark, table, settings, date_range)
+    write_labels(spark, settings, store.read_range(spark, table, date_range), date_range)
+    return rows

@@ -18,7 +18,10 @@ TABLES = {
     "maintenance": "silver/maintenance",
     "failures": "silver/failures",
     "quarantine": "silver/quarantine",
+    # The feature table (feature_store.py): features per machine and window end, no labels.
     "features": "gold/features",
+    # Labels per machine and window, joined to the features as of each window's end for training.
+    "labels": "gold/labels",
     "predictions": "gold/predictions",
     "monitoring": "gold/monitoring_metrics",
 }

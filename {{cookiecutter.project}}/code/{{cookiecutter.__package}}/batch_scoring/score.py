@@ -1,6 +1,8 @@
 """Batch scoring: the champion model predicts a failing component per machine and window.
 
-The step loads `models:/<name>@champion`, so promoting a model is the only way to
+The features are read from the feature table (feature_store.py), the rows its refresh
+merged last for each machine and window, so scoring sees exactly the values training
+looked up. The step loads `models:/<name>@champion`, so promoting a model is the only way to
 change what production scores with. Each run replaces the date range it scores in
 one Delta commit: a re-run never duplicates, and a run killed half-way leaves the
 previous predictions readable and intact.
@@ -18,7 +20,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ..core.tracking import CHAMPION, configure_tracking, version_by_alias
-from .features import LABELS, NO_FAILURE, build_features
+from .feature_store import DeltaFeatureStore, machine_window_features
+from .features import LABELS, NO_FAILURE
 from .lake import Lake
 from .settings import DateRange, Settings, SettingsError, model_name
 
@@ -66,7 +69,10 @@ def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=
         raise SettingsError(f"model '{name}' has no '{CHAMPION}' version; train and validate a model first")
     model = model or mlflow.spark.load_model(f"models:/{name}@{CHAMPION}")
     lake = Lake(settings.data_root, {"predictions": results_table} if results_table else {})
-    features = build_features(spark, settings, date_range, labels=False)
+    store, table = DeltaFeatureStore(lake), machine_window_features(settings)
+    features = store.read_range(spark, table, date_range)
+    if features.isEmpty():
+        raise SettingsError(f"the feature table has no rows in {date_range}; run `refresh-features` for that range first")
     scored = predictions(model, features, name, str(champion.version), datetime.now(UTC).replace(tzinfo=None))
     lake.replace_range(scored, "predictions", "window_start", date_range)
     return ScoreResult(

@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ..core.tracking import configure_tracking, git_commit
+from .feature_store import DeltaFeatureStore, machine_window_features
 from .features import CATEGORICAL_COLUMNS, KEY_COLUMNS, LABELS, numeric_feature_columns
 from .lake import Lake
 from .metrics import classification_metrics, confusion
@@ -70,9 +71,15 @@ def _with_label_index_and_weight(frame: DataFrame) -> DataFrame:
 
 
 def training_frame(spark: SparkSession, settings: Settings, date_range: DateRange) -> tuple[DataFrame, int | None]:
+    """The range's known labels with their features looked up as of each label's time (the window's end),
+    from the feature table, and that table's version for the model's lineage."""
     lake = Lake(settings.data_root)
-    frame = lake.read(spark, "features").where(date_range.sql_predicate("window_start")).where(F.col("label").isNotNull())
-    return frame, lake.version(spark, "features")
+    store, table = DeltaFeatureStore(lake), machine_window_features(settings)
+    labels = lake.read(spark, "labels").where(date_range.sql_predicate("window_start")).where(F.col("label").isNotNull())
+    # Sorted by key: the lookup shuffles by machine, and the forest's seeded sampling depends on
+    # row order, so an unsorted set could train a different model from the same rows.
+    frame = store.training_set(spark, table, labels, "window_end").orderBy("machine_id", "window_start")
+    return frame, store.version(spark, table)
 
 
 def model_input_columns(settings: Settings) -> list[str]:
@@ -124,6 +131,7 @@ def train(spark: SparkSession, settings: Settings, date_range: DateRange) -> Tra
                 "train_start": f"{date_range.start:%Y-%m-%d %H:%M}",
                 "train_end": f"{date_range.end:%Y-%m-%d %H:%M}",
                 "features_table": Lake(settings.data_root).table("features"),
+                "feature_lookup": "features: machine_id as of window_end",
                 "features_table_version": str(features_version),
                 "git_commit": git_commit(),
                 "horizon_hours": str(settings.config.features.horizon_hours),
