@@ -48,7 +48,7 @@ def test_unknown_keys_get_a_did_you_mean(tmp_path, command):
 def test_a_key_with_no_close_match_lists_the_known_ones(tmp_path):
     text = EXAMPLE.read_text().replace("  aks: true", "  aks: true\n  quantum: true")
     (match,) = [m for m in problems_of(tmp_path, text) if m["field"] == "features.quantum"]
-    assert "use one of aks, azureml, databricks" in match["message"]
+    assert "use one of ai_services, aks, azureml, data_factory, databricks" in match["message"]
 
 
 @pytest.mark.parametrize("text", ['"no"', '"false"', '"yes"', "off_"])
