@@ -199,7 +199,7 @@ def test_ci_files_name_existing_files_and_make_targets():
     for path in [*files(".ado/*.yml"), *files(".github/workflows/*.yml"), *files("pipelines/*/*.sh")]:
         text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#"))
         where = path.relative_to(ROOT).as_posix()
-        for reference in re.findall(r"(?:scriptPath: |template: |--file |-f )([\w./-]+)", text):
+        for reference in re.findall(r"(?:scriptPath: |template: |--file |-f )([\w./][\w./-]*)", text):
             candidates = [ROOT / reference, path.parent / reference]
             assert any(candidate.is_file() for candidate in candidates), f"{where}: names missing file {reference}"
         for reference in re.findall(r"(pipelines/\w+/[\w-]+\.sh)", text):
