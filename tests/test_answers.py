@@ -109,6 +109,9 @@ def test_all_problems_are_reported_at_once():
                     ".ado/azureml.yml",
                     ".ado/azureml-deploy.yml",
                     ".github/workflows/azureml.yml",
+                    ".cloud/datafactory",
+                    ".ado/serving-azureml.yml",
+                    ".github/workflows/serving-azureml.yml",
                 ]
             ),
         ),
@@ -126,6 +129,8 @@ def test_all_problems_are_reported_at_once():
                     ".ado/databricks.yml",
                     ".ado/databricks-cli.yml",
                     ".github/workflows/databricks.yml",
+                    "code//batch_scoring/feature_store_databricks.py",
+                    "tests/batch_scoring/test_feature_store_databricks.py",
                 ]
             ),
         ),
