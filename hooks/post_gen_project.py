@@ -10,7 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, r"{{ dsplatform_path }}")
+TEMPLATE_DIR = Path(r"{{ dsplatform_path }}")
+sys.path.insert(0, str(TEMPLATE_DIR))
 
 from dsplatform.template import assemble_fragments, create_notebook_folders, first_run_command, initialise_git, prune
 from dsplatform.template.update import record_template_source
@@ -22,7 +23,7 @@ project_dir = Path.cwd()
 prune(project_dir, ANSWERS)
 assemble_fragments(project_dir)
 create_notebook_folders(project_dir, ANSWERS)
-record_template_source(project_dir, ANSWERS)
+record_template_source(project_dir, ANSWERS, TEMPLATE_DIR)
 git_status = initialise_git(project_dir, ANSWERS)
 # A caller that generates on a person's behalf (`dsplatform request scaffold`) says what was
 # generated and what comes next itself, with the paths that person sees.

@@ -84,6 +84,22 @@ def test_generated_project_records_template_and_answers_like_cruft(tmp_path):
     assert "_output_dir" not in answers, "machine-local paths are not answers"
 
 
+def test_cookiecutter_dot_inside_the_template_records_the_template_not_the_project(tmp_path):
+    """`cookiecutter .` from a clone gives the hook "." as the template; resolved inside the new
+    project it would name the project as its own template, and `project update` would render
+    from the wrong place."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cookiecutter"), "--no-input", ".", "-o", str(tmp_path), "project=dot-run"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((tmp_path / "dot-run" / RECORD_FILE).read_text())
+    assert record["template"] == str(REPO_ROOT) == record["context"]["cookiecutter"]["_template"]
+
+
 def test_update_merges_template_changes_keeps_local_edits_and_reports_conflicts(tmp_path, template_repo, capsys):
     project = generate_from(template_repo, tmp_path / "out")
     readme = project / "README.md"

@@ -68,14 +68,18 @@ def public_answers(answers: Mapping[str, object]) -> dict[str, object]:
     return {key: value for key, value in answers.items() if not key.startswith("_")}
 
 
-def record_template_source(project_dir: Path, answers: Mapping[str, object]) -> dict[str, object]:
+def record_template_source(project_dir: Path, answers: Mapping[str, object], template_dir: Path) -> dict[str, object]:
     """Write `.cruft.json`: where the template came from, its commit and the answers.
 
-    A remote template is recorded by its URL (cookiecutter cloned it); a local one by its
-    absolute path, since a relative path means nothing once the project moves.
+    A remote template is recorded by its URL (cookiecutter cloned it); a local one by the
+    absolute path. cookiecutter's `_repo_dir` is that path when it was given as one; a
+    relative one (`cookiecutter .` gives ".") cannot be resolved here, because the hook runs
+    inside the new project and would record the project as its own template, so the
+    hook's own `template_dir` stands in.
     """
     given = str(answers.get("_template", ""))
-    repo_dir = Path(str(answers.get("_repo_dir") or given)).resolve()
+    repo_dir = Path(str(answers.get("_repo_dir") or ""))
+    repo_dir = repo_dir if repo_dir.is_absolute() else template_dir.resolve()
     remote = "://" in given or given.startswith("git@")
     commit = template_commit(repo_dir)
     record = {
