@@ -10,13 +10,13 @@ import os
 import sys
 from pathlib import Path
 
-TEMPLATE_DIR = Path(r"{{ dsplatform_path }}")
-sys.path.insert(0, str(TEMPLATE_DIR))
+sys.path.insert(0, r"{{ dsplatform_path }}")
 
 from dsplatform.template import assemble_fragments, create_notebook_folders, first_run_command, initialise_git, prune
 from dsplatform.template.update import record_template_source
 from dsplatform.vocabulary import next_step
 
+TEMPLATE_DIR = Path(r"{{ dsplatform_path }}")
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 project_dir = Path.cwd()
 
