@@ -1,8 +1,11 @@
-"""The whole pipeline on tiny data: ingest -> features -> train -> validate/promote -> score, twice."""
+"""The whole pipeline on tiny data: ingest -> features -> train -> validate/promote -> score, twice.
+
+Ingest and features run once per session (batch_scoring/conftest.py); this module trains on a
+copy of that lake, and its tests validate, promote, score and monitor that one model.
+"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from {{ cookiecutter.__package }}.batch_scoring import features, ingest, score, train, validate
+from {{ cookiecutter.__package }}.batch_scoring import score, train, validate
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.monitoring import step as monitor
 from {{ cookiecutter.__package }}.core.tracking import CHALLENGER, CHAMPION, version_by_alias
@@ -19,18 +22,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(spark, generated, state_dir, tmp_path_factory):
-    """Ingest, build features and train one model from the shared landing files; tests below validate and score it."""
-    from batch_scoring.conftest import make_settings
+def trained(spark, featured_settings, state_dir, tmp_path_factory):
+    """One model trained on a copy of the shared lake's features; tests below validate and score it."""
+    from batch_scoring.conftest import copy_lake
 
-    source, _ = generated
-    settings = make_settings(state_dir, tmp_path_factory.mktemp("e2e") / "lake")
-    shutil.copytree(Path(source.data_root) / "landing", Path(settings.data_root) / "landing")
-    ranges = settings.ranges()
-    ingest.ingest(spark, settings, ranges["ingest"])
-    features.write_features(spark, settings, ranges["data"])
-    result = train.train(spark, settings, ranges["train"])
-    return settings, result
+    settings = copy_lake(featured_settings, state_dir, tmp_path_factory.mktemp("e2e"))
+    return settings, train.train(spark, settings, settings.ranges()["train"])
 
 
 def ensure_champion(result) -> MlflowClient:

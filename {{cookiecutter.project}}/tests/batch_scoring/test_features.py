@@ -57,10 +57,14 @@ def test_scoring_features_carry_no_label(spark, ingested_settings):
     assert "label" not in build_features(spark, ingested_settings, ingested_settings.ranges()["score"], labels=False).columns
 
 
-def test_writing_a_range_twice_keeps_one_copy(spark, ingested_settings):
-    lake = Lake(ingested_settings.data_root)
-    data = ingested_settings.ranges()["data"]
-    first = write_features(spark, ingested_settings, data)
-    again = write_features(spark, ingested_settings, DateRange(data.start + timedelta(days=7), data.start + timedelta(days=14)))
-    assert 0 < again < first
-    assert lake.read(spark, "features").count() == first
+def test_writing_a_range_twice_keeps_one_copy(spark, featured_settings, state_dir, tmp_path):
+    from batch_scoring.conftest import copy_lake
+
+    settings = copy_lake(featured_settings, state_dir, tmp_path)
+    lake = Lake(settings.data_root)
+    data = settings.ranges()["data"]
+    rows, version = lake.read(spark, "features").count(), lake.version(spark, "features")
+    again = write_features(spark, settings, DateRange(data.start + timedelta(days=7), data.start + timedelta(days=9)))
+    assert 0 < again < rows
+    assert lake.read(spark, "features").count() == rows
+    assert lake.version(spark, "features") > version, "the range was rewritten, not skipped"

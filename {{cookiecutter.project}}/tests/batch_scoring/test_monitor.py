@@ -1,7 +1,8 @@
 """Monitoring: the statistics on their own, and drift found in planted-drift data but not in clean data.
 
-The Spark tests monitor two windows of the tiny data product twice: as generated, and
-regenerated with every sensor shifted by one standard deviation from the scoring range on.
+The Spark tests monitor the tiny lake's scoring range twice: as ingested, and with every
+silver sensor reading shifted by one standard deviation from the scoring range on, as the
+data product's drift option plants it at generation (that option is tested above on its own).
 A stand-in model (a fixed rule on the 24-hour voltage mean) replaces the champion, so the
 tests need no training; the real champion's path runs in test_end_to_end.
 """
@@ -17,11 +18,11 @@ import pytest
 from pyspark.ml.functions import array_to_vector
 from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.batch_scoring import data_product, ingest, score
+from {{ cookiecutter.__package }}.batch_scoring import score
 from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE, Simulation
 from {{ cookiecutter.__package }}.batch_scoring.features import build_features
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
-from {{ cookiecutter.__package }}.batch_scoring.monitoring import statistics
+from {{ cookiecutter.__package }}.batch_scoring.monitoring import histograms, statistics
 from {{ cookiecutter.__package }}.batch_scoring.monitoring import step as monitor
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange, SettingsError, load_settings
 
@@ -115,6 +116,12 @@ class VoltageRule:
         )
 
 
+def test_binned_counts_match_a_count_by_hand(spark):
+    frame = spark.createDataFrame([(1.0, None), (2.0, 5.0), (3.0, 5.0), (float("nan"), 7.0)], "a double, b double")
+    # [missing, at or below the first edge, ..., above the last edge]
+    assert histograms.binned_counts(frame, {"a": [1.5, 2.5], "b": [6.0]}) == {"a": [1, 1, 1, 1], "b": [1, 2, 1]}
+
+
 def halves(window: DateRange) -> list[DateRange]:
     middle = window.start + timedelta(days=(window.end - window.start).days // 2)
     return [DateRange(window.start, middle), DateRange(middle, window.end)]
@@ -142,20 +149,25 @@ def lenient(settings):
 
 
 @pytest.fixture(scope="module")
-def drifted_settings(spark, state_dir, tmp_path_factory):
-    from batch_scoring.conftest import make_settings
+def drifted_settings(spark, ingested_settings, state_dir, tmp_path_factory):
+    """A copy of the shared lake whose telemetry shifts by one standard deviation from the scoring range on."""
+    from batch_scoring.conftest import copy_lake
 
-    settings = make_settings(state_dir, tmp_path_factory.mktemp("drifted") / "lake")
-    drift = settings.config.data.drift.model_copy(update={"start": settings.ranges()["score"].start, "magnitude": 1.0})
-    settings = settings.with_config(data=settings.config.data.model_copy(update={"drift": drift}))
-    data_product.generate(spark, settings)
-    ingest.ingest(spark, settings, settings.ranges()["ingest"])
+    settings = copy_lake(ingested_settings, state_dir, tmp_path_factory.mktemp("drifted"))
+    lake, drifted = Lake(settings.data_root), DateRange(settings.ranges()["score"].start, settings.size_spec.end)
+    telemetry = lake.read(spark, "telemetry").where(drifted.sql_predicate("datetime"))
+    shifted = telemetry.select(
+        *[F.col(column) + F.lit(SENSOR_BASELINE[column][1]) if column in SENSOR_BASELINE else F.col(column) for column in telemetry.columns]
+    ).toDF(*telemetry.columns)
+    lake.replace_range(shifted.localCheckpoint(), "telemetry", "datetime", drifted)
     return settings
 
 
 @pytest.mark.slow
-def test_clean_data_raises_no_alarm(spark, ingested_settings):
-    settings = lenient(ingested_settings)
+def test_clean_data_raises_no_alarm(spark, ingested_settings, state_dir, tmp_path):
+    from batch_scoring.conftest import copy_lake
+
+    settings = lenient(copy_lake(ingested_settings, state_dir, tmp_path))
     (result,) = monitor_scoring_range(spark, settings, [settings.ranges()["score"]])
     assert not result.window_breached, result.summary()
     assert result.drifted_features == []

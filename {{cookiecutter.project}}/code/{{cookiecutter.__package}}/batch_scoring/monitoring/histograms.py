@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 MISSING = "(missing)"
 
@@ -36,20 +35,21 @@ def _bucket_sql(column: str, edges: Sequence[float]) -> str:
 
 
 def binned_counts(frame: DataFrame, edges: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
-    """Rows per bin of every column, in one aggregation: [missing, bin 0, ..., bin len(edges)]."""
+    """Rows per bin of every column, in one aggregation: [missing, bin 0, ..., bin len(edges)].
+
+    Each row is unpivoted into (column, bin) pairs and counted by a two-key group-by. One
+    count_if per column and bin (hundreds of aggregate expressions) gave the same numbers in
+    four times the time: planning a plan that wide costs more than the counting.
+    """
     if not edges:
         return {}
-    buckets = frame.selectExpr(*[f"{_bucket_sql(column, column_edges)} AS `{column}`" for column, column_edges in edges.items()])
-    aggregates = [
-        F.expr(f"count_if(`{column}` = {bucket})").alias(f"{column}__{bucket + 1}")
-        for column, column_edges in edges.items()
-        for bucket in range(-1, len(column_edges) + 1)
-    ]
-    row = buckets.agg(*aggregates).collect()[0].asDict()
-    return {
-        column: [int(row[f"{column}__{bucket + 1}"] or 0) for bucket in range(-1, len(column_edges) + 1)]
-        for column, column_edges in edges.items()
-    }
+    columns = list(edges)
+    pairs = ", ".join(f"{index}, {_bucket_sql(column, edges[column])}" for index, column in enumerate(columns))
+    rows = frame.selectExpr(f"stack({len(columns)}, {pairs}) AS (column_index, bucket)").groupBy("column_index", "bucket").count().collect()
+    counts = {column: [0] * (len(edges[column]) + 2) for column in columns}
+    for row in rows:
+        counts[columns[row["column_index"]]][row["bucket"] + 1] = int(row["count"])
+    return counts
 
 
 def category_counts(frame: DataFrame, column: str) -> dict[str, int]:
