@@ -29,7 +29,7 @@ from dsplatform.infra.components.personal_compute import (
     PersonalComputeArgs,
 )
 from dsplatform.infra.components.shared_test_aks import SharedTestAksArgs, SharedTestAksNamespace
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import budget_name
 
 
@@ -279,7 +279,10 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
         outputs |= {"aiServicesName": ai_services.account.name, "aiServicesEndpoint": ai_services.endpoint}
 
     if shared_test_aks is not None:
-        outputs |= {"sharedTestAksClusterId": shared_test_aks.cluster_id, "sharedTestAksNamespace": pulumi.Output.from_input(shared_test_aks.namespace_name)}
+        outputs |= {
+            "sharedTestAksClusterId": shared_test_aks.cluster_id,
+            "sharedTestAksNamespace": pulumi.Output.from_input(shared_test_aks.namespace_name),
+        }
 
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -28,7 +28,7 @@ from dsplatform.infra.components.key_vault import KeyVault
 from dsplatform.infra.components.kubernetes import KubernetesCluster
 from dsplatform.infra.components.machine_learning import MachineLearningWorkspace
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.infra.roles import is_human_write
 from dsplatform.naming import LANDING_CONTAINER
 

@@ -9,7 +9,7 @@ import pulumi_azure_native as azure_native
 from dsplatform.infra.components.common import child, diagnostic_setting
 from dsplatform.infra.components.foundation import Foundation
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 
 
 class ContainerRegistry(pulumi.ComponentResource):

@@ -36,7 +36,7 @@ import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import child, diagnostic_setting
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import DATA_FACTORY_MANAGED_VNET
 
 DATA_FACTORY_API_VERSION = "2018-06-01"

@@ -19,7 +19,7 @@ from dsplatform.infra.components.data_lake import DataLake
 from dsplatform.infra.components.foundation import Foundation
 from dsplatform.infra.components.key_vault import KeyVault
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import SUBNET_NAMES
 
 CATALOG_SCHEMAS = ("raw", "curated", "ml")

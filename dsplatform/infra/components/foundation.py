@@ -7,7 +7,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import child, diagnostic_setting
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 
 
 class Foundation(pulumi.ComponentResource):

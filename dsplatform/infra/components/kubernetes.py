@@ -19,7 +19,7 @@ import pulumi_azure_native as azure_native
 from dsplatform.infra.components.common import assign_role, child, diagnostic_setting
 from dsplatform.infra.components.foundation import Foundation
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import KUBERNETES_COMPUTE_NAME, SCORING_NAMESPACE, SCORING_SERVICE_ACCOUNT
 from dsplatform.vocabulary import PAIRED_REGIONS
 

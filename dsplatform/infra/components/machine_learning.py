@@ -12,7 +12,7 @@ from dsplatform.infra.components.data_lake import DataLake, hardened_storage_acc
 from dsplatform.infra.components.foundation import Foundation
 from dsplatform.infra.components.key_vault import KeyVault
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.vocabulary import SENSITIVE_CLASSIFICATIONS
 
 machine_learning = azure_native.machinelearningservices

@@ -21,7 +21,7 @@ import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import child, diagnostic_setting
 from dsplatform.infra.components.foundation import Foundation
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import SUBNET_NAMES
 
 # Private DNS zone per private-link sub-resource (Azure public cloud).

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import assign_role, child
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,10 @@ class SharedTestAksNamespace(pulumi.ComponentResource):
         cluster = reference.names
         self.namespace_name = settings.project
         self.cluster_id = pulumi.Output.from_input(args.subscription_id).apply(
-            lambda subscription: f"/subscriptions/{subscription}/resourceGroups/{cluster.resource_group}"
-            f"/providers/Microsoft.ContainerService/managedClusters/{cluster.aks_cluster}"
+            lambda subscription: (
+                f"/subscriptions/{subscription}/resourceGroups/{cluster.resource_group}"
+                f"/providers/Microsoft.ContainerService/managedClusters/{cluster.aks_cluster}"
+            )
         )
         self.namespace = azure_native.containerservice.ManagedNamespace(
             f"{name}-namespace",
