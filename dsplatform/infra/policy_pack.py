@@ -1,8 +1,8 @@
 """Thin pulumi-policy adapters over dsplatform.infra.guardrails: one policy per rule.
 
-Why adapters and not policies written here: a PolicyPack serves the engine over gRPC and
-cannot run on its own (field notes §2), so the rule logic stays in plain functions that
-`dsplatform plan` calls offline and these adapters call inside `pulumi preview`.
+Why adapters and not policies written here: a PolicyPack starts a gRPC server and waits for
+the Pulumi engine, so it cannot run on its own; the rule logic stays in plain functions
+that `dsplatform plan` calls offline and these adapters call inside `pulumi preview`.
 
 The stack is `<project>-<env>` (read from each resource's URN): the environment decides
 the prod-only rules, and the project's file under infra/projects/ supplies the waivers.

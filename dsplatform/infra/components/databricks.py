@@ -23,7 +23,8 @@ from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import SUBNET_NAMES
 
 CATALOG_SCHEMAS = ("raw", "curated", "ml")
-# Unity Catalog privileges by audience. Prod gives people read access only (seed 003).
+# Unity Catalog privileges by audience. Prod gives people read access only: changes there go
+# through the CI service principal (platform policy, docs/infra.md "Access").
 CATALOG_WRITE_PRIVILEGES = (
     "USE_CATALOG",
     "USE_SCHEMA",
