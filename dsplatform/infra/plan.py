@@ -247,7 +247,7 @@ def to_json(plan: Plan) -> str:
         "stack": plan.settings.stack_name,
         "project": plan.settings.project,
         "environment": plan.settings.environment,
-        "privateNetworking": plan.settings.settings.private_networking,
+        "privateNetworking": plan.settings.is_private,
         "resources": [
             {
                 "type": resource.type,

@@ -700,6 +700,14 @@ class StackSettings(BaseModel):
     def is_production(self) -> bool:
         return self.environment == "prod"
 
+    @property
+    def is_private(self) -> bool:
+        """Whether this environment's services are private: public network access off,
+        private endpoints in the project's VNet, a private AKS API server. Decided here
+        only; program.py passes the answer to each component as `private`, and no
+        component infers it from whether it was given a network."""
+        return self.settings.private_networking
+
     def resource_tags(self) -> dict[str, str]:
         return {
             "owner": self.tags.owner,
