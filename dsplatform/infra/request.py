@@ -34,7 +34,7 @@ import yaml
 from dsplatform.infra import PULUMI_PROJECT_DIRECTORY
 from dsplatform.infra.config.json_schema import request_json_schema
 from dsplatform.infra.config.load import load_located, resolve_environment
-from dsplatform.infra.config.problems import Problem, ProjectFileError, _one_line
+from dsplatform.infra.config.problems import Problem, ProjectFileError, one_line
 from dsplatform.infra.config.schema import ProjectFile, StackSettings
 from dsplatform.infra.plan_view import budget_summary
 from dsplatform.safe_yaml import Document, DocumentError, load_document
@@ -294,7 +294,7 @@ def terminal_summary(project_file: ProjectFile, plans: list, written: Sequence[P
         for environment, finding in findings:
             violation = finding.violation
             lines.append(
-                f"  {environment} {violation.severity} {violation.rule} {violation.resource_name}: {_one_line(violation.message)} [{finding.status}]"
+                f"  {environment} {violation.severity} {violation.rule} {violation.resource_name}: {one_line(violation.message)} [{finding.status}]"
             )
     lines.append("")
     if written:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from dsplatform.infra.config.defaults import ENVIRONMENT_DEFAULTS, EXPLORATION_FEATURES
 from dsplatform.infra.config.limits import kind_problems, waiver_limit_problems
-from dsplatform.infra.config.problems import Problem, ProjectFileError, _only_keys_in_the_file, _problems, located_lines
+from dsplatform.infra.config.problems import Problem, ProjectFileError, located_lines, only_keys_in_the_file, validation_problems
 from dsplatform.infra.config.schema import EnvironmentSettings, Principals, ProjectFile, StackSettings
 from dsplatform.infra.platform_policy import POLICY_PATH, PlatformPolicyError, platform_policy
 from dsplatform.safe_yaml import Document, DocumentError, load_document
@@ -49,8 +49,8 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
     try:
         settings = EnvironmentSettings.model_validate(merged)
     except ValidationError as error:
-        problems = _problems(error, EnvironmentSettings, ("environments", environment))
-        raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
+        problems = validation_problems(error, EnvironmentSettings, ("environments", environment))
+        raise ProjectFileError(source, only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
     if project_file.kind == "exploration":
         # Small and cheap unless asked (EXPLORATION_FEATURES); the file's own switches win.
         chosen = project_file.features.model_dump(include=project_file.features.model_fields_set)
@@ -59,8 +59,8 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
         try:
             settings = EnvironmentSettings.model_validate(merged)
         except ValidationError as error:
-            problems = _problems(error, EnvironmentSettings, ("environments", environment))
-            raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
+            problems = validation_problems(error, EnvironmentSettings, ("environments", environment))
+            raise ProjectFileError(source, only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
     if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
         raise ProjectFileError(
             source,
@@ -105,7 +105,7 @@ def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
         try:
             EnvironmentSettings.model_validate(merged)
         except ValidationError as error:
-            problems += _only_keys_in_the_file(_problems(error, EnvironmentSettings, ("environments", environment)), overrides)
+            problems += only_keys_in_the_file(validation_problems(error, EnvironmentSettings, ("environments", environment)), overrides)
     return problems
 
 
@@ -124,7 +124,7 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
         project_file = ProjectFile.model_validate(data)
     except ValidationError as error:
         # Report the environments' and waivers' problems too, so one run shows everything to fix.
-        raise ProjectFileError(source, _problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
+        raise ProjectFileError(source, validation_problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
     from dsplatform.infra.request import template_answer_problems  # the template's rules; imported late (it imports this module)
 
     problems = list(limits) + template_answer_problems(project_file)

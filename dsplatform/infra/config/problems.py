@@ -111,7 +111,7 @@ def _unknown_key_message(model: type[BaseModel], location: tuple[Any, ...]) -> s
     return "is not a known setting (check the spelling)"
 
 
-def _only_keys_in_the_file(problems: list[Problem], overrides: dict[str, Any] | None) -> list[Problem]:
+def only_keys_in_the_file(problems: list[Problem], overrides: dict[str, Any] | None) -> list[Problem]:
     """An environment's settings merge the defaults, the top-level `features` and the
     environment's overrides. A bad top-level feature is reported once, at `features`,
     where it is written, not again at `environments.<env>.features` which the file
@@ -124,11 +124,13 @@ def _only_keys_in_the_file(problems: list[Problem], overrides: dict[str, Any] | 
     ]
 
 
-def _problems(error: ValidationError, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
+def validation_problems(error: ValidationError, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every error of one pydantic validation as a problem line, its path under `prefix`
+    (`("environments", "prod")` when an environment's merged settings were validated)."""
     return [_describe(item, model, prefix) for item in error.errors(include_url=False)]
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Values quoted in a message may hold line breaks or control characters; escape them
     so each problem stays one `file:line:column:` line."""
     return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
@@ -138,4 +140,4 @@ def located_lines(document: Document, problems: list[str]) -> list[str]:
     """`file:line:column: field: message` for each problem, in file order; a problem about
     a key that is not in the file points at the closest key that is."""
     located = sorted((document.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(problems))
-    return [f"{document.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]
+    return [f"{document.path}:{line}:{column}: {one_line(problem)}" for (line, column), _, problem in located]
