@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         from dsplatform.template.update import main as update_main
 
         return update_main(arguments.repo, template_ref=arguments.template_ref, template=arguments.template, check=arguments.check)
-    from dsplatform.infra.config import ProjectFileError, load_stack_settings
+    from dsplatform.infra.config.load import load_stack_settings
+    from dsplatform.infra.config.problems import ProjectFileError
 
     try:
         settings = load_stack_settings(arguments.project_file, arguments.env)

@@ -3,7 +3,7 @@
 Why one module: the environment list lived in four places and the data classifications
 in three, and the tag-value check was written twice with copies that disagreed about
 line breaks, so a request could pass `request validate` and then fail at `scaffold`.
-The request schema (`dsplatform.infra.config`), the template's answer rules
+The request schema (`dsplatform.infra.config.schema`), the template's answer rules
 (`dsplatform.template`), the guardrails, naming and the CLIs import from here.
 
 Standard library only: the cookiecutter hooks import it from whatever Python runs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pulumi
 
-from dsplatform.infra.config import settings_for_stack
 from dsplatform.infra.program import build
+from dsplatform.infra.stack import settings_for_stack
 
 config = pulumi.Config("dsplatform")
 settings = settings_for_stack(

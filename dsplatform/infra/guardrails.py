@@ -3,12 +3,16 @@
 Why plain functions over a type token and camelCase properties: that is what both the
 offline plan (mock state) and a pulumi-policy pack (`ResourceValidationArgs.props`) see,
 so one rule set serves `dsplatform plan` and `pulumi preview --policy-pack infra/policy`
-without a second copy drifting (field notes §2: the pack cannot run without the engine,
-so its logic must be callable on its own).
+without a second copy drifting (a pulumi-policy PolicyPack starts a gRPC server and waits
+for the Pulumi engine, so its logic must be callable on its own).
 
-Sources: the secure defaults of Azure Verified Modules, Pulumi's "Best Practices - Azure"
-pack and the CIS Microsoft Azure Foundations Benchmark (field notes §4). Standard
-library only, apart from the role table, so the pack loads fast.
+Sources: the secure defaults of Azure Verified Modules (https://azure.github.io/Azure-Verified-Modules/),
+Pulumi's "Pulumi Best Practices" pack for Azure
+(https://www.pulumi.com/docs/reference/pre-built-policy-packs/pulumi-best-practices/azure/),
+the CIS Microsoft Azure Foundations Benchmark (https://www.cisecurity.org/benchmark/azure),
+and the platform's own policy, stated in docs/infra.md (access per environment, the two
+networking modes, budgets, personal compute). Standard library only, apart from the role
+table, so the pack loads fast.
 
 A waiver (declared in the project file) turns a violation into an accepted one until its
 expiry date; after that the violation counts again and the report says the waiver expired.
@@ -498,7 +502,7 @@ def _allowlists_bounded(resources: Sequence[Resource], environment: str) -> list
 AVM = "Azure Verified Modules default"
 PULUMI = "Pulumi Best Practices - Azure"
 CIS = "CIS Microsoft Azure Foundations"
-PLATFORM = "platform rule (seed 003)"
+PLATFORM = "platform policy (docs/infra.md)"
 
 RULES: tuple[Rule, ...] = (
     # storage

@@ -2,9 +2,9 @@
 
 Why realistic state: the program reads outputs such as a workspace's `workspaceUrl`, a
 vault's `vaultUri` or an identity's `principalId`, and azure-native resources need `name`
-in their state or downstream inputs silently vanish (field notes §2). Ids are real ARM
-id shapes and every generated GUID is derived from the resource's name, so the plan is
-byte-identical run after run.
+in their state or the inputs that read it downstream (`resourceGroupName`) silently
+vanish. Ids are real ARM id shapes and every generated GUID is derived from the
+resource's name, so the plan is byte-identical run after run.
 """
 
 from __future__ import annotations

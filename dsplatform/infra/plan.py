@@ -18,7 +18,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.infra.constraints import ConstraintContext, ConstraintReport, check_constraints
 from dsplatform.infra.guardrails import PolicyReport, Resource, evaluate
 from dsplatform.infra.mocks import SUBSCRIPTION_ID, PlanMocks, azure_name
@@ -247,7 +247,7 @@ def to_json(plan: Plan) -> str:
         "stack": plan.settings.stack_name,
         "project": plan.settings.project,
         "environment": plan.settings.environment,
-        "privateNetworking": plan.settings.settings.private_networking,
+        "privateNetworking": plan.settings.is_private,
         "resources": [
             {
                 "type": resource.type,

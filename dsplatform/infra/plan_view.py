@@ -409,7 +409,7 @@ def _header(plan: Plan, markdown: bool) -> list[str]:
     groups = service_groups(plan)
     mode = (
         "private (VNet injection, private endpoints)"
-        if settings.settings.private_networking
+        if settings.is_private
         else ("public behind IP allowlist " + ", ".join(settings.settings.allowed_ip_ranges))
     )
     human = str(len(plan.human_write_assignments)) if plan.human_write_assignments else "none"

@@ -1,8 +1,8 @@
 """Thin pulumi-policy adapters over dsplatform.infra.guardrails: one policy per rule.
 
-Why adapters and not policies written here: a PolicyPack serves the engine over gRPC and
-cannot run on its own (field notes §2), so the rule logic stays in plain functions that
-`dsplatform plan` calls offline and these adapters call inside `pulumi preview`.
+Why adapters and not policies written here: a PolicyPack starts a gRPC server and waits for
+the Pulumi engine, so it cannot run on its own; the rule logic stays in plain functions
+that `dsplatform plan` calls offline and these adapters call inside `pulumi preview`.
 
 The stack is `<project>-<env>` (read from each resource's URN): the environment decides
 the prod-only rules, and the project's file under infra/projects/ supplies the waivers.
@@ -36,7 +36,8 @@ PROJECTS_DIRECTORY = PULUMI_PROJECT_DIRECTORY / "projects"
 def stack_of(urn: str) -> tuple[str, str]:
     """(project, environment) from `urn:pulumi:<stack>::<project>::<type>::<name>`. A stack
     not named <project>-<env> gets the strictest rules (prod)."""
-    from dsplatform.infra.config import ProjectFileError, split_stack_name
+    from dsplatform.infra.config.problems import ProjectFileError
+    from dsplatform.infra.stack import split_stack_name
 
     stack = urn.split("::", 1)[0].removeprefix("urn:pulumi:")
     try:
@@ -49,7 +50,8 @@ def stack_of(urn: str) -> tuple[str, str]:
 def waivers_for(project: str, projects_directory: Path) -> tuple[WaiverTerms, ...]:
     """The project's waivers; a missing or invalid file waives nothing (the plan and
     `request validate` report why)."""
-    from dsplatform.infra.config import ProjectFileError, load_project_file
+    from dsplatform.infra.config.load import load_project_file
+    from dsplatform.infra.config.problems import ProjectFileError
 
     try:
         return tuple(waiver.terms() for waiver in load_project_file(projects_directory / f"{project}.yaml").waivers)
@@ -118,7 +120,8 @@ def _stack_validation(rule: Rule, today: date | None = None):
 def constraint_context_for(project: str, environment: str, projects_directory: Path):
     """The constraint context (Azure ML control-plane ranges, AzureDatabricks app id) from
     the project file; without a readable file the checks that need it report the gap."""
-    from dsplatform.infra.config import ProjectFileError, load_stack_settings
+    from dsplatform.infra.config.load import load_stack_settings
+    from dsplatform.infra.config.problems import ProjectFileError
     from dsplatform.infra.constraints import ConstraintContext
 
     try:

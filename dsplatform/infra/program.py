@@ -1,5 +1,12 @@
 """The Pulumi program body, shared by `pulumi up` (through infra/__main__.py) and the
-offline plan (under Pulumi's mock runtime), so that what the plan shows is what deploys."""
+offline plan (under Pulumi's mock runtime), so that what the plan shows is what deploys.
+
+It is also the one place that reads StackSettings for the components: each component gets
+an Args object holding only what it uses (names, tags, location, the resolved flags such as
+`private` and `production`, the allowlist, ids of other resources), as pulumi/examples'
+`VpcArgs` (gcp-py-network-component) and `HubProps` (azure-py-virtual-data-center) do.
+Whether the environment is private is read once here (StackSettings.is_private) and passed
+on, so no two components can work it out differently."""
 
 from __future__ import annotations
 
@@ -9,27 +16,33 @@ from datetime import date
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.access import Access
+from dsplatform.infra.components.access import Access, AccessArgs, planned_grants
 from dsplatform.infra.components.ai_services import AIServices, AIServicesArgs
 from dsplatform.infra.components.budget import BudgetArgs, EnvironmentBudget, first_of_month
-from dsplatform.infra.components.container_registry import ContainerRegistry
+from dsplatform.infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from dsplatform.infra.components.data_factory import DataFactory, DataFactoryArgs
-from dsplatform.infra.components.data_lake import DataLake
-from dsplatform.infra.components.databricks import DatabricksWorkspace, DatabricksWorkspaceConfiguration
-from dsplatform.infra.components.foundation import Foundation
-from dsplatform.infra.components.key_vault import KeyVault
-from dsplatform.infra.components.kubernetes import KubernetesCluster
-from dsplatform.infra.components.machine_learning import MachineLearningWorkspace
-from dsplatform.infra.components.network import Network
+from dsplatform.infra.components.data_lake import DataLake, DataLakeArgs
+from dsplatform.infra.components.databricks import (
+    DatabricksWorkspace,
+    DatabricksWorkspaceArgs,
+    DatabricksWorkspaceConfiguration,
+    DatabricksWorkspaceConfigurationArgs,
+)
+from dsplatform.infra.components.foundation import Foundation, FoundationArgs
+from dsplatform.infra.components.key_vault import KeyVault, KeyVaultArgs
+from dsplatform.infra.components.kubernetes import KubernetesCluster, KubernetesClusterArgs
+from dsplatform.infra.components.machine_learning import MachineLearningWorkspace, MachineLearningWorkspaceArgs
+from dsplatform.infra.components.network import Network, NetworkArgs
 from dsplatform.infra.components.personal_compute import (
     DataProductAccess,
+    DataProductAccessArgs,
     DataProductGrant,
     Person,
     PersonalCompute,
     PersonalComputeArgs,
 )
 from dsplatform.infra.components.shared_test_aks import SharedTestAksArgs, SharedTestAksNamespace
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import StackSettings
 from dsplatform.naming import budget_name
 
 
@@ -73,31 +86,98 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     features = settings.features
     stack = settings.stack_name
 
-    foundation = Foundation(f"{stack}-foundation", settings)
-    private = settings.settings.private_networking
+    names = settings.names
+    production = settings.is_production
+    private = settings.is_private
+    allowed_ip_ranges = tuple(settings.settings.allowed_ip_ranges)
+    where = {"names": names, "location": settings.location, "tags": settings.resource_tags()}
+
+    foundation = Foundation(
+        f"{stack}-foundation",
+        FoundationArgs(**where, log_retention_days=settings.settings.log_retention_days, production=production),
+    )
+    # Every component below lives in the foundation's resource group and logs to its workspace.
+    placed = {
+        **where,
+        "resource_group_name": foundation.resource_group.name,
+        "log_analytics_workspace_id": foundation.log_analytics.id,
+    }
     # Public environments still get a VNet for Databricks alone: a storage firewall needs a
     # VNet-injected workspace. Everything else uses the network only in private mode.
-    network = Network(f"{stack}-network", settings, foundation, databricks_only=not private) if private or features.databricks else None
+    network = (
+        Network(
+            f"{stack}-network",
+            NetworkArgs(**placed, cidrs=settings.settings.network, production=production, databricks_only=not private),
+        )
+        if private or features.databricks
+        else None
+    )
     databricks_network = network if features.databricks else None
     network = network if private else None
     lake = DataLake(
         f"{stack}-lake",
-        settings,
-        foundation,
-        network,
-        databricks_network=databricks_network,
-        subscription_id=subscription_id,
-        tenant_id=tenant_id,
+        DataLakeArgs(
+            **placed,
+            production=production,
+            private=private,
+            allowed_ip_ranges=allowed_ip_ranges,
+            network=network,
+            databricks_subnet_ids=(
+                tuple(databricks_network.subnets[key].id for key in ("databricks_host", "databricks_container"))
+                if databricks_network
+                else ()
+            ),
+            subscription_id=subscription_id,
+            tenant_id=tenant_id,
+        ),
     )
-    key_vault = KeyVault(f"{stack}-key-vault", settings, foundation, network, tenant_id)
-    registry = ContainerRegistry(f"{stack}-registry", settings, foundation, network)
+    key_vault = KeyVault(
+        f"{stack}-key-vault",
+        KeyVaultArgs(
+            **placed,
+            tenant_id=tenant_id,
+            production=production,
+            private=private,
+            allowed_ip_ranges=allowed_ip_ranges,
+            network=network,
+        ),
+    )
+    registry = ContainerRegistry(
+        f"{stack}-registry",
+        ContainerRegistryArgs(**placed, production=production, private=private, network=network),
+    )
     machine_learning = (
-        MachineLearningWorkspace(f"{stack}-machine-learning", settings, foundation, key_vault, registry, network, lake=lake)
+        MachineLearningWorkspace(
+            f"{stack}-machine-learning",
+            MachineLearningWorkspaceArgs(
+                **placed,
+                application_insights_id=foundation.application_insights.id,
+                workload_identity_id=foundation.workload_identity.id,
+                key_vault_id=key_vault.vault.id,
+                container_registry_id=registry.registry.id,
+                data_classification=settings.tags.data_classification,
+                cpu_cluster=settings.settings.azureml,
+                production=production,
+                private=private,
+                allowed_ip_ranges=allowed_ip_ranges,
+                lake_account_id=lake.storage_account.id,
+                network=network,
+            ),
+        )
         if features.azureml
         else None
     )
     databricks = (
-        DatabricksWorkspace(f"{stack}-databricks", settings, foundation, databricks_network, subscription_id)
+        DatabricksWorkspace(
+            f"{stack}-databricks",
+            DatabricksWorkspaceArgs(
+                **placed,
+                subscription_id=subscription_id,
+                sku=settings.settings.databricks.sku,
+                private=private,
+                network=databricks_network,
+            ),
+        )
         if features.databricks
         else None
     )
@@ -106,7 +186,23 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     # online endpoints instead; docs/infra.md).
     hosts_azureml = features.aks and features.azureml and not private
     kubernetes = (
-        KubernetesCluster(f"{stack}-kubernetes", settings, foundation, network, tenant_id, subscription_id, hosts_azureml=hosts_azureml)
+        KubernetesCluster(
+            f"{stack}-kubernetes",
+            KubernetesClusterArgs(
+                **placed,
+                stack_name=stack,
+                workload_identity_name=foundation.workload_identity.name,
+                tenant_id=tenant_id,
+                subscription_id=subscription_id,
+                aks=settings.settings.aks,
+                platform_admins_object_id=settings.principals.platform_admins.object_id,
+                production=production,
+                private=private,
+                allowed_ip_ranges=allowed_ip_ranges,
+                hosts_azureml=hosts_azureml,
+                network=network,
+            ),
+        )
         if features.aks
         else None
     )
@@ -114,11 +210,10 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
         DataFactory(
             f"{stack}-data-factory",
             DataFactoryArgs(
-                settings=settings,
-                resource_group_name=foundation.resource_group.name,
-                log_analytics_workspace_id=foundation.log_analytics.id,
+                **placed,
                 lake_account_id=lake.storage_account.id,
                 machine_learning_workspace_id=machine_learning.workspace.id,
+                private=private,
                 network=network,
             ),
         )
@@ -128,35 +223,46 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     ai_services = (
         AIServices(
             f"{stack}-ai-services",
-            AIServicesArgs(
-                settings=settings,
-                resource_group_name=foundation.resource_group.name,
-                log_analytics_workspace_id=foundation.log_analytics.id,
-                network=network,
-            ),
+            AIServicesArgs(**placed, private=private, allowed_ip_ranges=allowed_ip_ranges, network=network),
         )
         if features.ai_services
         else None
     )
     access = Access(
         f"{stack}-access",
-        settings,
-        subscription_id,
-        foundation,
-        lake,
-        key_vault,
-        registry,
-        network=network,
-        machine_learning=machine_learning,
-        databricks=databricks,
-        kubernetes=kubernetes,
-        data_factory=data_factory,
-        ai_services=ai_services,
+        AccessArgs(
+            stack_name=stack,
+            names=names,
+            principals=settings.principals,
+            subscription_id=subscription_id,
+            grants=tuple(planned_grants(settings)),
+            foundation=foundation,
+            lake=lake,
+            key_vault=key_vault,
+            registry=registry,
+            machine_learning=machine_learning,
+            databricks=databricks,
+            kubernetes=kubernetes,
+            data_factory=data_factory,
+            ai_services=ai_services,
+        ),
     )
 
     # The project's namespace on the platform's shared test AKS cluster, for stress tests.
     shared_test_aks = (
-        SharedTestAksNamespace(f"{stack}-shared-test-aks", SharedTestAksArgs(settings=settings, subscription_id=subscription_id))
+        SharedTestAksNamespace(
+            f"{stack}-shared-test-aks",
+            SharedTestAksArgs(
+                cluster=settings.settings.shared_test_aks,
+                project=settings.project,
+                environment=settings.environment,
+                stack_name=stack,
+                location=settings.location,
+                tags=settings.resource_tags(),
+                ci_service_principal=settings.principals.ci_service_principal,
+                subscription_id=subscription_id,
+            ),
+        )
         if settings.settings.shared_test_aks is not None
         else None
     )
@@ -206,16 +312,18 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
             )
         data_products = DataProductAccess(
             f"{stack}-data-products",
-            stack,
-            [DataProductGrant(product.name, product.storage_scope) for product in settings.data_products],
-            readers,
-            subscription_id,
+            DataProductAccessArgs(
+                stack=stack,
+                products=[DataProductGrant(product.name, product.storage_scope) for product in settings.data_products],
+                readers=readers,
+                subscription_id=subscription_id,
+            ),
         )
 
     # Data-plane pieces: created after the roles they rely on.
     if machine_learning is not None:
         machine_learning.attach_lake(
-            lake,
+            lake.storage_account.name,
             subscription_id,
             depends_on=access.needed_by("machine_learning_workspace_identity:lake:Storage Blob Data Reader"),
         )
@@ -231,10 +339,25 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     if databricks is not None and stage == "all":
         databricks_configuration = DatabricksWorkspaceConfiguration(
             f"{stack}-databricks-configuration",
-            settings,
-            databricks,
-            key_vault,
-            lake,
+            DatabricksWorkspaceConfigurationArgs(
+                project=settings.project,
+                environment=settings.environment,
+                names=names,
+                cost_center=settings.tags.cost_center,
+                production=production,
+                private=private,
+                allowed_ip_ranges=allowed_ip_ranges,
+                databricks=settings.settings.databricks,
+                data_science_group_name=settings.principals.data_science_group.display_name,
+                platform_admins_name=settings.principals.platform_admins.display_name,
+                ci_client_id=settings.principals.ci_service_principal.client_id,
+                workspace_host=databricks.host,
+                workspace_id=databricks.workspace.id,
+                access_connector_id=databricks.access_connector.id,
+                key_vault_id=key_vault.vault.id,
+                key_vault_uri=key_vault.vault_uri,
+                lake_account_name=lake.storage_account.name,
+            ),
             depends_on=access.needed_by(
                 "databricks_access_connector:lake:Storage Blob Data Contributor",
                 "azure_databricks_application:key_vault:Key Vault Secrets User",
@@ -245,7 +368,7 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
     outputs: dict[str, pulumi.Output] = {
         "resourceGroupName": foundation.resource_group.name,
         "location": pulumi.Output.from_input(settings.location),
-        "privateNetworking": pulumi.Output.from_input(settings.settings.private_networking),
+        "privateNetworking": pulumi.Output.from_input(private),
         "lakeStorageAccountName": lake.storage_account.name,
         "lakeDfsEndpoint": lake.dfs_endpoint,
         "lakeBlobEndpoint": lake.blob_endpoint,
@@ -279,7 +402,10 @@ def build(settings: StackSettings, stage: str = "all", today: date | None = None
         outputs |= {"aiServicesName": ai_services.account.name, "aiServicesEndpoint": ai_services.endpoint}
 
     if shared_test_aks is not None:
-        outputs |= {"sharedTestAksClusterId": shared_test_aks.cluster_id, "sharedTestAksNamespace": pulumi.Output.from_input(shared_test_aks.namespace_name)}
+        outputs |= {
+            "sharedTestAksClusterId": shared_test_aks.cluster_id,
+            "sharedTestAksNamespace": pulumi.Output.from_input(shared_test_aks.namespace_name),
+        }
 
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -32,15 +32,10 @@ from typing import Any
 import yaml
 
 from dsplatform.infra import PULUMI_PROJECT_DIRECTORY
-from dsplatform.infra.config import (
-    ProjectFile,
-    ProjectFileError,
-    StackSettings,
-    _one_line,
-    load_located,
-    request_json_schema,
-    resolve_environment,
-)
+from dsplatform.infra.config.json_schema import request_json_schema
+from dsplatform.infra.config.load import load_located, resolve_environment
+from dsplatform.infra.config.problems import Problem, ProjectFileError, one_line
+from dsplatform.infra.config.schema import ProjectFile, StackSettings
 from dsplatform.infra.plan_view import budget_summary
 from dsplatform.safe_yaml import Document, DocumentError, load_document
 from dsplatform.vocabulary import (
@@ -299,7 +294,7 @@ def terminal_summary(project_file: ProjectFile, plans: list, written: Sequence[P
         for environment, finding in findings:
             violation = finding.violation
             lines.append(
-                f"  {environment} {violation.severity} {violation.rule} {violation.resource_name}: {_one_line(violation.message)} [{finding.status}]"
+                f"  {environment} {violation.severity} {violation.rule} {violation.resource_name}: {one_line(violation.message)} [{finding.status}]"
             )
     lines.append("")
     if written:
@@ -463,7 +458,6 @@ def template_answer_problems(project_file: ProjectFile) -> list:
     answers this request implies, reported at the request's own fields. `request validate`
     runs them, so a request it accepts is never refused later by `request scaffold`,
     whatever the template decides to allow."""
-    from dsplatform.infra.config import Problem
     from dsplatform.template import answer_problems
 
     if project_file.request is None:

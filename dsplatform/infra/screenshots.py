@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir")
     parser.add_argument("--env", nargs="+", default=["dev", "prod"])
     arguments = parser.parse_args(argv)
-    from dsplatform.infra.config import load_stack_settings
+    from dsplatform.infra.config.load import load_stack_settings
     from dsplatform.infra.diagram import render
     from dsplatform.infra.plan import run_plan
 

@@ -1,6 +1,7 @@
 """Security-relevant properties of each component, read from the resources' outputs under
-Pulumi's mock runtime. Each test returns the Output it asserts in: a test that did not
-return it would pass without running its assertions (field notes §2)."""
+Pulumi's mock runtime. Each test returns the Output it asserts in: `@pulumi.runtime.test`
+waits only for the Output a test returns, so assertions inside an `apply` of one it did
+not return would never run and the test would pass vacuously."""
 
 from __future__ import annotations
 

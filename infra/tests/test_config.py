@@ -15,8 +15,8 @@ from dsplatform.infra.config import (
     ProjectFileError,
     load_stack_settings,
     parse_project,
-    split_stack_name,
 )
+from dsplatform.infra.stack import split_stack_name
 
 from .conftest import EXAMPLE, INFRA, settings_from
 
@@ -96,7 +96,11 @@ def test_booleans_are_booleans_not_strings(example_data):
             "environments.prod.aks.user_pool:",
             "below min_count",
         ),
-        (lambda d: d["principals"].pop("azure_databricks_object_id"), "principals.azure_databricks_object_id:", "required when databricks is on"),
+        (
+            lambda d: d["principals"].pop("azure_databricks_object_id"),
+            "principals.azure_databricks_object_id:",
+            "required when databricks is on",
+        ),
     ],
 )
 def test_invalid_settings_name_the_field_and_the_expected_form(example_data, mutate, field, hint):

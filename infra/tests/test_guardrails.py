@@ -580,7 +580,7 @@ def test_rules_read_pulumi_policys_property_proxies(rule_id):
     """Inside `pulumi preview` the props are read-only Mapping/Sequence proxies, not dicts."""
     from pulumi_policy.proxy import unknown_checking_proxy
 
-    resource_type, compliant, violating, environment = CASES[rule_id]
+    _resource_type, compliant, violating, environment = CASES[rule_id]
     rule = RULES_BY_ID[rule_id]
     assert rule.check(unknown_checking_proxy(copy.deepcopy(compliant)), environment) == []
     assert rule.check(unknown_checking_proxy(copy.deepcopy(violating)), environment) == rule.check(violating, environment) != []

@@ -18,8 +18,8 @@ from dsplatform import cli
 from dsplatform.infra.config import EXPLORATION_COST_CENTER, ProjectFileError, parse_project, resolve_environment
 from dsplatform.infra.constraints import ConstraintContext, check_constraints
 from dsplatform.infra.guardrails import Resource, check_stack
-from dsplatform.naming import COMPUTE_INSTANCE_RULE, budget_name, compute_instance_name, name_suffix
 from dsplatform.infra.plan import run_plan
+from dsplatform.naming import COMPUTE_INSTANCE_RULE, budget_name, compute_instance_name, name_suffix
 from dsplatform.vocabulary import EXIT_INVALID, EXIT_OK
 
 from .conftest import EXAMPLE, INFRA

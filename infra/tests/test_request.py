@@ -112,7 +112,9 @@ def test_missing_keys_point_at_their_parent_and_yaml_errors_at_their_position(tm
 
 def test_json_schema_is_published_and_up_to_date(tmp_path):
     committed = json.loads(SCHEMA_PATH.read_text())
-    assert committed == request_json_schema(), "regenerate: dsplatform request validate projects/example.yaml --schema-out projects/request.schema.json"
+    assert committed == request_json_schema(), (
+        "regenerate: dsplatform request validate projects/example.yaml --schema-out projects/request.schema.json"
+    )
     code, out, _ = run_cli("request", "schema")
     assert code == 0 and json.loads(out) == committed
     target = tmp_path / "schema.json"
@@ -127,13 +129,24 @@ def test_request_plan_writes_reports_and_a_pull_request_summary(tmp_path):
     code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path, "--markdown")
     assert code == 0, err
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "example-dev.plan.json", "example-dev.policy.json", "example-prod.plan.json", "example-prod.policy.json",
-        "example-staging.plan.json", "example-staging.policy.json", "summary.md",
+        "example-dev.plan.json",
+        "example-dev.policy.json",
+        "example-prod.plan.json",
+        "example-prod.policy.json",
+        "example-staging.plan.json",
+        "example-staging.policy.json",
+        "summary.md",
     ]
     summary = (tmp_path / "summary.md").read_text()
     assert summary == out
-    for heading in ("### Waivers: none declared", "### Per environment", "### Resources by type", "### Guardrail findings",
-                    "### Settings that differ between environments", "### Role assignments"):
+    for heading in (
+        "### Waivers: none declared",
+        "### Per environment",
+        "### Resources by type",
+        "### Guardrail findings",
+        "### Settings that differ between environments",
+        "### Role assignments",
+    ):
         assert heading in summary
     assert "**Guardrails passed**" in summary
     # Nine for the core services, one each for the Data Factory and the AI services account.
@@ -149,7 +162,10 @@ def test_request_plan_prints_a_short_terminal_summary_and_where_it_wrote_each_fi
     code, out, err = run_cli("request", "plan", EXAMPLE, "--output", tmp_path)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "Guardrails passed for dev, staging, prod: no mandatory violation without a valid waiver, and no Azure constraint broken."
+    assert (
+        lines[0]
+        == "Guardrails passed for dev, staging, prod: no mandatory violation without a valid waiver, and no Azure constraint broken."
+    )
     assert re.match(r"^  example-dev +\d+ resources, +\d+ role assignments \(\d+ human write\); 0 mandatory", lines[2]), lines
     assert "<details>" not in out and "|" not in out and "###" not in out and len(lines) < 20
     written = [line.removeprefix("Wrote ") for line in lines if line.startswith("Wrote ")]
@@ -220,7 +236,8 @@ def test_committed_example_stack_settings_are_current():
 
 
 def test_entry_point_reads_the_stack_settings(tmp_path):
-    from dsplatform.infra.config import ProjectFileError, settings_for_stack
+    from dsplatform.infra.config import ProjectFileError
+    from dsplatform.infra.stack import settings_for_stack
 
     settings = settings_for_stack("example-prod", INFRA / "projects", project_file="projects/example.yaml", environment="prod")
     assert settings.stack_name == "example-prod"
@@ -290,10 +307,16 @@ def test_scaffold_failure_inside_cookiecutter_leaves_nothing(tmp_path, monkeypat
 
 EXAMPLE_DATA = yaml.safe_load(EXAMPLE.read_text())
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=40), st.sampled_from(["dev", "prod", "westeurope", "10.0.0.0/8", "2026-02-30", "yes", "~", "premium", "@", "a" * 300]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(["dev", "prod", "westeurope", "10.0.0.0/8", "2026-02-30", "yes", "~", "premium", "@", "a" * 300]),
 )
-VALUES = st.recursive(SCALARS, lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3), max_leaves=6)
+VALUES = st.recursive(
+    SCALARS, lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3), max_leaves=6
+)
 
 
 def paths(data, prefix=()):
@@ -387,7 +410,11 @@ def test_scaffolded_repository_sets_up_lints_and_passes_its_fast_tests(tmp_path)
     # uv from the root tooling or this environment speeds up the project's setup when on PATH.
     path = os.pathsep.join([str(INFRA.parent / "build" / "venv" / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]])
     env = dict(os.environ, PATH=path)
-    for command in (["make", "setup"], ["make", "lint"], [".venv/bin/python", "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider"]):
+    for command in (
+        ["make", "setup"],
+        ["make", "lint"],
+        [".venv/bin/python", "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider"],
+    ):
         result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=1800, check=False)
         tail = (result.stdout + result.stderr)[-6000:]
         assert result.returncode == 0, f"{' '.join(command)}:\n{tail}"

@@ -75,12 +75,12 @@ def test_a_broken_platform_policy_is_one_located_line(tmp_path):
 
 def test_the_limits_follow_the_platform_file(tmp_path, monkeypatch):
     """The same request passes or fails depending on the platform's configuration only."""
-    import dsplatform.infra.config as config
+    import dsplatform.infra.config.schema as schema
 
     data = example()
     data["environments"]["dev"]["allowed_ip_ranges"] = ["203.0.0.0/15"]
     assert validate(tmp_path, data)[0] == 2
-    monkeypatch.setattr(config, "platform_policy", lambda: PlatformPolicy(allowlist_max_prefix=15))
+    monkeypatch.setattr(schema, "platform_policy", lambda: PlatformPolicy(allowlist_max_prefix=15))
     assert validate(tmp_path, data)[0] == 0
 
 

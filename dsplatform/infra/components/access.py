@@ -27,10 +27,9 @@ from dsplatform.infra.components.foundation import Foundation
 from dsplatform.infra.components.key_vault import KeyVault
 from dsplatform.infra.components.kubernetes import KubernetesCluster
 from dsplatform.infra.components.machine_learning import MachineLearningWorkspace
-from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import Principals, StackSettings
 from dsplatform.infra.roles import is_human_write
-from dsplatform.naming import LANDING_CONTAINER
+from dsplatform.naming import LANDING_CONTAINER, ResourceNames
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def planned_grants(settings: StackSettings) -> list[Grant]:
     """The environment's role assignments as data: the program creates exactly these, and
     tests and policies can check them without running Pulumi."""
     features = settings.features
-    private = settings.settings.private_networking
+    private = settings.is_private
     grants: list[Grant] = []
 
     def grant(principal: str, principal_type: str, role: str, scope: str) -> None:
@@ -141,29 +140,40 @@ def planned_grants(settings: StackSettings) -> list[Grant]:
     return grants
 
 
+@dataclass(frozen=True)
+class AccessArgs:
+    """The grants to make (planned_grants, computed by program.py) and what they join: the
+    people and service principals by id, and the components that hold the scopes and the
+    managed identities. Components are passed whole here, unlike elsewhere, because Access
+    is the one place that joins every scope with every identity, and each assignment must
+    wait for its scope resource itself (depends_on), not only for its id."""
+
+    stack_name: str  # role assignment names derive from it
+    names: ResourceNames
+    principals: Principals
+    subscription_id: pulumi.Input[str]
+    grants: tuple[Grant, ...]
+    foundation: Foundation
+    lake: DataLake
+    key_vault: KeyVault
+    registry: ContainerRegistry
+    machine_learning: MachineLearningWorkspace | None = None
+    databricks: DatabricksWorkspace | None = None
+    kubernetes: KubernetesCluster | None = None
+    data_factory: DataFactory | None = None
+    ai_services: AIServices | None = None
+
+
 class Access(pulumi.ComponentResource):
     assignments: dict[str, azure_native.authorization.RoleAssignment]
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        subscription_id: pulumi.Input[str],
-        foundation: Foundation,
-        lake: DataLake,
-        key_vault: KeyVault,
-        registry: ContainerRegistry,
-        network: Network | None = None,
-        machine_learning: MachineLearningWorkspace | None = None,
-        databricks: DatabricksWorkspace | None = None,
-        kubernetes: KubernetesCluster | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        data_factory: DataFactory | None = None,
-        ai_services: AIServices | None = None,
-    ):
+    def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:Access", name, None, opts)
-        principals = settings.principals
-        names = settings.names
+        principals = args.principals
+        names = args.names
+        foundation, lake, key_vault, registry = args.foundation, args.lake, args.key_vault, args.registry
+        machine_learning, databricks, kubernetes = args.machine_learning, args.databricks, args.kubernetes
+        data_factory, ai_services = args.data_factory, args.ai_services
         principal_ids: dict[str, pulumi.Input[str]] = {
             "data_science_group": principals.data_science_group.object_id,
             "platform_admins": principals.platform_admins.object_id,
@@ -217,20 +227,20 @@ class Access(pulumi.ComponentResource):
             scopes["ai_services"] = (ai_services.account.id, names.ai_services, [ai_services.account])
 
         # Grants whose principal or scope is not here belong to a component that makes them itself.
-        self.grants = [grant for grant in planned_grants(settings) if grant.scope in scopes and grant.principal in principal_ids]
+        self.grants = [grant for grant in args.grants if grant.scope in scopes and grant.principal in principal_ids]
         self.assignments = {}
         for grant in self.grants:
             scope_id, scope_label, scope_resources = scopes[grant.scope]
             self.assignments[grant.key] = assign_role(
                 f"{name}-{grant.principal}-{grant.scope}-{grant.role}".replace(" ", "-").replace("_", "-").lower(),
-                settings.stack_name,
+                args.stack_name,
                 grant.role,
                 scope_id,
                 scope_label,
                 principal_ids[grant.principal],
                 principal_labels[grant.principal],
                 grant.principal_type,
-                subscription_id,
+                args.subscription_id,
                 parent=self,
                 depends_on=scope_resources,
             )

@@ -23,24 +23,32 @@ Secure by construction:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.naming import ResourceNames
 
 
 @dataclass(frozen=True)
 class AIServicesArgs:
     """Only what the account needs from the rest of the stack."""
 
-    settings: StackSettings
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
     resource_group_name: pulumi.Input[str]
     log_analytics_workspace_id: pulumi.Input[str]
-    network: Network | None = None  # the private network; None in public environments
+    private: bool
+    allowed_ip_ranges: tuple[str, ...] = ()
+    network: Network | None = None  # the private network, given exactly when private
+
+    def __post_init__(self) -> None:
+        require_private_network("AIServices", self.private, self.network)
 
 
 class AIServices(pulumi.ComponentResource):
@@ -50,14 +58,13 @@ class AIServices(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AIServicesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:AIServices", name, None, opts)
-        settings = args.settings
-        names = settings.names
-        private = settings.settings.private_networking
+        names = args.names
+        private = args.private
         self.account = azure_native.cognitiveservices.Account(
             f"{name}-account",
             account_name=names.ai_services,
             resource_group_name=args.resource_group_name,
-            location=settings.location,
+            location=args.location,
             kind="AIServices",
             sku={"name": "S0"},
             identity={"type": "SystemAssigned"},
@@ -67,18 +74,18 @@ class AIServices(pulumi.ComponentResource):
                 "public_network_access": "Disabled" if private else "Enabled",
                 "network_acls": {
                     "default_action": "Deny",
-                    "ip_rules": [] if private else [{"value": address} for address in settings.settings.allowed_ip_ranges],
+                    "ip_rules": [] if private else [{"value": address} for address in args.allowed_ip_ranges],
                 },
                 # Nothing leaves the account for destinations the platform did not list.
                 "restrict_outbound_network_access": True,
                 "allowed_fqdn_list": [],
             },
-            tags=settings.resource_tags(),
+            tags=dict(args.tags),
             opts=child(self),
         )
         self.private_endpoint = (
             args.network.private_endpoint(names.ai_services, self.account.id, "account", ["account"], self)
-            if private and args.network is not None
+            if args.network is not None
             else None
         )
         self.diagnostics = diagnostic_setting(f"{name}-account", "ai_services", self.account.id, args.log_analytics_workspace_id, self)

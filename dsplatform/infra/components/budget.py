@@ -4,7 +4,7 @@ the owners as spending crosses each threshold.
 Why a budget per environment and not per subscription: the resource group is the unit a
 request owns, so each environment's spending is visible and capped on its own. An
 exploration always has one (its budget cap); projects get the environment defaults
-(dsplatform.infra.config ENVIRONMENT_DEFAULTS) unless the request sets amounts.
+(dsplatform.infra.config.defaults ENVIRONMENT_DEFAULTS) unless the request sets amounts.
 
 Why scoped to the resource group rather than filtered by the cost-center tag: a tag filter
 leaves out every cost whose meter carries no tag, so the cap would undercount; the group

@@ -108,3 +108,15 @@ def diagnostic_setting(
         metrics=[{"category": "AllMetrics", "enabled": True}] if metrics_supported else [],
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def require_private_network(component: str, private: bool, network: object | None) -> None:
+    """A private component is reached through private endpoints in the project's network, so
+    it needs that network; a public one must not be given it. `private` is decided once
+    (StackSettings.is_private, passed on by program.py): a component never infers it from
+    whether a network came along, and a wiring mistake fails here instead of deploying a
+    service that is public, or private with no way in."""
+    if private and network is None:
+        raise ValueError(f"{component}: private is true but no private network was given for its endpoints")
+    if not private and network is not None:
+        raise ValueError(f"{component}: private is false but a private network was given; public services get no endpoints")

@@ -3,49 +3,65 @@ so every pull and push is an Entra ID identity with a role (AcrPull / AcrPush)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting
-from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
+from dsplatform.naming import ResourceNames
+
+
+@dataclass(frozen=True)
+class ContainerRegistryArgs:
+    """Only what the registry reads: its tier follows `production` and `private`."""
+
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
+    resource_group_name: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str]
+    production: bool
+    private: bool
+    network: Network | None = None  # the private network, given exactly when private
+
+    def __post_init__(self) -> None:
+        require_private_network("ContainerRegistry", self.private, self.network)
 
 
 class ContainerRegistry(pulumi.ComponentResource):
     registry: azure_native.containerregistry.Registry
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        foundation: Foundation,
-        network: Network | None,
-        opts: pulumi.ResourceOptions | None = None,
-    ):
+    def __init__(self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:ContainerRegistry", name, None, opts)
-        names = settings.names
-        private = settings.settings.private_networking
+        names = args.names
+        private = args.private
         # Private endpoints and IP rules need Premium; dev stays on Standard (a tenth of the price)
         # and relies on Entra ID authentication with the admin user and anonymous pull off.
-        premium = private or settings.is_production
+        premium = private or args.production
         self.registry = azure_native.containerregistry.Registry(
             f"{name}-registry",
             registry_name=names.container_registry,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
             sku={"name": "Premium" if premium else "Standard"},
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
             public_network_access="Disabled" if private else "Enabled",
             network_rule_bypass_options="AzureServices",
             network_rule_set=({"default_action": "Deny", "ip_rules": []} if premium and private else None),
-            zone_redundancy="Enabled" if settings.is_production else "Disabled",
-            tags=settings.resource_tags(),
+            zone_redundancy="Enabled" if args.production else "Disabled",
+            tags=dict(args.tags),
             opts=child(self),
         )
         self.private_endpoint = (
-            network.private_endpoint(names.container_registry, self.registry.id, "registry", ["registry"], self) if network else None
+            args.network.private_endpoint(names.container_registry, self.registry.id, "registry", ["registry"], self)
+            if args.network is not None
+            else None
         )
-        self.diagnostics = diagnostic_setting(f"{name}-registry", "container_registry", self.registry.id, foundation.log_analytics.id, self)
+        self.diagnostics = diagnostic_setting(
+            f"{name}-registry", "container_registry", self.registry.id, args.log_analytics_workspace_id, self
+        )
         self.register_outputs({"login_server": self.registry.login_server})

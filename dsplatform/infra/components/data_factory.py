@@ -29,15 +29,15 @@ the other Data Factory resources use.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting
+from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
-from dsplatform.naming import DATA_FACTORY_MANAGED_VNET
+from dsplatform.naming import DATA_FACTORY_MANAGED_VNET, ResourceNames
 
 DATA_FACTORY_API_VERSION = "2018-06-01"
 
@@ -47,12 +47,18 @@ class DataFactoryArgs:
     """Only what the factory needs from the rest of the stack (not whole components), so it
     can be built and tested on its own."""
 
-    settings: StackSettings
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
     resource_group_name: pulumi.Input[str]
     log_analytics_workspace_id: pulumi.Input[str]
     lake_account_id: pulumi.Input[str]
     machine_learning_workspace_id: pulumi.Input[str]
-    network: Network | None = None  # the private network; None in public environments
+    private: bool
+    network: Network | None = None  # the private network, given exactly when private
+
+    def __post_init__(self) -> None:
+        require_private_network("DataFactory", self.private, self.network)
 
 
 class DataFactory(pulumi.ComponentResource):
@@ -65,17 +71,16 @@ class DataFactory(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DataFactoryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:DataFactory", name, None, opts)
-        settings = args.settings
-        names = settings.names
-        private = settings.settings.private_networking
+        names = args.names
+        private = args.private
         self.factory = azure_native.datafactory.Factory(
             f"{name}-factory",
             factory_name=names.data_factory,
             resource_group_name=args.resource_group_name,
-            location=settings.location,
+            location=args.location,
             identity={"type": "SystemAssigned"},
             public_network_access="Disabled" if private else "Enabled",
-            tags=settings.resource_tags(),
+            tags=dict(args.tags),
             opts=child(self),
         )
         self.principal_id = self.factory.identity.apply(lambda identity: identity.principal_id)
@@ -123,7 +128,7 @@ class DataFactory(pulumi.ComponentResource):
         # Authoring and CI publishing reach a factory with public access off only here.
         self.private_endpoint = (
             args.network.private_endpoint(names.data_factory, self.factory.id, "dataFactory", ["dataFactory"], self)
-            if private and args.network is not None
+            if args.network is not None
             else None
         )
         self.diagnostics = diagnostic_setting(f"{name}-factory", "data_factory", self.factory.id, args.log_analytics_workspace_id, self)

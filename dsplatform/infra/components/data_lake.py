@@ -3,19 +3,21 @@ helper the ML workspace reuses for its own (non-HNS) storage account."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting
-from dsplatform.infra.components.foundation import Foundation
+from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
-from dsplatform.naming import STORAGE_CONTAINERS
+from dsplatform.naming import STORAGE_CONTAINERS, ResourceNames
 
 
 def network_rules(
-    settings: StackSettings,
-    databricks_subnet_ids: list[pulumi.Input[str]] | None = None,
+    private: bool,
+    allowed_ip_ranges: Sequence[str],
+    databricks_subnet_ids: Sequence[pulumi.Input[str]] | None = None,
     access_connector_id: pulumi.Input[str] | None = None,
     tenant_id: pulumi.Input[str] | None = None,
 ) -> dict:
@@ -27,9 +29,7 @@ def network_rules(
     connector ("Configure trusted access to Azure Storage based on your managed identity",
     https://learn.microsoft.com/azure/databricks/data-governance/unity-catalog/azure-managed-identities)."""
     ip_rules = (
-        []
-        if settings.settings.private_networking
-        else [{"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"} for address in settings.settings.allowed_ip_ranges]
+        [] if private else [{"i_p_address_or_range": address.removesuffix("/32"), "action": "Allow"} for address in allowed_ip_ranges]
     )
     rules: dict = {"default_action": "Deny", "bypass": "AzureServices", "ip_rules": ip_rules}
     if databricks_subnet_ids:
@@ -42,21 +42,25 @@ def network_rules(
 def hardened_storage_account(
     logical_name: str,
     account_name: str,
-    settings: StackSettings,
-    foundation: Foundation,
     parent: pulumi.Resource,
+    *,
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    tags: Mapping[str, str],
+    production: bool,
+    private: bool,
+    allowed_ip_ranges: Sequence[str],
     hierarchical_namespace: bool,
     rules: dict | None = None,
 ) -> azure_native.storage.StorageAccount:
-    private = settings.settings.private_networking
     return azure_native.storage.StorageAccount(
         logical_name,
         account_name=account_name,
-        resource_group_name=foundation.resource_group.name,
-        location=settings.location,
+        resource_group_name=resource_group_name,
+        location=location,
         kind="StorageV2",
         # Zone-redundant in prod (a zone outage must not lose data); locally redundant in dev.
-        sku={"name": "Standard_ZRS" if settings.is_production else "Standard_LRS"},
+        sku={"name": "Standard_ZRS" if production else "Standard_LRS"},
         access_tier="Hot",
         is_hns_enabled=hierarchical_namespace,
         minimum_tls_version="TLS1_2",
@@ -67,11 +71,34 @@ def hardened_storage_account(
         default_to_o_auth_authentication=True,
         allow_cross_tenant_replication=False,
         public_network_access="Disabled" if private else "Enabled",
-        network_rule_set=rules or network_rules(settings),
+        network_rule_set=rules or network_rules(private, allowed_ip_ranges),
         identity={"type": "SystemAssigned"},
-        tags=settings.resource_tags(),
+        tags=dict(tags),
         opts=child(parent),
     )
+
+
+@dataclass(frozen=True)
+class DataLakeArgs:
+    """Only what the lake reads. In a public environment with Databricks, the clusters'
+    subnets and the access connector (by its name in `names`, under `subscription_id`) are
+    let through the firewall; everything else stays behind the allowlist."""
+
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
+    resource_group_name: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str]
+    production: bool
+    private: bool
+    allowed_ip_ranges: tuple[str, ...] = ()
+    network: Network | None = None  # the private network, given exactly when private
+    databricks_subnet_ids: tuple[pulumi.Input[str], ...] = ()  # the injected workspace's subnets, if any
+    subscription_id: pulumi.Input[str] | None = None
+    tenant_id: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        require_private_network("DataLake", self.private, self.network)
 
 
 class DataLake(pulumi.ComponentResource):
@@ -79,42 +106,37 @@ class DataLake(pulumi.ComponentResource):
     blob_service: azure_native.storage.BlobServiceProperties
     containers: dict[str, azure_native.storage.BlobContainer]
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        foundation: Foundation,
-        network: Network | None,
-        opts: pulumi.ResourceOptions | None = None,
-        databricks_network: Network | None = None,
-        subscription_id: pulumi.Input[str] | None = None,
-        tenant_id: pulumi.Input[str] | None = None,
-    ):
+    def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:DataLake", name, None, opts)
-        names = settings.names
-        retention_days = 30 if settings.is_production else 7
+        names = args.names
+        retention_days = 30 if args.production else 7
         rules = None
-        if databricks_network is not None and not settings.settings.private_networking:
-            connector_id = pulumi.Output.from_input(subscription_id).apply(
+        if args.databricks_subnet_ids and not args.private:
+            connector_id = pulumi.Output.from_input(args.subscription_id).apply(
                 lambda subscription: (
                     f"/subscriptions/{subscription}/resourceGroups/{names.resource_group}"
                     f"/providers/Microsoft.Databricks/accessConnectors/{names.databricks_access_connector}"
                 )
             )
-            rules = network_rules(
-                settings,
-                [databricks_network.subnets[key].id for key in ("databricks_host", "databricks_container")],
-                connector_id,
-                tenant_id,
-            )
+            rules = network_rules(args.private, args.allowed_ip_ranges, args.databricks_subnet_ids, connector_id, args.tenant_id)
 
         self.storage_account = hardened_storage_account(
-            f"{name}-storage-account", names.storage_account, settings, foundation, self, hierarchical_namespace=True, rules=rules
+            f"{name}-storage-account",
+            names.storage_account,
+            self,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            production=args.production,
+            private=args.private,
+            allowed_ip_ranges=args.allowed_ip_ranges,
+            hierarchical_namespace=True,
+            rules=rules,
         )
         self.blob_service = azure_native.storage.BlobServiceProperties(
             f"{name}-blob-service",
             account_name=self.storage_account.name,
-            resource_group_name=foundation.resource_group.name,
+            resource_group_name=args.resource_group_name,
             blob_services_name="default",
             delete_retention_policy={"enabled": True, "days": retention_days},
             container_delete_retention_policy={"enabled": True, "days": retention_days},
@@ -126,26 +148,26 @@ class DataLake(pulumi.ComponentResource):
                 f"{name}-container-{container}",
                 container_name=container,
                 account_name=self.storage_account.name,
-                resource_group_name=foundation.resource_group.name,
+                resource_group_name=args.resource_group_name,
                 public_access="None",
                 opts=child(self, [self.blob_service]),
             )
             for container in STORAGE_CONTAINERS
         }
         self.private_endpoints = {}
-        if network is not None:
+        if args.network is not None:
             for group_id in ("blob", "dfs"):
-                self.private_endpoints[group_id] = network.private_endpoint(
+                self.private_endpoints[group_id] = args.network.private_endpoint(
                     names.storage_account, self.storage_account.id, group_id, [group_id], self
                 )
         self.account_diagnostics = diagnostic_setting(
-            f"{name}-storage-account", "storage_account", self.storage_account.id, foundation.log_analytics.id, self
+            f"{name}-storage-account", "storage_account", self.storage_account.id, args.log_analytics_workspace_id, self
         )
         self.blob_diagnostics = diagnostic_setting(
             f"{name}-blob-service",
             "blob_service",
             self.storage_account.id.apply(lambda account_id: f"{account_id}/blobServices/default"),
-            foundation.log_analytics.id,
+            args.log_analytics_workspace_id,
             self,
         )
         self.dfs_endpoint = self.storage_account.primary_endpoints.apply(lambda endpoints: endpoints.dfs)

@@ -9,21 +9,21 @@ scope and the storage credential only work once those roles are in place.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_databricks as databricks
 
 from dsplatform.infra.components.common import child, diagnostic_setting
-from dsplatform.infra.components.data_lake import DataLake
-from dsplatform.infra.components.foundation import Foundation
-from dsplatform.infra.components.key_vault import KeyVault
 from dsplatform.infra.components.network import Network
-from dsplatform.infra.config import StackSettings
-from dsplatform.naming import SUBNET_NAMES
+from dsplatform.infra.config.schema import DatabricksSettings
+from dsplatform.naming import SUBNET_NAMES, ResourceNames
 
 CATALOG_SCHEMAS = ("raw", "curated", "ml")
-# Unity Catalog privileges by audience. Prod gives people read access only (seed 003).
+# Unity Catalog privileges by audience. Prod gives people read access only: changes there go
+# through the CI service principal (platform policy, docs/infra.md "Access").
 CATALOG_WRITE_PRIVILEGES = (
     "USE_CATALOG",
     "USE_SCHEMA",
@@ -43,32 +43,71 @@ LOCATION_WRITE_PRIVILEGES = ("READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE
 LOCATION_READ_PRIVILEGES = ("READ_FILES",)
 
 
+@dataclass(frozen=True)
+class DatabricksWorkspaceArgs:
+    """Only what the Azure side of the workspace reads. `network` is the VNet the clusters
+    are injected into, present in every environment with Databricks (a storage firewall
+    needs an injected workspace); `private` decides whether the front end is private too."""
+
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
+    resource_group_name: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]
+    sku: str
+    private: bool
+    network: Network | None = None
+
+    def __post_init__(self) -> None:
+        if self.private and self.network is None:
+            raise ValueError("DatabricksWorkspace: private is true but no network was given for its injection and endpoints")
+
+
+@dataclass(frozen=True)
+class DatabricksWorkspaceConfigurationArgs:
+    """Only what the workspace's own configuration reads: the workspace and the resources it
+    is bound to, by id, and who gets which privileges (groups by display name, the CI
+    service principal by application id)."""
+
+    project: str
+    environment: str
+    names: ResourceNames
+    cost_center: str
+    production: bool
+    private: bool
+    allowed_ip_ranges: tuple[str, ...]
+    databricks: DatabricksSettings
+    data_science_group_name: str
+    platform_admins_name: str
+    ci_client_id: str
+    workspace_host: pulumi.Input[str]
+    workspace_id: pulumi.Input[str]
+    access_connector_id: pulumi.Input[str]
+    key_vault_id: pulumi.Input[str]
+    key_vault_uri: pulumi.Input[str]
+    lake_account_name: pulumi.Output[str]
+
+
 class DatabricksWorkspace(pulumi.ComponentResource):
     access_connector: azure_native.databricks.AccessConnector
     workspace: azure_native.databricks.Workspace
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        foundation: Foundation,
-        network: Network | None,
-        subscription_id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ):
+    def __init__(self, name: str, args: DatabricksWorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:DatabricksWorkspace", name, None, opts)
-        names = settings.names
+        names = args.names
+        network = args.network
         # Injection follows the network (every environment has the Databricks subnets); the
         # front end is private only in private mode.
-        private = settings.settings.private_networking
-        tags = settings.resource_tags()
+        private = args.private
+        tags = dict(args.tags)
 
         # Unity Catalog reaches the lake as this connector's managed identity: no keys, no PAT.
         self.access_connector = azure_native.databricks.AccessConnector(
             f"{name}-access-connector",
             connector_name=names.databricks_access_connector,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
             identity={"type": "SystemAssigned"},
             tags=tags,
             opts=child(self),
@@ -88,11 +127,11 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         self.workspace = azure_native.databricks.Workspace(
             f"{name}-workspace",
             workspace_name=names.databricks_workspace,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
-            sku={"name": settings.settings.databricks.sku},
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku={"name": args.sku},
             compute_mode="Hybrid",
-            managed_resource_group_id=pulumi.Output.from_input(subscription_id).apply(
+            managed_resource_group_id=pulumi.Output.from_input(args.subscription_id).apply(
                 lambda subscription: f"/subscriptions/{subscription}/resourceGroups/{managed_resource_group}"
             ),
             parameters=parameters,
@@ -104,7 +143,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         )
         self.private_endpoint = None
         self.browser_authentication_endpoint = None
-        if private and network is not None:
+        if private and network is not None:  # network is always given when private (DatabricksWorkspaceArgs)
             self.private_endpoint = network.private_endpoint(
                 names.databricks_workspace, self.workspace.id, "databricks_ui_api", ["databricks_ui_api"], self
             )
@@ -115,7 +154,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 names.databricks_workspace, self.workspace.id, "browser_authentication", ["databricks_ui_api"], self
             )
         self.diagnostics = diagnostic_setting(
-            f"{name}-workspace", "databricks_workspace", self.workspace.id, foundation.log_analytics.id, self
+            f"{name}-workspace", "databricks_workspace", self.workspace.id, args.log_analytics_workspace_id, self
         )
         self.host = self.workspace.workspace_url.apply(lambda url: f"https://{url}")
         self.access_connector_principal_id = self.access_connector.identity.apply(lambda identity: identity.principal_id)
@@ -139,29 +178,25 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
-        workspace: DatabricksWorkspace,
-        key_vault: KeyVault,
-        lake: DataLake,
+        args: DatabricksWorkspaceConfigurationArgs,
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dsplatform:databricks:WorkspaceConfiguration", name, None, opts)
-        names = settings.names
-        principals = settings.principals
-        env = settings.settings
-        production = settings.is_production
-        data_scientists = principals.data_science_group.display_name
-        ci = principals.ci_service_principal.client_id
+        names = args.names
+        production = args.production
+        data_scientists = args.data_science_group_name
+        ci = args.ci_client_id
+        project, environment = args.project, args.environment
 
         # auth_type is pinned: with it set the provider uses only that method, never a stray
         # PAT or environment credential (Databricks unified authentication), and a Key
         # Vault-backed secret scope needs an Entra ID method.
         self.provider = databricks.Provider(
             f"{name}-provider",
-            host=workspace.host,
-            azure_workspace_resource_id=workspace.workspace.id,
-            auth_type=env.databricks.provider_auth_type,
+            host=args.workspace_host,
+            azure_workspace_resource_id=args.workspace_id,
+            auth_type=args.databricks.provider_auth_type,
             opts=child(self, depends_on),
         )
 
@@ -169,7 +204,7 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[*depends_on, *extra])
 
         self.ip_access_list = None
-        if not env.private_networking:
+        if not args.private:
             # The public dev workspace answers the office allowlist only, like the other services.
             self.workspace_conf = databricks.WorkspaceConf(
                 f"{name}-workspace-conf", custom_config={"enableIpAccessLists": "true"}, opts=options()
@@ -178,30 +213,30 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
                 f"{name}-ip-access-list",
                 label="allowed-ip-ranges",
                 list_type="ALLOW",
-                ip_addresses=list(env.allowed_ip_ranges),
+                ip_addresses=list(args.allowed_ip_ranges),
                 opts=options(self.workspace_conf),
             )
 
         self.secret_scope = databricks.SecretScope(
             f"{name}-secret-scope",
-            name=f"{settings.project}-{settings.environment}",
+            name=f"{project}-{environment}",
             backend_type="AZURE_KEYVAULT",
-            keyvault_metadata={"resource_id": key_vault.vault.id, "dns_name": key_vault.vault_uri},
+            keyvault_metadata={"resource_id": args.key_vault_id, "dns_name": args.key_vault_uri},
             opts=options(),
         )
         policy = {
-            "node_type_id": {"type": "allowlist", "values": list(env.databricks.allowed_node_types)},
-            "driver_node_type_id": {"type": "allowlist", "values": list(env.databricks.allowed_node_types)},
-            "autotermination_minutes": {"type": "fixed", "value": env.databricks.autotermination_minutes, "hidden": False},
-            "autoscale.max_workers": {"type": "range", "maxValue": env.databricks.max_workers, "defaultValue": 2},
+            "node_type_id": {"type": "allowlist", "values": list(args.databricks.allowed_node_types)},
+            "driver_node_type_id": {"type": "allowlist", "values": list(args.databricks.allowed_node_types)},
+            "autotermination_minutes": {"type": "fixed", "value": args.databricks.autotermination_minutes, "hidden": False},
+            "autoscale.max_workers": {"type": "range", "maxValue": args.databricks.max_workers, "defaultValue": 2},
             "data_security_mode": {"type": "allowlist", "values": ["USER_ISOLATION", "SINGLE_USER"]},
-            "custom_tags.project": {"type": "fixed", "value": settings.project},
-            "custom_tags.environment": {"type": "fixed", "value": settings.environment},
-            "custom_tags.cost-center": {"type": "fixed", "value": settings.tags.cost_center},
+            "custom_tags.project": {"type": "fixed", "value": project},
+            "custom_tags.environment": {"type": "fixed", "value": environment},
+            "custom_tags.cost-center": {"type": "fixed", "value": args.cost_center},
         }
         self.cluster_policy = databricks.ClusterPolicy(
             f"{name}-cluster-policy",
-            name=f"{settings.project}-{settings.environment}-standard",
+            name=f"{project}-{environment}-standard",
             definition=json.dumps(policy, sort_keys=True),
             description="Allowed node types, autotermination and cost tags for every cluster of this project.",
             opts=options(),
@@ -215,12 +250,12 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
         self.storage_credential = databricks.StorageCredential(
             f"{name}-storage-credential",
             name=f"{names.databricks_catalog}_lake",
-            azure_managed_identity={"access_connector_id": workspace.access_connector.id},
+            azure_managed_identity={"access_connector_id": args.access_connector_id},
             comment="Managed identity of the project's access connector; no keys.",
             isolation_mode="ISOLATION_MODE_ISOLATED",
             opts=options(),
         )
-        curated_url = lake.storage_account.name.apply(lambda account: f"abfss://curated@{account}.dfs.core.windows.net/")
+        curated_url = args.lake_account_name.apply(lambda account: f"abfss://curated@{account}.dfs.core.windows.net/")
         self.external_location = databricks.ExternalLocation(
             f"{name}-external-location",
             name=f"{names.databricks_catalog}_curated",
@@ -237,8 +272,8 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
             isolation_mode="ISOLATED",
             # The CI service principal owns it: ownership is a write privilege no person holds in prod.
             owner=ci,
-            comment=f"{settings.project} ({settings.environment})",
-            properties={"project": settings.project, "environment": settings.environment},
+            comment=f"{project} ({environment})",
+            properties={"project": project, "environment": environment},
             opts=options(self.external_location),
         )
         self.schemas = {
@@ -258,7 +293,7 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
             grants=[
                 {"principal": ci, "privileges": ["ALL_PRIVILEGES"]},
                 {"principal": data_scientists, "privileges": list(human_catalog_privileges)},
-                {"principal": principals.platform_admins.display_name, "privileges": ["USE_CATALOG", "BROWSE"]},
+                {"principal": args.platform_admins_name, "privileges": ["USE_CATALOG", "BROWSE"]},
             ],
             opts=options(),
         )
@@ -278,7 +313,7 @@ class DatabricksWorkspaceConfiguration(pulumi.ComponentResource):
         # their experiments in dev and only read them in prod, where CI runs training.
         self.experiment_folder = databricks.Directory(
             f"{name}-experiment-folder",
-            path=f"/Shared/{settings.project}/{settings.environment}/experiments",
+            path=f"/Shared/{project}/{environment}/experiments",
             opts=options(),
         )
         self.experiment_folder_permissions = databricks.Permissions(

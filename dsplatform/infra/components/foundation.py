@@ -3,11 +3,25 @@ workload identity that jobs and scoring pods run as."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import child, diagnostic_setting
-from dsplatform.infra.config import StackSettings
+from dsplatform.naming import ResourceNames
+
+
+@dataclass(frozen=True)
+class FoundationArgs:
+    """Only what the foundation reads, so it can be built and tested without a whole stack."""
+
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
+    log_retention_days: int
+    production: bool  # prod's logs are uncapped
 
 
 class Foundation(pulumi.ComponentResource):
@@ -16,28 +30,28 @@ class Foundation(pulumi.ComponentResource):
     application_insights: azure_native.applicationinsights.Component
     workload_identity: azure_native.managedidentity.UserAssignedIdentity
 
-    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:Foundation", name, None, opts)
-        names = settings.names
-        tags = settings.resource_tags()
+        names = args.names
+        tags = dict(args.tags)
 
         self.resource_group = azure_native.resources.ResourceGroup(
             f"{name}-resource-group",
             resource_group_name=names.resource_group,
-            location=settings.location,
+            location=args.location,
             tags=tags,
             opts=child(self),
         )
-        common = {"resource_group_name": self.resource_group.name, "location": settings.location, "tags": tags}
+        common = {"resource_group_name": self.resource_group.name, "location": args.location, "tags": tags}
 
         self.log_analytics = azure_native.operationalinsights.Workspace(
             f"{name}-log-analytics",
             workspace_name=names.log_analytics_workspace,
             sku={"name": "PerGB2018"},
-            retention_in_days=settings.settings.log_retention_days,
+            retention_in_days=args.log_retention_days,
             # A daily cap keeps a noisy dev cluster from running up the bill; prod is uncapped
             # so that an incident never loses its logs.
-            workspace_capping=None if settings.is_production else {"daily_quota_gb": 1},
+            workspace_capping=None if args.production else {"daily_quota_gb": 1},
             **common,
             opts=child(self),
         )

@@ -16,13 +16,15 @@ classic clusters cannot reach the control plane and never start.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import child, diagnostic_setting
-from dsplatform.infra.components.foundation import Foundation
-from dsplatform.infra.config import StackSettings
-from dsplatform.naming import SUBNET_NAMES
+from dsplatform.infra.config.schema import NetworkSettings
+from dsplatform.naming import SUBNET_NAMES, ResourceNames
 
 # Private DNS zone per private-link sub-resource (Azure public cloud).
 PRIVATE_DNS_ZONES = {
@@ -45,6 +47,21 @@ ON_DEMAND_DNS_ZONES = {
 DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
 
 
+@dataclass(frozen=True)
+class NetworkArgs:
+    """Only what the network reads: its address ranges, where it lives, and whether it holds
+    the Databricks subnets alone (a public environment) or everything (a private one)."""
+
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
+    cidrs: NetworkSettings
+    production: bool  # the NAT gateway's public IP is zone-redundant in prod
+    resource_group_name: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str]
+    databricks_only: bool = False
+
+
 class Network(pulumi.ComponentResource):
     virtual_network: azure_native.network.VirtualNetwork
     databricks_security_group: azure_native.network.NetworkSecurityGroup
@@ -52,21 +69,16 @@ class Network(pulumi.ComponentResource):
     dns_zones: dict[str, azure_native.privatedns.PrivateZone]
     dns_links: dict[str, azure_native.privatedns.VirtualNetworkLink]
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        foundation: Foundation,
-        opts: pulumi.ResourceOptions | None = None,
-        databricks_only: bool = False,
-    ):
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:Network", name, None, opts)
-        names = settings.names
-        cidrs = settings.settings.network
-        tags = settings.resource_tags()
+        names = args.names
+        cidrs = args.cidrs
+        tags = dict(args.tags)
+        databricks_only = args.databricks_only
+        resource_group_name = args.resource_group_name
         self._name = name
-        self._resource_group_name = foundation.resource_group.name
-        self._location = settings.location
+        self._resource_group_name = resource_group_name
+        self._location = args.location
         self._tags = tags
         self.private_endpoints: dict[str, azure_native.network.PrivateEndpoint] = {}
         self.private_endpoint_dns_groups: dict[str, azure_native.network.PrivateDnsZoneGroup] = {}
@@ -74,8 +86,8 @@ class Network(pulumi.ComponentResource):
         self.virtual_network = azure_native.network.VirtualNetwork(
             f"{name}-virtual-network",
             virtual_network_name=names.virtual_network,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
+            resource_group_name=resource_group_name,
+            location=args.location,
             address_space={"address_prefixes": [cidrs.vnet_cidr]},
             tags=tags,
             opts=child(self),
@@ -84,8 +96,8 @@ class Network(pulumi.ComponentResource):
         self.databricks_security_group = azure_native.network.NetworkSecurityGroup(
             f"{name}-databricks-security-group",
             network_security_group_name=names.network_security_group,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
+            resource_group_name=resource_group_name,
+            location=args.location,
             tags=tags,
             opts=child(self, [self.virtual_network]),
         )
@@ -94,19 +106,19 @@ class Network(pulumi.ComponentResource):
         self.nat_public_ip = azure_native.network.PublicIPAddress(
             f"{name}-nat-public-ip",
             public_ip_address_name=names.nat_public_ip,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
+            resource_group_name=resource_group_name,
+            location=args.location,
             sku={"name": "Standard", "tier": "Regional"},
             public_ip_allocation_method="Static",
-            zones=["1", "2", "3"] if settings.is_production else None,
+            zones=["1", "2", "3"] if args.production else None,
             tags=tags,
             opts=child(self),
         )
         self.nat_gateway = azure_native.network.NatGateway(
             f"{name}-nat-gateway",
             nat_gateway_name=names.nat_gateway,
-            resource_group_name=foundation.resource_group.name,
-            location=settings.location,
+            resource_group_name=resource_group_name,
+            location=args.location,
             sku={"name": "Standard"},
             public_ip_addresses=[{"id": self.nat_public_ip.id}],
             idle_timeout_in_minutes=10,
@@ -129,7 +141,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-subnet-{key.replace('_', '-')}",
                 subnet_name=SUBNET_NAMES[key],
                 virtual_network_name=self.virtual_network.name,
-                resource_group_name=foundation.resource_group.name,
+                resource_group_name=resource_group_name,
                 address_prefix=prefix,
                 # No implicit outbound internet: egress is explicit (NAT or firewall) in private mode.
                 default_outbound_access=False,
@@ -151,13 +163,13 @@ class Network(pulumi.ComponentResource):
         for key, zone_name in ({} if databricks_only else PRIVATE_DNS_ZONES).items():
             self._dns_zone(key, zone_name)
         self.virtual_network_diagnostics = diagnostic_setting(
-            f"{name}-virtual-network", "virtual_network", self.virtual_network.id, foundation.log_analytics.id, self
+            f"{name}-virtual-network", "virtual_network", self.virtual_network.id, args.log_analytics_workspace_id, self
         )
         self.databricks_security_group_diagnostics = diagnostic_setting(
             f"{name}-databricks-security-group",
             "network_security_group",
             self.databricks_security_group.id,
-            foundation.log_analytics.id,
+            args.log_analytics_workspace_id,
             self,
         )
         self.register_outputs({"virtual_network_id": self.virtual_network.id})

@@ -95,37 +95,37 @@ class DataProductGrant:
     storage_scope: str
 
 
+@dataclass(frozen=True)
+class DataProductAccessArgs:
+    stack: str  # role assignment names derive from it
+    products: Sequence[DataProductGrant]
+    readers: Sequence[tuple[str, pulumi.Input[str], str]]  # (label, principal id, principal type)
+    subscription_id: pulumi.Input[str]
+
+
 class DataProductAccess(pulumi.ComponentResource):
     """Storage Blob Data Reader on each named data product, for the data-science group and
     the ML workspace's identity: read, never write."""
 
     READ_ROLE = "Storage Blob Data Reader"
 
-    def __init__(
-        self,
-        name: str,
-        stack: str,
-        products: Sequence[DataProductGrant],
-        readers: Sequence[tuple[str, pulumi.Input[str], str]],  # (label, principal id, principal type)
-        subscription_id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ):
+    def __init__(self, name: str, args: DataProductAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:DataProductAccess", name, None, opts)
         self.assignments = [
             assign_role(
                 f"{name}-{product.name}-{label}",
-                stack,
+                args.stack,
                 self.READ_ROLE,
                 product.storage_scope,
                 f"data_product_{product.name}",
                 principal_id,
                 label,
                 principal_type,
-                subscription_id,
+                args.subscription_id,
                 self,
                 [],
             )
-            for product in products
-            for label, principal_id, principal_type in readers
+            for product in args.products
+            for label, principal_id, principal_type in args.readers
         ]
         self.register_outputs({})

@@ -18,18 +18,29 @@ each project that references it (`shared_test_aks` in its environment) gets:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
 from dsplatform.infra.components.common import assign_role, child
-from dsplatform.infra.config import StackSettings
+from dsplatform.infra.config.schema import ServicePrincipal, SharedTestAks
 
 
 @dataclass(frozen=True)
 class SharedTestAksArgs:
-    settings: StackSettings
+    """Only what the namespace reads: the cluster it lives on (`cluster`, named by the
+    platform project that provisions it), the project it is named after, and the CI
+    service principal that gets roles there."""
+
+    cluster: SharedTestAks
+    project: str
+    environment: str
+    stack_name: str  # role assignment names derive from it
+    location: str
+    tags: Mapping[str, str]
+    ci_service_principal: ServicePrincipal
     subscription_id: pulumi.Input[str]
 
 
@@ -39,39 +50,37 @@ class SharedTestAksNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SharedTestAksArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dsplatform:azure:SharedTestAksNamespace", name, None, opts)
-        settings = args.settings
-        reference = settings.settings.shared_test_aks
-        if reference is None:
-            raise ValueError("shared_test_aks is not set for this environment")
-        cluster = reference.names
-        self.namespace_name = settings.project
+        cluster = args.cluster.names
+        self.namespace_name = args.project
         self.cluster_id = pulumi.Output.from_input(args.subscription_id).apply(
-            lambda subscription: f"/subscriptions/{subscription}/resourceGroups/{cluster.resource_group}"
-            f"/providers/Microsoft.ContainerService/managedClusters/{cluster.aks_cluster}"
+            lambda subscription: (
+                f"/subscriptions/{subscription}/resourceGroups/{cluster.resource_group}"
+                f"/providers/Microsoft.ContainerService/managedClusters/{cluster.aks_cluster}"
+            )
         )
         self.namespace = azure_native.containerservice.ManagedNamespace(
             f"{name}-namespace",
             managed_namespace_name=self.namespace_name,
             resource_name_=cluster.aks_cluster,
             resource_group_name=cluster.resource_group,
-            location=settings.location,
+            location=args.location,
             properties={
                 # Pods of other projects' namespaces cannot reach this one; egress stays open for the
                 # load generator's calls to the model under test.
                 "default_network_policy": {"ingress": "AllowSameNamespace", "egress": "AllowAll"},
                 "adoption_policy": "Never",
                 "delete_policy": "Delete",
-                "labels": {"project": settings.project, "environment": settings.environment},
+                "labels": {"project": args.project, "environment": args.environment},
             },
-            tags=settings.resource_tags(),
+            tags=dict(args.tags),
             opts=child(self),
         )
-        ci = settings.principals.ci_service_principal
+        ci = args.ci_service_principal
         namespace_scope = self.cluster_id.apply(lambda cluster_id: f"{cluster_id}/namespaces/{self.namespace_name}")
         self.assignments = {
             "cluster-user": assign_role(
                 f"{name}-ci-cluster-user",
-                settings.stack_name,
+                args.stack_name,
                 "Azure Kubernetes Service Cluster User Role",
                 self.cluster_id,
                 cluster.aks_cluster,
@@ -84,7 +93,7 @@ class SharedTestAksNamespace(pulumi.ComponentResource):
             ),
             "namespace-writer": assign_role(
                 f"{name}-ci-namespace-writer",
-                settings.stack_name,
+                args.stack_name,
                 "Azure Kubernetes Service RBAC Writer",
                 namespace_scope,
                 f"{cluster.aks_cluster}/namespaces/{self.namespace_name}",

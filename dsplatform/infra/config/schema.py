@@ -1,30 +1,29 @@
-"""The project file's schema: the single source of truth for a project's environments.
+"""The project file's schema: the pydantic models a request is validated against.
 
-Why pydantic and one module: Azure/mlops-v2 parsed its config booleans as strings (so
+Why pydantic and one schema: Azure/mlops-v2 parsed its config booleans as strings (so
 "false" was true) and spread settings over three places. Here one typed schema is read by
-the Pulumi program, the offline plan, and later the request CLI and CI, and every
-problem is reported as `field.path: what is wrong (expected form)` without a traceback.
+the Pulumi program, the offline plan, the request CLI and CI. Every field's `description`
+is its expected form, which the error lines (config.problems) and the JSON Schema
+(config.json_schema) both show.
 
-Environment defaults live in ENVIRONMENT_DEFAULTS and nowhere else: dev is cheaper and
-public behind an IP allowlist, prod is private. A project file overrides them per
-environment under `environments.<env>`.
+`ProjectFile` is the file as written; `EnvironmentSettings` is one environment once the
+defaults (config.defaults) are merged in; `StackSettings` is what the Pulumi program
+builds from (config.load resolves it).
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import ipaddress
-import json
 import re
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from dsplatform.infra.config.defaults import EXPLORATION_COST_CENTER
 from dsplatform.infra.guardrails import RULE_IDS, WaiverTerms
-from dsplatform.infra.platform_policy import POLICY_PATH, PlatformPolicyError, platform_policy
+from dsplatform.infra.platform_policy import platform_policy
 from dsplatform.naming import (
     NAME_SUFFIX_FORM,
     PROJECT_SLUG_FORM,
@@ -33,12 +32,10 @@ from dsplatform.naming import (
     project_slug_problems,
     resource_names,
 )
-from dsplatform.safe_yaml import Document, DocumentError, ProjectFileLoader, load_document  # noqa: F401 (re-exported)
 from dsplatform.vocabulary import (
     CHOICES,
     DATA_CLASSIFICATIONS,
     ENVIRONMENTS,
-    EXPLORATION_ENVIRONMENTS,
     PAIRED_REGIONS,
     REQUEST_KINDS,
     REQUIRED_ENVIRONMENTS,
@@ -104,10 +101,6 @@ class Tags(_Strict):
     @classmethod
     def _tag(cls, value: str | None) -> str | None:
         return None if value is None else _tag_value(value)
-
-
-# The cost-center tag of an exploration that has none yet: cost reports group them together.
-EXPLORATION_COST_CENTER = "exploration"
 
 
 class Principal(_Strict):
@@ -439,81 +432,6 @@ class EnvironmentSettings(_Strict):
         return self
 
 
-# The one place environment defaults live. dev is cheap and reachable from the office
-# allowlist; staging mirrors prod at lower scale; prod is private.
-ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {
-        "private_networking": False,
-        "network": {
-            "vnet_cidr": "10.10.0.0/16",
-            "databricks_host_subnet": "10.10.0.0/22",
-            "databricks_container_subnet": "10.10.4.0/22",
-            "private_endpoint_subnet": "10.10.8.0/24",
-            "aks_subnet": "10.10.16.0/20",
-        },
-        "azureml": {"cpu_cluster_vm_size": "Standard_DS3_v2", "cpu_cluster_max_nodes": 2},
-        "aks": {
-            "system_pool": {"vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
-            "user_pool": {"vm_size": "Standard_D4s_v5", "min_count": 0, "max_count": 2},
-        },
-        "databricks": {
-            "sku": "premium",
-            "allowed_node_types": ["Standard_DS3_v2"],
-            "autotermination_minutes": 30,
-            "max_workers": 4,
-        },
-        "log_retention_days": 30,
-        "budget": {"amount": 1000},
-    },
-    "staging": {
-        "private_networking": True,
-        "network": {
-            "vnet_cidr": "10.20.0.0/16",
-            "databricks_host_subnet": "10.20.0.0/22",
-            "databricks_container_subnet": "10.20.4.0/22",
-            "private_endpoint_subnet": "10.20.8.0/24",
-            "aks_subnet": "10.20.16.0/20",
-        },
-        "azureml": {"cpu_cluster_vm_size": "Standard_DS3_v2", "cpu_cluster_max_nodes": 4},
-        "aks": {
-            "system_pool": {"vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3},
-            "user_pool": {"vm_size": "Standard_D4s_v5", "min_count": 0, "max_count": 3},
-        },
-        "databricks": {
-            "sku": "premium",
-            "allowed_node_types": ["Standard_DS3_v2", "Standard_DS4_v2"],
-            "autotermination_minutes": 30,
-            "max_workers": 8,
-        },
-        "log_retention_days": 30,
-        "budget": {"amount": 2000},
-    },
-    "prod": {
-        "private_networking": True,
-        "network": {
-            "vnet_cidr": "10.30.0.0/16",
-            "databricks_host_subnet": "10.30.0.0/22",
-            "databricks_container_subnet": "10.30.4.0/22",
-            "private_endpoint_subnet": "10.30.8.0/24",
-            "aks_subnet": "10.30.16.0/20",
-        },
-        "azureml": {"cpu_cluster_vm_size": "Standard_DS4_v2", "cpu_cluster_max_nodes": 8},
-        "aks": {
-            "system_pool": {"vm_size": "Standard_D4s_v5", "min_count": 2, "max_count": 3},
-            "user_pool": {"vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 6},
-        },
-        "databricks": {
-            "sku": "premium",
-            "allowed_node_types": ["Standard_DS3_v2", "Standard_DS4_v2", "Standard_DS5_v2"],
-            "autotermination_minutes": 60,
-            "max_workers": 16,
-        },
-        "log_retention_days": 90,
-        "budget": {"amount": 5000},
-    },
-}
-
-
 class Waiver(_Strict):
     """An accepted exception to one guardrail, with a named approver and an end date.
     After `expires` the violation counts again, so waivers cannot silently become policy."""
@@ -782,6 +700,14 @@ class StackSettings(BaseModel):
     def is_production(self) -> bool:
         return self.environment == "prod"
 
+    @property
+    def is_private(self) -> bool:
+        """Whether this environment's services are private: public network access off,
+        private endpoints in the project's VNet, a private AKS API server. Decided here
+        only; program.py passes the answer to each component as `private`, and no
+        component infers it from whether it was given a network."""
+        return self.settings.private_networking
+
     def resource_tags(self) -> dict[str, str]:
         return {
             "owner": self.tags.owner,
@@ -791,494 +717,3 @@ class StackSettings(BaseModel):
             "environment": self.environment,
             "managed-by": "pulumi",
         }
-
-
-class Problem(str):
-    """One problem line (`field.path: message (expected form)`), remembering the path as
-    a tuple so the request CLI can point at the file's line and column."""
-
-    location: tuple[str | int, ...]
-
-    def __new__(cls, text: str, location: tuple[str | int, ...] = ()) -> Problem:
-        problem = super().__new__(cls, text)
-        problem.location = tuple(location)
-        return problem
-
-
-class ProjectFileError(Exception):
-    """Raised with every problem of a project file, one `field: message` line each."""
-
-    def __init__(self, source: str, problems: list[str], lines: list[str] | None = None):
-        self.source = source
-        self.problems = problems
-        # What a command prints: one line per problem, `file:line:column: field: message`
-        # when the file was read (load_located), else `source: field: message`.
-        self.lines = list(lines) if lines is not None else [f"{source}: {problem}" for problem in problems]
-        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {problem}" for problem in problems))
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _field_form(model: type[BaseModel] | None, location: tuple[Any, ...]) -> str | None:
-    """Find the `description` (the expected form) of the field an error points at."""
-    form = None
-    for part in location:
-        if isinstance(part, int) and model is not None:
-            continue  # a list item: the item model's fields follow
-        if model is None or not isinstance(part, str) or part not in model.model_fields:
-            return form
-        field = model.model_fields[part]
-        form = field.description
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return form
-
-
-def _describe(error: dict[str, Any], model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Problem:
-    location = tuple(error["loc"])
-    full_location = (*prefix, *location)
-    # A key that is blank, padded or holds control characters or dots is shown quoted, so the line still names it.
-    path = (
-        ".".join(
-            json.dumps(part)
-            if isinstance(part, str) and (part != part.strip() or not part or not part.isprintable() or "." in part)
-            else str(part)
-            for part in full_location
-        )
-        or "(file)"
-    )
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    if error["type"] == "extra_forbidden":
-        message = _unknown_key_message(model, location)
-    elif error["type"] == "missing":
-        message = "is required"
-    elif error["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        message = f'YAML read {value!r} as a number; put the value in quotes as you mean it, e.g. {location[-1]}: "{value}"'
-    elif error["type"] == "bool_type" and isinstance(value, str):
-        message = f"'{value}' is text, not a boolean; write true or false without quotes"
-    form = _field_form(model, location)
-    if form and form not in message:
-        message = f"{message} (expected {form})"
-    return Problem(f"{path}: {message}", full_location)
-
-
-def _model_at(model: type[BaseModel] | None, location: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model whose fields sit at `location` (list indexes skipped), or None."""
-    for part in location:
-        if isinstance(part, int):
-            continue
-        if model is None or part not in model.model_fields:
-            return None
-        annotation = model.model_fields[part].annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return model
-
-
-def _unknown_key_message(model: type[BaseModel], location: tuple[Any, ...]) -> str:
-    """ "Did you mean" for a misspelt key (cost_centre -> cost_center), as regions have."""
-    parent = _model_at(model, location[:-1])
-    known = sorted(parent.model_fields) if parent is not None else []
-    close = difflib.get_close_matches(str(location[-1]), known, n=1, cutoff=0.6)
-    if close:
-        return f"is not a known setting (did you mean '{close[0]}'?)"
-    if known:
-        return f"is not a known setting; use one of {', '.join(known)}"
-    return "is not a known setting (check the spelling)"
-
-
-def _only_keys_in_the_file(problems: list[Problem], overrides: dict[str, Any] | None) -> list[Problem]:
-    """An environment's settings merge the defaults, the top-level `features` and the
-    environment's overrides. A bad top-level feature is reported once, at `features`,
-    where it is written, not again at `environments.<env>.features` which the file
-    does not have."""
-    overrides = overrides or {}
-    return [
-        problem
-        for problem in problems
-        if not (len(problem.location) > 2 and problem.location[2] == "features" and "features" not in overrides)
-    ]
-
-
-def _problems(error: ValidationError, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
-    return [_describe(item, model, prefix) for item in error.errors(include_url=False)]
-
-
-def resolve_environment(project_file: ProjectFile, environment: str, source: str = "project file") -> StackSettings:
-    if environment not in project_file.environments:
-        raise ProjectFileError(
-            source,
-            [
-                Problem(
-                    f"environments: has no '{environment}'; this file defines {', '.join(sorted(project_file.environments))}",
-                    ("environments",),
-                )
-            ],
-        )
-    merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
-    merged = _deep_merge(merged, project_file.environments[environment] or {})
-    try:
-        settings = EnvironmentSettings.model_validate(merged)
-    except ValidationError as error:
-        problems = _problems(error, EnvironmentSettings, ("environments", environment))
-        raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
-    if project_file.kind == "exploration":
-        # Small and cheap unless asked: no Databricks and no AKS unless the file turns them on.
-        chosen = project_file.features.model_dump(include=project_file.features.model_fields_set)
-        defaults = {"databricks": False, "aks": False, "azureml": True}
-        merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": defaults | chosen})
-        merged = _deep_merge(merged, project_file.environments[environment] or {})
-        try:
-            settings = EnvironmentSettings.model_validate(merged)
-        except ValidationError as error:
-            problems = _problems(error, EnvironmentSettings, ("environments", environment))
-            raise ProjectFileError(source, _only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
-    if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
-        raise ProjectFileError(
-            source,
-            [
-                Problem(
-                    "principals.azure_databricks_object_id: is required when databricks is on "
-                    f"(expected {Principals.model_fields['azure_databricks_object_id'].description})",
-                    ("principals",),
-                )
-            ],
-        )
-    return StackSettings(
-        project=project_file.project,
-        environment=environment,
-        location=project_file.location,
-        tags=project_file.tags,
-        principals=project_file.principals,
-        settings=settings,
-        waivers=tuple(project_file.waivers),
-        kind=project_file.kind,
-        end_date=project_file.end_date,
-        budget_contacts=tuple(
-            dict.fromkeys(
-                [*([request.contact_email, *request.owners] if (request := project_file.request) else []), *settings.budget.contact_emails]
-            )
-        ),
-        data_scientists=tuple(project_file.data_scientists),
-        data_products=tuple(project_file.data_products),
-    )
-
-
-def _raw_environment_problems(data: dict[str, Any]) -> list[str]:
-    environments = data.get("environments")
-    features = data.get("features") if isinstance(data.get("features"), dict) else {}
-    if not isinstance(environments, dict):
-        return []
-    problems = []
-    for environment, overrides in environments.items():
-        if environment not in ENVIRONMENT_DEFAULTS or not isinstance(overrides, (dict, type(None))):
-            continue
-        merged = _deep_merge(_deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": features}), overrides or {})
-        try:
-            EnvironmentSettings.model_validate(merged)
-        except ValidationError as error:
-            problems += _only_keys_in_the_file(_problems(error, EnvironmentSettings, ("environments", environment)), overrides)
-    return problems
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def requester_emails(data: dict[str, Any]) -> set[str]:
-    """Everyone the request speaks for, lowercased: its contact, its owners, and the owner
-    tag when it is an e-mail address. None of them may approve the request's waivers.
-    Read from the raw file, so these problems show even when others are in the file too."""
-    request, tags = _mapping(data.get("request")), _mapping(data.get("tags"))
-    owners = request.get("owners") if isinstance(request.get("owners"), list) else []
-    candidates = [tags.get("owner"), request.get("contact_email"), *owners]
-    return {str(email).strip().lower() for email in candidates if isinstance(email, str) and not email_problems(email)}
-
-
-def waiver_limit_problems(data: dict[str, Any], today: date, max_days: int) -> list[Problem]:
-    """A waiver is someone else's decision, for a bounded time: the approver is not one of
-    the requesters (compared case-insensitively), and the expiry is at most `max_days`
-    (waiver_max_days in infra/platform.yaml) after the plan date. Values the schema
-    refuses anyway (not an e-mail, not a date) are left to its own message."""
-    problems = []
-    requesters = requester_emails(data)
-    latest = today + timedelta(days=max_days)
-    waivers = data.get("waivers") if isinstance(data.get("waivers"), list) else []
-    for index, item in enumerate(waivers):
-        waiver = _mapping(item)
-        approver = waiver.get("approver")
-        if isinstance(approver, str) and approver.strip().lower() in requesters:
-            problems.append(
-                Problem(
-                    f"waivers.{index}.approver: '{approver}' is an owner or the contact of this request; "
-                    "a waiver needs an approver outside the team (expected another person's e-mail, e.g. security@example.com)",
-                    ("waivers", index, "approver"),
-                )
-            )
-        try:
-            expires = date.fromisoformat(str(waiver.get("expires")))
-        except ValueError:
-            continue
-        if expires > latest:
-            problems.append(
-                Problem(
-                    f"waivers.{index}.expires: {expires.isoformat()} is more than {max_days} days after "
-                    f"{today.isoformat()}; end it by {latest.isoformat()} and renew it then "
-                    "(waiver_max_days in infra/platform.yaml)",
-                    ("waivers", index, "expires"),
-                )
-            )
-    return problems
-
-
-def kind_problems(data: dict[str, Any], today: date, max_days: int) -> list[Problem]:
-    """What the kind of request demands, read from the raw file so these show together
-    with every other problem. An exploration: one non-prod environment, an end_date at most
-    `max_days` (exploration_max_days in infra/platform.yaml) after the plan date, and an
-    explicit budget amount. A project: owner and cost center tags, and no end_date."""
-    kind = data.get("kind", "project")
-    if kind not in REQUEST_KINDS:
-        return []  # the schema's own message names the allowed kinds
-    environments = _mapping(data.get("environments"))
-    tags = _mapping(data.get("tags"))
-    problems: list[Problem] = []
-    end = data.get("end_date")
-    if kind == "project":
-        for key in ("owner", "cost_center"):
-            if "tags" in data and tags.get(key) is None:
-                problems.append(Problem(f"tags.{key}: is required for a project (only an exploration may leave it out)", ("tags", key)))
-        if end is not None:
-            problems.append(
-                Problem(
-                    "end_date: only an exploration ends; remove end_date, or set kind: exploration",
-                    ("end_date",),
-                )
-            )
-        return problems
-    latest = today + timedelta(days=max_days)
-    if end is None:
-        problems.append(
-            Problem(
-                f"end_date: is required for an exploration; add end_date: {latest.isoformat()} or earlier "
-                f"(at most {max_days} days away, exploration_max_days in infra/platform.yaml)",
-                ("kind",),
-            )
-        )
-    else:
-        try:
-            ending = end if isinstance(end, date) else date.fromisoformat(str(end))
-        except ValueError:
-            ending = None  # the schema reports the form
-        if ending is not None and ending > latest:
-            problems.append(
-                Problem(
-                    f"end_date: {ending.isoformat()} is more than {max_days} days after {today.isoformat()}; "
-                    f"end the exploration by {latest.isoformat()} (extend it later, or promote it to kind: project)",
-                    ("end_date",),
-                )
-            )
-    request = _mapping(data.get("request"))
-    if tags.get("owner") is None and not (isinstance(request.get("contact_email"), str) and not email_problems(request["contact_email"])):
-        problems.append(
-            Problem(
-                "tags.owner: an exploration needs someone to answer for it; add request.contact_email "
-                "(it becomes the owner tag and receives the budget alerts) or tags.owner",
-                ("tags",),
-            )
-        )
-    if "prod" in environments:
-        problems.append(
-            Problem(
-                "environments.prod: an exploration never gets prod; remove environments.prod "
-                "(promote it to kind: project for prod, docs/self-service.md)",
-                ("environments", "prod"),
-            )
-        )
-    non_prod = [environment for environment in environments if environment in EXPLORATION_ENVIRONMENTS]
-    if len(non_prod) != 1 and isinstance(data.get("environments"), dict):
-        problems.append(
-            Problem(
-                f"environments: an exploration has exactly one of {' or '.join(EXPLORATION_ENVIRONMENTS)}, "
-                f"this file has {len(non_prod)}; keep one (usually dev)",
-                ("environments",),
-            )
-        )
-    for environment in non_prod:
-        budget = _mapping(_mapping(environments.get(environment)).get("budget"))
-        if "amount" not in budget:
-            problems.append(
-                Problem(
-                    f"environments.{environment}.budget.amount: an exploration needs a budget cap; "
-                    f"add budget: {{amount: 300}} under environments.{environment} (monthly, in the billing currency)",
-                    ("environments", environment),
-                )
-            )
-    return problems
-
-
-def parse_project(data: Any, source: str = "project file", today: date | None = None) -> ProjectFile:
-    """Validate a project file's content and every environment in it, so that a bad prod
-    override fails the dev plan too instead of waiting for the prod deployment."""
-    try:
-        policy = platform_policy()
-    except PlatformPolicyError as error:
-        raise ProjectFileError(str(POLICY_PATH), error.lines, lines=error.lines) from None
-    if not isinstance(data, dict):
-        raise ProjectFileError(source, [Problem("(file): expected a YAML mapping with project, location, tags, principals, environments")])
-    limits = waiver_limit_problems(data, today or date.today(), policy.waiver_max_days)
-    limits += kind_problems(data, today or date.today(), policy.exploration_max_days)
-    try:
-        project_file = ProjectFile.model_validate(data)
-    except ValidationError as error:
-        # Report the environments' and waivers' problems too, so one run shows everything to fix.
-        raise ProjectFileError(source, _problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
-    from dsplatform.infra.request import template_answer_problems  # the template's rules; imported late (it imports this module)
-
-    problems = list(limits) + template_answer_problems(project_file)
-    for environment in project_file.environments:
-        try:
-            resolve_environment(project_file, environment, source)
-        except ProjectFileError as error:
-            problems += [problem for problem in error.problems if problem not in problems]
-    if problems:
-        raise ProjectFileError(source, problems)
-    return project_file
-
-
-def _one_line(text: str) -> str:
-    """Values quoted in a message may hold line breaks or control characters; escape them
-    so each problem stays one `file:line:column:` line."""
-    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in str(text))
-
-
-def located_lines(document: Document, problems: list[str]) -> list[str]:
-    """`file:line:column: field: message` for each problem, in file order; a problem about
-    a key that is not in the file points at the closest key that is."""
-    located = sorted((document.position_of(getattr(problem, "location", ())), index, problem) for index, problem in enumerate(problems))
-    return [f"{document.path}:{line}:{column}: {_one_line(problem)}" for (line, column), _, problem in located]
-
-
-def load_located(path: str | Path, today: date | None = None) -> tuple[Document, ProjectFile]:
-    """The one way every command reads a project file: the bounded safe loader
-    (dsplatform.safe_yaml), then the schema; every problem is a located line."""
-    try:
-        document = load_document(path)
-    except DocumentError as error:
-        raise ProjectFileError(str(path), list(error.lines), lines=error.lines) from None
-    try:
-        return document, parse_project(document.data, str(document.path), today)
-    except ProjectFileError as error:
-        raise ProjectFileError(error.source, error.problems, lines=located_lines(document, error.problems)) from None
-
-
-def load_project_file(path: str | Path, today: date | None = None) -> ProjectFile:
-    return load_located(path, today)[1]
-
-
-def load_stack_settings(path: str | Path, environment: str) -> StackSettings:
-    """One environment's settings; every problem located like `request validate`'s."""
-    document, project_file = load_located(path)
-    try:
-        return resolve_environment(project_file, environment, str(path))
-    except ProjectFileError as error:
-        raise ProjectFileError(error.source, error.problems, lines=located_lines(document, error.problems)) from None
-
-
-def _without_required(schema: Any) -> Any:
-    """Overrides are partial: every key of an environment may be left to its default."""
-    if isinstance(schema, dict):
-        return {key: _without_required(item) for key, item in schema.items() if key != "required"}
-    if isinstance(schema, list):
-        return [_without_required(item) for item in schema]
-    return schema
-
-
-def request_json_schema() -> dict[str, Any]:
-    """The project file's JSON Schema, for editors (yaml-language-server) and CI.
-
-    Generated from the pydantic models, with `environments.<env>` described by the
-    per-environment settings (all optional), which the models keep as raw mappings so
-    that defaults can be merged first."""
-    schema = ProjectFile.model_json_schema()
-    overrides = _without_required(EnvironmentSettings.model_json_schema())
-    definitions = schema.setdefault("$defs", {})
-    override_definitions = overrides.pop("$defs", {})
-    renamed = {name: f"{name}Override" for name in override_definitions}
-
-    def renamed_refs(value: Any) -> Any:
-        # Inside the partial definitions too (AksSettingsOverride refers to NodePoolOverride),
-        # or an editor meets a reference to a definition the schema does not have.
-        text = json.dumps(value)
-        for name, new_name in renamed.items():
-            text = text.replace(f'"#/$defs/{name}"', f'"#/$defs/{new_name}"')
-        return json.loads(text)
-
-    for name, definition in renamed_refs(override_definitions).items():
-        definitions.setdefault(renamed[name], definition)
-    overrides = renamed_refs(overrides)
-    overrides["title"] = "EnvironmentOverrides"
-    definitions["EnvironmentOverrides"] = overrides
-    schema["properties"]["environments"] = {
-        "description": schema["properties"]["environments"].get("description", ""),
-        "type": "object",
-        "properties": {
-            environment: {"anyOf": [{"$ref": "#/$defs/EnvironmentOverrides"}, {"type": "null"}]} for environment in ENVIRONMENTS
-        },
-        "additionalProperties": False,
-    }
-    # A project needs dev and prod; an exploration needs an end date and never has prod.
-    schema["allOf"] = [
-        {
-            "if": {"properties": {"kind": {"const": "exploration"}}, "required": ["kind"]},
-            "then": {"required": ["end_date"], "properties": {"environments": {"not": {"required": ["prod"]}}}},
-            "else": {
-                "properties": {
-                    "environments": {"required": list(REQUIRED_ENVIRONMENTS)},
-                    "tags": {"required": ["owner", "cost_center", "data_classification"]},
-                }
-            },
-        }
-    ]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "dsplatform project request (infra/projects/<project>.yaml)"
-    return schema
-
-
-def split_stack_name(stack: str) -> tuple[str, str]:
-    """`churn-model-prod` → (`churn-model`, `prod`): the environment is the last segment
-    because slugs may themselves contain hyphens."""
-    project, _, environment = stack.rpartition("-")
-    if not project or environment not in ENVIRONMENTS:
-        raise ProjectFileError(
-            f"stack '{stack}'",
-            [f"stack name: expected <project>-<env> with env one of {', '.join(ENVIRONMENTS)}, e.g. churn-model-dev"],
-        )
-    return project, environment
-
-
-def settings_for_stack(
-    stack: str, projects_directory: str | Path, project_file: str | Path | None = None, environment: str | None = None
-) -> StackSettings:
-    """The settings a stack builds. The stack's own settings (`dsplatform:projectFile`,
-    `dsplatform:environment`, written by `dsplatform request stacks`) name the file and
-    environment; without them the stack name `<project>-<env>` does."""
-    project, stack_environment = split_stack_name(stack)
-    if environment is not None and environment != stack_environment:
-        raise ProjectFileError(
-            f"stack '{stack}'", [f"dsplatform:environment: is '{environment}' but the stack name says '{stack_environment}'"]
-        )
-    path = Path(projects_directory).parent / project_file if project_file else Path(projects_directory) / f"{project}.yaml"
-    settings = load_stack_settings(path, stack_environment)
-    if settings.project != project:
-        raise ProjectFileError(str(path), [f"project: is '{settings.project}' but the stack is for '{project}'"])
-    return settings
