@@ -44,23 +44,17 @@ def resolve_environment(project_file: ProjectFile, environment: str, source: str
                 )
             ],
         )
-    merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": project_file.features.model_dump()})
+    features = project_file.features.model_dump()
+    if project_file.kind == "exploration":
+        # Small and cheap unless asked (EXPLORATION_FEATURES); the file's own switches win.
+        features = EXPLORATION_FEATURES | project_file.features.model_dump(include=project_file.features.model_fields_set)
+    merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": features})
     merged = _deep_merge(merged, project_file.environments[environment] or {})
     try:
         settings = EnvironmentSettings.model_validate(merged)
     except ValidationError as error:
         problems = validation_problems(error, EnvironmentSettings, ("environments", environment))
         raise ProjectFileError(source, only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
-    if project_file.kind == "exploration":
-        # Small and cheap unless asked (EXPLORATION_FEATURES); the file's own switches win.
-        chosen = project_file.features.model_dump(include=project_file.features.model_fields_set)
-        merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], {"features": EXPLORATION_FEATURES | chosen})
-        merged = _deep_merge(merged, project_file.environments[environment] or {})
-        try:
-            settings = EnvironmentSettings.model_validate(merged)
-        except ValidationError as error:
-            problems = validation_problems(error, EnvironmentSettings, ("environments", environment))
-            raise ProjectFileError(source, only_keys_in_the_file(problems, project_file.environments[environment]) or problems) from None
     if settings.features.databricks and project_file.principals.azure_databricks_object_id is None:
         raise ProjectFileError(
             source,
