@@ -56,6 +56,10 @@ def test_generated_project_passes_its_own_make_test(tmp_path, answers):
     tail = failure_report(result.stdout + result.stderr)
     assert result.returncode == 0, tail
     assert " passed" in result.stdout and " failed" not in result.stdout, tail
+    # What a person sees during setup and tests: no dependency resolution, no JVM start banner.
+    shown = result.stdout + result.stderr
+    for noise in ("Using incubator modules", ":: resolving dependencies ::", "Ivy Default Cache", "log4j"):
+        assert noise not in shown, f"'{noise}' was printed:\n{tail}"
     assert (project / ".venv" / "bin" / "python").exists(), "the project made its own virtualenv"
     lint = run_make(project, "lint")
     assert lint.returncode == 0, (lint.stdout + lint.stderr)[-3000:]

@@ -48,3 +48,22 @@ def test_python_dash_m_runs_the_dispatcher():
     command = [sys.executable, "-m", "{{ cookiecutter.__package }}", "--help"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0 and "<sample> <step>" in result.stdout, result.stderr
+
+
+def test_the_jvm_start_filter_drops_only_the_start_noise(capfd):
+    """The driver JVM's standard error passes through, except the line every start prints."""
+    import time
+
+    from {{ cookiecutter.__package }}.core.spark import _jvm_stderr_without_start_noise
+
+    script = "echo 'WARNING: Using incubator modules: jdk.incubator.vector' >&2; echo 'ERROR a real problem' >&2"
+    with _jvm_stderr_without_start_noise():
+        subprocess.run(["sh", "-c", script], check=True)
+    shown = ""
+    deadline = time.monotonic() + 10
+    while "a real problem" not in shown and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shown += capfd.readouterr().err
+    assert "ERROR a real problem" in shown and "incubator" not in shown, shown
+    subprocess.run(["sh", "-c", "echo 'WARNING: Using incubator modules: after' >&2"], check=True)
+    assert "incubator modules: after" in capfd.readouterr().err, "outside a start, standard error is untouched"

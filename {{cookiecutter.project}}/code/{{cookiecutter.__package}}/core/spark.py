@@ -13,13 +13,16 @@ default log level"), which Spark prints only while its default profile is in use
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import shutil
 import string
 import subprocess
 import sys
+import threading
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -46,6 +49,44 @@ logger.com.level = $level
 logger.py4j.name = py4j
 logger.py4j.level = $level
 """
+
+
+# The JVM prints this at every start, because Spark's launcher always adds the incubating
+# vector module (org.apache.spark.launcher.JavaModuleOptions); no JVM option silences it.
+JVM_START_NOISE = ("WARNING: Using incubator modules:",)
+
+
+@contextlib.contextmanager
+def _jvm_stderr_without_start_noise() -> Iterator[None]:
+    """Start the driver JVM with its standard error behind a pipe that drops JVM_START_NOISE.
+
+    PySpark starts the JVM as a child that inherits file descriptor 2, so the pipe is swapped
+    in for the start only; the JVM keeps writing into it for its whole life, and a daemon
+    thread passes every other line (Spark's errors included) on to the real standard error.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor 2 (an embedded interpreter): leave it alone
+        yield
+        return
+    read_end, write_end = os.pipe()
+    real_stderr = os.dup(saved)
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as lines, os.fdopen(real_stderr, "wb", buffering=0) as target:
+            for line in lines:
+                if not line.decode(errors="replace").startswith(JVM_START_NOISE):
+                    target.write(line)
+
+    threading.Thread(target=forward, name="jvm-stderr", daemon=True).start()
+    os.dup2(write_end, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(write_end)
 
 
 def delta_jars_folder() -> Path:
@@ -119,7 +160,8 @@ def get_spark(app_name: str = "{{ cookiecutter.__package }}", state_dir: Path | 
             return configure_spark_with_delta_pip(builder).getOrCreate()
         resolve_delta_jars(folder)
         jars = resolved_delta_jars()
-    return builder.config("spark.jars", ",".join(jars)).getOrCreate()
+    with _jvm_stderr_without_start_noise():
+        return builder.config("spark.jars", ",".join(jars)).getOrCreate()
 
 
 class JarResolutionError(RuntimeError):
