@@ -57,13 +57,15 @@ def test_both_groupings_fit_exactly_what_one_process_fits(spark, settings, group
 
 
 def test_buckets_give_every_task_an_equal_share_of_whole_series(spark):
-    """Hash-partitioning a few bucket ids collides and leaves a core idle; range partitioning must not."""
+    """Hash-partitioning a few bucket ids collides and leaves a core idle; the explicit placement must not."""
     # 3,000 series (1,500 stores x 2 brands) of 3 rows each.
     rows = spark.range(9000).selectExpr("CAST(id % 1500 AS INT) AS Store", "IF(id % 3000 < 1500, 'a', 'b') AS Brand")
     placed = train.series_buckets(rows, 4).withColumn("task", F.spark_partition_id())
     per_task = placed.groupBy("task").agg(F.countDistinct("Store", "Brand").alias("series")).toPandas()
     assert len(per_task) == 4 and per_task["series"].sum() == 3000, per_task
     assert per_task["series"].max() <= 1.25 * per_task["series"].min(), per_task
+    buckets = placed.groupBy("task").agg(F.countDistinct(train.BUCKET).alias("buckets")).toPandas()
+    assert set(buckets["buckets"]) == {train.BUCKETS_PER_PARTITION}, "every task holds the same number of whole buckets"
     split = placed.groupBy("Store", "Brand").agg(F.countDistinct("task").alias("tasks")).where("tasks > 1")
     assert split.count() == 0, "a series is never split across tasks"
 
