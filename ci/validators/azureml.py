@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ci.validators.common import _first_line, _yaml, relative
+from ci.validators.common import first_line, read_yaml, relative
 
 # Azure ML v2 `$schema` file name -> the azure-ai-ml loader that validates it.
 AZUREML_LOADERS = {
@@ -52,7 +52,7 @@ def azureml_loader_name(path: Path) -> str | None:
 
 def validate_azureml(path: Path, root: Path) -> list[str]:
     """An Azure ML v2 YAML file through the loader its `$schema` names (offline; no workspace)."""
-    document, problem = _yaml(path, root)
+    document, problem = read_yaml(path, root)
     if problem:
         return [problem]
     schema = str(document.get("$schema", "")) if isinstance(document, dict) else ""
@@ -73,7 +73,7 @@ def validate_azureml(path: Path, root: Path) -> list[str]:
         if loader_name == "load_job" and hasattr(loaded, "_validate"):
             result = loaded._validate()
             if not result.passed:
-                return [f"{relative(path, root)}: {loader_name}: {_first_line(result.error_messages)}"]
+                return [f"{relative(path, root)}: {loader_name}: {first_line(result.error_messages)}"]
     except Exception as error:  # the loaders raise several exception types; each names the field
-        return [f"{relative(path, root)}: {loader_name}: {_first_line(error)}"]
+        return [f"{relative(path, root)}: {loader_name}: {first_line(error)}"]
     return []

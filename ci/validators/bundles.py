@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ci.validators.common import REPO_ROOT, _yaml, relative
+from ci.validators.common import REPO_ROOT, read_yaml, relative
 
 # The Databricks CLI's published bundle schema (databricks/cli bundle/schema/jsonschema.json,
 # commit 7bbe2852, 2026-08-21), kept here so validation works offline.
@@ -54,7 +54,7 @@ def _best_errors(errors: Iterable) -> list:
 
 def validate_bundle(path: Path, root: Path) -> list[str]:
     """A bundle file (databricks.yml or an included resource file) against the bundle schema."""
-    document, problem = _yaml(path, root)
+    document, problem = read_yaml(path, root)
     if problem:
         return [problem]
     problems = []

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ci.validators.common import REPO_ROOT, _first_line, relative
+from ci.validators.common import REPO_ROOT, first_line, relative
 
 ACTIONLINT = REPO_ROOT / "build" / "bin" / "actionlint"
 
@@ -28,8 +28,8 @@ def _check_jsonschema(builtin: str, paths: list[Path], root: Path) -> list[str]:
     for path in paths:
         mentions = [line.strip() for line in output.splitlines() if str(path) in line or relative(path, root) in line]
         if mentions:
-            problems.append(f"{relative(path, root)}: {builtin}: {_first_line(output[output.find(mentions[0]) :], 600)}")
-    return problems or [f"{', '.join(relative(path, root) for path in paths)}: {builtin}: {_first_line(output)}"]
+            problems.append(f"{relative(path, root)}: {builtin}: {first_line(output[output.find(mentions[0]) :], 600)}")
+    return problems or [f"{', '.join(relative(path, root) for path in paths)}: {builtin}: {first_line(output)}"]
 
 
 def validate_azure_pipelines(paths: list[Path], root: Path) -> list[str]:
@@ -62,4 +62,4 @@ def validate_github_workflows(paths: list[Path], root: Path) -> list[str]:
         if ":" in line and not line.startswith(" "):
             file_part = line.split(":", 1)[0]
             problems.append(f"{relative(Path(file_part) if Path(file_part).is_absolute() else root / file_part, root)}: actionlint: {line}")
-    return problems or [f"{', '.join(relative(path, root) for path in paths)}: actionlint: {_first_line(result.stdout + result.stderr)}"]
+    return problems or [f"{', '.join(relative(path, root) for path in paths)}: actionlint: {first_line(result.stdout + result.stderr)}"]

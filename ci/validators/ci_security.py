@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from ci.validators.common import _yaml, relative
+from ci.validators.common import read_yaml, relative
 
 # `uses: owner/repo[/path]@<40 hex> # v1.2.3`. A tag or branch can be moved to other code by
 # whoever controls the action's repository; a full commit SHA cannot. GitHub's guidance:
@@ -120,7 +120,7 @@ def _github_jobs_excluded(jobs: dict, event: str) -> dict[str, bool]:
 def validate_github_pull_request_logins(path: Path, root: Path) -> list[str]:
     """No job that a pull request can start logs in to a cloud, unless it runs in the protected
     `pr-validation` environment (required reviewers approve before it gets a token)."""
-    document, problem = _yaml(path, root)
+    document, problem = read_yaml(path, root)
     if problem or not isinstance(document, dict):
         return [problem] if problem else []
     triggers = document.get("on", document.get(True))  # YAML 1.1 reads a bare `on` key as True
@@ -219,7 +219,7 @@ def validate_ado_pull_request_logins(paths: list[Path], root: Path) -> list[str]
     for path in paths:
         if path.resolve() in templates:
             continue
-        document, problem = _yaml(path, root)
+        document, problem = read_yaml(path, root)
         if problem or not isinstance(document, dict):
             problems += [problem] if problem else []
             continue

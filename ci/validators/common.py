@@ -24,13 +24,15 @@ def relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _first_line(text: str, limit: int = 400) -> str:
+def first_line(text: str, limit: int = 400) -> str:
+    """A tool's many-line output folded into one line, so every problem stays one line."""
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return " | ".join(lines)[:limit] or "failed without a message"
 
 
-def _yaml(path: Path, root: Path) -> tuple[object, str | None]:
+def read_yaml(path: Path, root: Path) -> tuple[object, str | None]:
+    """The document, or the one-line problem that the file is not YAML: reported, never raised."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")), None
     except yaml.YAMLError as error:
-        return None, f"{relative(path, root)}: not valid YAML: {_first_line(error)}"
+        return None, f"{relative(path, root)}: not valid YAML: {first_line(error)}"

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from ci.validators.common import _first_line, relative
+from ci.validators.common import first_line, relative
 
 # Data Factory's Git layout: the folder names the resource type (one JSON resource per file).
 DATAFACTORY_RESOURCES = {"pipeline": "PipelineResource", "trigger": "TriggerResource", "linkedService": "LinkedServiceResource"}
@@ -106,7 +106,7 @@ def datafactory_problems(data: object, cls: type, where: str) -> list[str]:
     try:
         cls._deserialize(data, [])  # computes the class's fields, and raises on what it cannot read
     except Exception as error:  # the SDK's own deserializer refusing a value
-        return [f"{where}: {cls.__name__} cannot be read ({type(error).__name__}: {_first_line(str(error) or repr(error.__cause__))})"]
+        return [f"{where}: {cls.__name__} cannot be read ({type(error).__name__}: {first_line(str(error) or repr(error.__cause__))})"]
     fields = _field_types(cls)
     problems = [f"{where}.{key}: not a {cls.__name__} property" for key in data if key not in fields]
     problems += [f"{where}.{key}: required by {cls.__name__}" for key, (_, _, required) in fields.items() if required and key not in data]

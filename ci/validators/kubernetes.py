@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from ci.validators.common import _first_line, relative
+from ci.validators.common import first_line, relative
 
 # The generated serving manifest names no image: `many_models manifest --image` replaces this
 # placeholder with a digest-pinned reference at deploy time (code/<package>/many_models/manifest.py).
@@ -30,7 +30,7 @@ def validate_kubernetes(path: Path, root: Path) -> list[str]:
     try:
         documents = [document for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document is not None]
     except yaml.YAMLError as error:
-        return [f"{where}: not valid YAML: {_first_line(error)}"]
+        return [f"{where}: not valid YAML: {first_line(error)}"]
     problems = []
     for number, document in enumerate(documents, start=1):
         if not isinstance(document, dict) or not all(document.get(key) for key in ("apiVersion", "kind", "metadata")):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import nbformat
 
-from ci.validators.common import _first_line, _yaml, relative
+from ci.validators.common import first_line, read_yaml, relative
 
 
 def validate_yaml(path: Path, root: Path) -> list[str]:
-    _, problem = _yaml(path, root)
+    _, problem = read_yaml(path, root)
     return [problem] if problem else []
 
 
@@ -26,7 +26,7 @@ def validate_notebook(path: Path, root: Path) -> list[str]:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # nbformat raises JSON, validation and reader errors
-        return [f"{relative(path, root)}: not a valid notebook: {_first_line(error)}"]
+        return [f"{relative(path, root)}: not a valid notebook: {first_line(error)}"]
     if any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"):
         return [f"{relative(path, root)}: stored with outputs; strip them (nbstripout)"]
     return []
@@ -34,7 +34,7 @@ def validate_notebook(path: Path, root: Path) -> list[str]:
 
 def validate_shell(path: Path, root: Path) -> list[str]:
     result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, check=False)
-    return [] if result.returncode == 0 else [f"{relative(path, root)}: bash -n: {_first_line(result.stderr)}"]
+    return [] if result.returncode == 0 else [f"{relative(path, root)}: bash -n: {first_line(result.stderr)}"]
 
 
 def validate_python(project: Path) -> list[str]:
@@ -47,5 +47,5 @@ def validate_python(project: Path) -> list[str]:
                 f"ruff {arguments[0]}: {line}" for line in result.stdout.splitlines() if line.strip() and ("/" in line or ".py" in line)
             ]
             if not problems:
-                problems.append(f"ruff {arguments[0]}: {_first_line(result.stdout + result.stderr)}")
+                problems.append(f"ruff {arguments[0]}: {first_line(result.stdout + result.stderr)}")
     return problems
