@@ -2,7 +2,7 @@
 # Build actionlint into build/bin from the Go module proxy (its PyPI wrapper downloads from
 # GitHub, which CI machines may not reach). Without Go on the machine, fetch a Go toolchain
 # from the same proxy (module golang.org/toolchain) into build/go first. If even that fails,
-# say so: ci/validators.py then falls back to the GitHub workflow JSON schema, with a warning.
+# say so: ci/validators/ci_schemas.py then falls back to the GitHub workflow JSON schema, with a warning.
 set -euo pipefail
 
 ACTIONLINT_VERSION="v1.7.12"

@@ -7,7 +7,7 @@ checkov and detect-secrets once over all combinations together (ci/scanners.py).
 
 For every combination of the answers that change which files exist (every answer with
 entries in OPTIONAL_PATHS, plus python_version), it checks: the exact file set, that no
-template syntax is left, ruff, every YAML file with its official validator (ci/validators.py)
+template syntax is left, ruff, every YAML file with its official validator (ci/validators/)
 and that the notebooks are valid. It then runs the generated repository's own fast tests
 (`pytest -m "not slow"`) in one shared virtualenv: each sample's whole fast suite once, and for
 every other (cicd x compute) pair the tests of its deployment files, the only files a pair

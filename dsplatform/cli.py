@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also draw the architecture (Azure icons, Graphviz) to FILE, .svg or .png",
     )
-    from dsplatform.infra.request import add_request_commands
+    from dsplatform.infra.request.cli import add_request_commands
 
     add_request_commands(commands)
     _add_project_commands(commands)
@@ -150,7 +150,7 @@ def _add_project_commands(commands) -> None:
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "request":
-        from dsplatform.infra.request import run_request_command
+        from dsplatform.infra.request.cli import run_request_command
 
         return run_request_command(arguments)
     if arguments.command == "expiry":

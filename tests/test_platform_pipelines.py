@@ -105,7 +105,7 @@ def test_the_teardown_destroys_only_the_stacks_dsplatform_lists_as_expired():
 
 
 def test_the_expiry_pipelines_pass_the_same_validators_as_every_pipeline_and_a_broken_one_fails(tmp_path):
-    """The Azure Pipelines schema and actionlint (ci/validators.py), both ways: the committed
+    """The Azure Pipelines schema and actionlint (ci/validators/ci_schemas.py), both ways: the committed
     files pass, and a schedule with a boolean `always` (the schema wants a string) fails."""
     import shutil
 

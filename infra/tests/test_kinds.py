@@ -364,7 +364,7 @@ def test_the_plan_view_and_the_diagram_show_the_budget_and_personal_compute(expl
 
 
 def test_the_pull_request_summary_says_it_is_an_exploration_and_shows_its_budget(exploration_plan):
-    from dsplatform.infra.request import summary_markdown
+    from dsplatform.infra.request.summary import summary_markdown
 
     project_file = parse_project(exploration(), today=TODAY)
     text = summary_markdown(project_file, [exploration_plan], "projects/exploration-example.yaml")

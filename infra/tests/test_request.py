@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from dsplatform import cli
 from dsplatform.infra.config import request_json_schema
-from dsplatform.infra.request import SCHEMA_PATH
+from dsplatform.infra.request.cli import SCHEMA_PATH
 
 from .conftest import EXAMPLE, INFRA
 
@@ -264,7 +264,7 @@ def test_scaffold_generates_the_repository_with_the_requests_names(tmp_path, cap
 def test_scaffold_answers_every_question_the_template_asks():
     """A new template answer must reach the request too, or scaffolding would leave it empty."""
     from dsplatform.infra.config import load_project_file
-    from dsplatform.infra.request import scaffold_answers
+    from dsplatform.infra.request.scaffold import scaffold_answers
 
     template_answers = json.loads((INFRA.parent / "cookiecutter.json").read_text(encoding="utf-8"))
     asked = {name for name in template_answers if not name.startswith("_")}

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dsplatform import cli
 from dsplatform.infra.config import ProjectFileError, parse_project
-from dsplatform.infra.request import scaffold_answers
+from dsplatform.infra.request.scaffold import scaffold_answers
 from dsplatform.template import answer_problems
 
 from .conftest import EXAMPLE

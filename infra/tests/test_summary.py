@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from dsplatform import cli
 from dsplatform.infra.config import ProjectFileError, parse_project, resolve_environment
 from dsplatform.infra.guardrails import Resource, evaluate
-from dsplatform.infra.request import summary_markdown, verdict_line
+from dsplatform.infra.request.summary import summary_markdown, verdict_line
 from dsplatform.vocabulary import control_characters, markdown_text
 
 from .conftest import EXAMPLE, plan_of, settings_from

@@ -119,7 +119,7 @@ def parse_project(data: Any, source: str = "project file", today: date | None = 
     except ValidationError as error:
         # Report the environments' and waivers' problems too, so one run shows everything to fix.
         raise ProjectFileError(source, validation_problems(error, ProjectFile) + limits + _raw_environment_problems(data)) from None
-    from dsplatform.infra.request import template_answer_problems  # the template's rules; imported late (it imports this module)
+    from dsplatform.infra.request.scaffold import template_answer_problems  # the template's rules; imported late (it imports this module)
 
     problems = list(limits) + template_answer_problems(project_file)
     for environment in project_file.environments:
