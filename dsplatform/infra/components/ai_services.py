@@ -23,32 +23,19 @@ Secure by construction:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
-from dsplatform.infra.components.network import Network
-from dsplatform.naming import ResourceNames
+from dsplatform.infra.components.common import PrivateCapableArgs, child, diagnostic_setting
 
 
-@dataclass(frozen=True)
-class AIServicesArgs:
+@dataclass(frozen=True, kw_only=True)
+class AIServicesArgs(PrivateCapableArgs):
     """Only what the account needs from the rest of the stack."""
 
-    names: ResourceNames
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
-    private: bool
     allowed_ip_ranges: tuple[str, ...] = ()
-    network: Network | None = None  # the private network, given exactly when private
-
-    def __post_init__(self) -> None:
-        require_private_network("AIServices", self.private, self.network)
 
 
 class AIServices(pulumi.ComponentResource):

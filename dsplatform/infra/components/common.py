@@ -8,7 +8,9 @@ the same table the program assigns from.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -17,6 +19,10 @@ import pulumi_azure_native as azure_native
 # and the policy pack read the same data the program assigns from.
 from dsplatform.infra.roles import HUMAN_PRINCIPAL_TYPES, READ_ONLY_ROLES, ROLE_DEFINITIONS, ROLE_NAMES_BY_ID, is_human_write  # noqa: F401
 from dsplatform.naming import DIAGNOSTIC_SETTING_NAME
+
+if TYPE_CHECKING:  # annotations only: the network component itself builds on this module
+    from dsplatform.infra.components.network import Network
+    from dsplatform.naming import ResourceNames
 
 # A fixed namespace so role assignment GUIDs are the same on every run and machine.
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5d0f3c59-2f5e-4b8e-9a59-3c1b6d1a0e11")
@@ -120,3 +126,27 @@ def require_private_network(component: str, private: bool, network: object | Non
         raise ValueError(f"{component}: private is true but no private network was given for its endpoints")
     if not private and network is not None:
         raise ValueError(f"{component}: private is false but a private network was given; public services get no endpoints")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlacedArgs:
+    """What every component inside the project's resource group reads: its names, region and
+    tags, the group, and the Log Analytics workspace its diagnostics go to."""
+
+    names: ResourceNames
+    location: str
+    tags: Mapping[str, str]
+    resource_group_name: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrivateCapableArgs(PlacedArgs):
+    """A component that is private (reached through endpoints in the project's network) or
+    public; `require_private_network` checks the two agree as soon as the Args are made."""
+
+    private: bool
+    network: Network | None = None  # the private network, given exactly when private
+
+    def __post_init__(self) -> None:
+        require_private_network(type(self).__name__.removesuffix("Args"), self.private, self.network)

@@ -3,32 +3,19 @@ so every pull and push is an Entra ID identity with a role (AcrPull / AcrPush)."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
-from dsplatform.infra.components.network import Network
-from dsplatform.naming import ResourceNames
+from dsplatform.infra.components.common import PrivateCapableArgs, child, diagnostic_setting
 
 
-@dataclass(frozen=True)
-class ContainerRegistryArgs:
+@dataclass(frozen=True, kw_only=True)
+class ContainerRegistryArgs(PrivateCapableArgs):
     """Only what the registry reads: its tier follows `production` and `private`."""
 
-    names: ResourceNames
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
     production: bool
-    private: bool
-    network: Network | None = None  # the private network, given exactly when private
-
-    def __post_init__(self) -> None:
-        require_private_network("ContainerRegistry", self.private, self.network)
 
 
 class ContainerRegistry(pulumi.ComponentResource):

@@ -29,36 +29,24 @@ the other Data Factory resources use.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
-from dsplatform.infra.components.network import Network
-from dsplatform.naming import DATA_FACTORY_MANAGED_VNET, ResourceNames
+from dsplatform.infra.components.common import PrivateCapableArgs, child, diagnostic_setting
+from dsplatform.naming import DATA_FACTORY_MANAGED_VNET
 
 DATA_FACTORY_API_VERSION = "2018-06-01"
 
 
-@dataclass(frozen=True)
-class DataFactoryArgs:
+@dataclass(frozen=True, kw_only=True)
+class DataFactoryArgs(PrivateCapableArgs):
     """Only what the factory needs from the rest of the stack (not whole components), so it
     can be built and tested on its own."""
 
-    names: ResourceNames
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
     lake_account_id: pulumi.Input[str]
     machine_learning_workspace_id: pulumi.Input[str]
-    private: bool
-    network: Network | None = None  # the private network, given exactly when private
-
-    def __post_init__(self) -> None:
-        require_private_network("DataFactory", self.private, self.network)
 
 
 class DataFactory(pulumi.ComponentResource):

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
-from dsplatform.infra.components.network import Network
-from dsplatform.naming import STORAGE_CONTAINERS, ResourceNames
+from dsplatform.infra.components.common import PrivateCapableArgs, child, diagnostic_setting
+from dsplatform.naming import STORAGE_CONTAINERS
 
 
 def network_rules(
@@ -78,27 +77,17 @@ def hardened_storage_account(
     )
 
 
-@dataclass(frozen=True)
-class DataLakeArgs:
+@dataclass(frozen=True, kw_only=True)
+class DataLakeArgs(PrivateCapableArgs):
     """Only what the lake reads. In a public environment with Databricks, the clusters'
     subnets and the access connector (by its name in `names`, under `subscription_id`) are
     let through the firewall; everything else stays behind the allowlist."""
 
-    names: ResourceNames
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
     production: bool
-    private: bool
     allowed_ip_ranges: tuple[str, ...] = ()
-    network: Network | None = None  # the private network, given exactly when private
     databricks_subnet_ids: tuple[pulumi.Input[str], ...] = ()  # the injected workspace's subnets, if any
     subscription_id: pulumi.Input[str] | None = None
     tenant_id: pulumi.Input[str] | None = None
-
-    def __post_init__(self) -> None:
-        require_private_network("DataLake", self.private, self.network)
 
 
 class DataLake(pulumi.ComponentResource):

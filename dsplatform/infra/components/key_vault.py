@@ -4,35 +4,22 @@ vault keeps its name reserved while soft-deleted (mlops-v2 collided on this repe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
-from dsplatform.infra.components.network import Network
-from dsplatform.naming import ResourceNames
+from dsplatform.infra.components.common import PrivateCapableArgs, child, diagnostic_setting
 
 
-@dataclass(frozen=True)
-class KeyVaultArgs:
+@dataclass(frozen=True, kw_only=True)
+class KeyVaultArgs(PrivateCapableArgs):
     """Only what the vault reads: where it lives, who signs in (the tenant), whether the
     environment is private, and the allowlist that admits a public one."""
 
-    names: ResourceNames
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
     production: bool
-    private: bool
     allowed_ip_ranges: tuple[str, ...] = ()
-    network: Network | None = None  # the private network, given exactly when private
-
-    def __post_init__(self) -> None:
-        require_private_network("KeyVault", self.private, self.network)
 
 
 class KeyVault(pulumi.ComponentResource):

@@ -13,46 +13,34 @@ endpoints and this cluster runs the FastAPI serving only, with local accounts of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import assign_role, child, diagnostic_setting, require_private_network
-from dsplatform.infra.components.network import Network
+from dsplatform.infra.components.common import PrivateCapableArgs, assign_role, child, diagnostic_setting
 from dsplatform.infra.config.schema import AksSettings
-from dsplatform.naming import KUBERNETES_COMPUTE_NAME, SCORING_NAMESPACE, SCORING_SERVICE_ACCOUNT, ResourceNames
+from dsplatform.naming import KUBERNETES_COMPUTE_NAME, SCORING_NAMESPACE, SCORING_SERVICE_ACCOUNT
 from dsplatform.vocabulary import PAIRED_REGIONS
 
 AZUREML_NAMESPACE = "default"
 
 
-@dataclass(frozen=True)
-class KubernetesClusterArgs:
+@dataclass(frozen=True, kw_only=True)
+class KubernetesClusterArgs(PrivateCapableArgs):
     """Only what the cluster reads: its pools and versions (`aks`), who administers it in
     dev, the workload identity its scoring pods federate with, whether it is private (then
     it joins the network's AKS subnet), and whether Azure ML deploys to it."""
 
-    names: ResourceNames
     stack_name: str  # role assignment names derive from it
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
     workload_identity_name: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
     aks: AksSettings
     platform_admins_object_id: str
     production: bool
-    private: bool
     allowed_ip_ranges: tuple[str, ...] = ()
     hosts_azureml: bool = False
-    network: Network | None = None  # the private network, given exactly when private
-
-    def __post_init__(self) -> None:
-        require_private_network("KubernetesCluster", self.private, self.network)
 
 
 def authorized_ranges(args: KubernetesClusterArgs) -> list[str]:

@@ -3,34 +3,26 @@ with a CPU cluster that costs nothing while idle and an identity-based lake data
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from dsplatform.infra.components.common import child, diagnostic_setting, require_private_network
+from dsplatform.infra.components.common import PrivateCapableArgs, child, diagnostic_setting
 from dsplatform.infra.components.data_lake import hardened_storage_account
-from dsplatform.infra.components.network import Network
 from dsplatform.infra.config.schema import AzureMLSettings
-from dsplatform.naming import ResourceNames
 from dsplatform.vocabulary import SENSITIVE_CLASSIFICATIONS
 
 machine_learning = azure_native.machinelearningservices
 
 
-@dataclass(frozen=True)
-class MachineLearningWorkspaceArgs:
+@dataclass(frozen=True, kw_only=True)
+class MachineLearningWorkspaceArgs(PrivateCapableArgs):
     """Only what the workspace reads: the ids of the resources it is wired to (vault,
     registry, telemetry, the workload identity its cluster runs as, and the lake its managed
     network reaches), its cluster's size, and the data classification that makes it a
     high-business-impact workspace."""
 
-    names: ResourceNames
-    location: str
-    tags: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
     application_insights_id: pulumi.Input[str]
     workload_identity_id: pulumi.Input[str]
     key_vault_id: pulumi.Input[str]
@@ -38,13 +30,8 @@ class MachineLearningWorkspaceArgs:
     data_classification: str
     cpu_cluster: AzureMLSettings
     production: bool
-    private: bool
     allowed_ip_ranges: tuple[str, ...] = ()  # for the workspace's own storage account
     lake_account_id: pulumi.Input[str] | None = None
-    network: Network | None = None  # the private network, given exactly when private
-
-    def __post_init__(self) -> None:
-        require_private_network("MachineLearningWorkspace", self.private, self.network)
 
 
 class MachineLearningWorkspace(pulumi.ComponentResource):
