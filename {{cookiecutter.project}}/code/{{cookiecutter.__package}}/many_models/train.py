@@ -94,16 +94,28 @@ def series_buckets(frame: DataFrame, partitions: int) -> DataFrame:
     exactly. Range partitioning got close but not exact: its bounds come from a sample, and on
     16 buckets per task a sampled bound one bucket off left one task a third lighter than another.
     """
-    probe = frame.sparkSession.range(64 * partitions).select("id", F.pmod(F.hash("id"), F.lit(partitions)).alias("task"))
-    key_of_task: dict[int, int] = {}
-    for row in probe.collect():
-        key_of_task.setdefault(row["task"], row["id"])
-    if len(key_of_task) < partitions:  # 64 candidates per task practically always cover them all; never place silently badly
-        raise RuntimeError(f"found routing keys for {len(key_of_task)} of {partitions} tasks")
+    key_of_task = _routing_keys(frame.sparkSession, partitions)
     routes = F.array(*[F.lit(key_of_task[task]).cast("bigint") for task in range(partitions)])
     bucketed = frame.withColumn(BUCKET, F.pmod(F.hash(*SERIES_KEYS), F.lit(partitions * BUCKETS_PER_PARTITION)))
     routed = bucketed.withColumn("_route", F.element_at(routes, F.pmod(F.col(BUCKET), F.lit(partitions)) + 1))
     return routed.repartition(partitions, "_route").drop("_route")
+
+
+# Spark's hash does not change within a release, so the keys for a task count are found once per process.
+_ROUTING_KEYS: dict[int, dict[int, int]] = {}
+
+
+def _routing_keys(spark: SparkSession, partitions: int) -> dict[int, int]:
+    """For each task index, a small integer that Spark's hash partitioning sends to that task."""
+    if partitions not in _ROUTING_KEYS:
+        probe = spark.range(64 * partitions).select("id", F.pmod(F.hash("id"), F.lit(partitions)).alias("task"))
+        keys: dict[int, int] = {}
+        for row in probe.collect():
+            keys.setdefault(row["task"], row["id"])
+        if len(keys) < partitions:  # 64 candidates per task practically always cover them all; never place silently badly
+            raise RuntimeError(f"found routing keys for {len(keys)} of {partitions} tasks")
+        _ROUTING_KEYS[partitions] = keys
+    return _ROUTING_KEYS[partitions]
 
 
 @contextmanager
