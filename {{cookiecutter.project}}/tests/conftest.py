@@ -26,8 +26,9 @@ from {{ cookiecutter.__package }}.core.settings import RunSettings
 os.environ.setdefault("SPARK_MASTER", "local[2]")
 os.environ.setdefault("SPARK_SHUFFLE_PARTITIONS", "4")
 os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
-# Tests are many short Spark jobs: the optimising JIT costs more CPU than it saves.
-os.environ.setdefault("SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+# One driver JVM serves the whole run, so its optimising JIT pays off (monitoring ran in 10 s
+# instead of 14 s with the quick C1 compiler only); the serial collector suits a 2 GB heap on 2 cores.
+os.environ.setdefault("SPARK_JAVA_OPTIONS", "-XX:+UseSerialGC")
 # On tiny data, compiling each query's generated code (whole-stage codegen), re-planning it
 # (adaptive execution) and feeding the web UI cost more than running it: the batch pipeline's
 # steps ran in about 85 % of the time without them, with the same results.

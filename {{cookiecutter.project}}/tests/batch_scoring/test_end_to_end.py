@@ -6,8 +6,10 @@ copy of that lake, and its tests validate, promote, score and monitor that one m
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
@@ -57,6 +59,9 @@ def test_the_registered_version_records_its_lineage(spark, trained):
     run = MlflowClient().get_run(result.run_id)
     assert run.inputs.dataset_inputs, "the training data set is logged as an input"
     assert {"num_trees", "max_depth", "horizon_hours"} <= set(run.data.params)
+    # Logged with the installed versions, not MLflow's inference (a child process that loads the model).
+    requirements = Path(mlflow.pyfunc.get_model_dependencies(f"models:/{result.model_name}/{result.model_version}")).read_text()
+    assert f"pyspark=={importlib.metadata.version('pyspark')}" in requirements.split()
 
 
 def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
@@ -102,11 +107,10 @@ def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, tr
     settings, result = trained
     ensure_champion(result)
     scoring = settings.ranges()["score"]
-    score.score(spark, settings, scoring)
     lake = Lake(settings.data_root)
+    if not lake.exists(spark, "predictions"):
+        score.score(spark, settings, scoring)
     before_version, before_rows = lake.version(spark, "predictions"), prediction_rows(spark, settings)
-
-    import mlflow
 
     real = mlflow.spark.load_model(f"models:/{result.model_name}@{CHAMPION}")
 
@@ -130,8 +134,6 @@ def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(
     """What the Databricks jobs and Azure ML components run: validate --promotion manual,
     promote --version challenger, score with an empty start and a results table; then the
     online endpoint's scoring over the same champion."""
-    import mlflow
-
     from {{ cookiecutter.__package }}.batch_scoring import online_scoring
     from {{ cookiecutter.__package }}.batch_scoring.cli import main
     from {{ cookiecutter.__package }}.core.cli import EXIT_INVALID_INPUT

@@ -20,7 +20,7 @@ from pyspark.ml.feature import IndexToString, StringIndexer, StringIndexerModel,
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ..core.tracking import configure_tracking, git_commit
+from ..core.tracking import configure_tracking, git_commit, pinned_requirements
 from .feature_store import DeltaFeatureStore, machine_window_features
 from .features import CATEGORICAL_COLUMNS, KEY_COLUMNS, LABELS, numeric_feature_columns
 from .lake import Lake
@@ -124,6 +124,7 @@ def train(spark: SparkSession, settings: Settings, date_range: DateRange) -> Tra
                 artifact_path="model",
                 signature=signature,
                 input_example=example,
+                pip_requirements=pinned_requirements("mlflow", "pyspark", "pandas", "numpy"),
                 registered_model_name=name,
             )
             version = str(info.registered_model_version)

@@ -8,7 +8,6 @@ version can be understood without downloading it.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import pickle
 import shutil
@@ -23,7 +22,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
-from ..core.tracking import CHALLENGER
+from ..core.tracking import CHALLENGER, pinned_requirements
 from .bundle import BundleReader, SeriesKey
 from .features import calendar_features, feature_names
 from .settings import SERIES_KEYS, ManyModelsSettings
@@ -63,11 +62,6 @@ def bundle_signature(lags: int) -> ModelSignature:
     inputs = [ColSpec("long", "Store"), ColSpec("string", "Brand"), ColSpec("datetime", "WeekStarting"), ColSpec("double", "Price"),
               ColSpec("long", "Advert"), *(ColSpec("double", name) for name in feature_names(lags)[:lags])]  # fmt: skip
     return ModelSignature(inputs=Schema(inputs), outputs=Schema([ColSpec("double", "prediction"), ColSpec("string", "series_status")]))
-
-
-def pinned_requirements() -> list[str]:
-    """Exact versions of what the bundle needs at load time; skips MLflow's slow requirement inference."""
-    return [f"{package}=={importlib.metadata.version(package)}" for package in ("mlflow", "scikit-learn", "pandas", "numpy")]
 
 
 def register_bundle(
@@ -113,7 +107,7 @@ def _log_bundle_model(folder: Path, lags: int, registered_name: str):
         name="many_models_bundle",
         python_model=ManyModelsPyfunc(),
         artifacts={BUNDLE_ARTIFACT: str(folder)},
-        pip_requirements=pinned_requirements(),
+        pip_requirements=pinned_requirements("mlflow", "scikit-learn", "pandas", "numpy"),
         signature=bundle_signature(lags),
         registered_model_name=registered_name,
     )
