@@ -1,7 +1,7 @@
 """The feature table: a point-in-time lookup that never leaks a later value, and a refresh that is idempotent.
 
 The lookup tests use a few hand-written rows, so each expected value is visible in the test;
-the refresh test runs the real source over the tiny data product.
+the rewrite test runs the real features step over the shared tiny lake.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from {{ cookiecutter.__package }}.batch_scoring.feature_store import DeltaFeatureStore, FeatureTable, machine_window_features, point_in_time
+from {{ cookiecutter.__package }}.batch_scoring.features import write_features
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange
 
@@ -69,15 +70,23 @@ def test_the_lookup_refuses_a_spine_that_already_has_feature_columns(spark):
         point_in_time(labels, labels, TABLE, "window_end")
 
 
-def test_refreshing_a_range_twice_leaves_the_same_rows(spark, ingested_settings, tmp_path):
-    """A refresh is a merge on (machine, window end): the second run replaces each row with itself and adds none."""
-    lake = Lake(ingested_settings.data_root, {"features": str(tmp_path / "features")})
-    store, table = DeltaFeatureStore(lake), machine_window_features(ingested_settings)
-    start = ingested_settings.ranges()["data"].start + timedelta(days=10)
-    week = DateRange(start, start + timedelta(days=2))
-    first = store.refresh(spark, table, ingested_settings, week)
-    rows = sorted(tuple(row) for row in store.read(spark, table).collect())
-    again = store.refresh(spark, table, ingested_settings, week)
-    assert first == again == ingested_settings.size_spec.machines * 4, "one row per machine and 12-hour window"
-    assert sorted(tuple(row) for row in store.read(spark, table).collect()) == rows
+def test_rewriting_a_range_replaces_its_rows_with_themselves_and_adds_none(spark, featured_settings, state_dir, tmp_path):
+    """The features step on a range the shared lake already holds: the refresh is a merge on
+    (machine, window end) and the labels replace their range, so both tables keep one copy of
+    every row, and the new table version shows the range was rewritten, not skipped."""
+    from batch_scoring.conftest import copy_lake
+
+    settings = copy_lake(featured_settings, state_dir, tmp_path)
+    lake, table = Lake(settings.data_root), machine_window_features(settings)
+    store = DeltaFeatureStore(lake)
+    features, labels = (sorted(tuple(row) for row in lake.read(spark, name).collect()) for name in ("features", "labels"))
+    version = lake.version(spark, "features")
+    start = settings.ranges()["data"].start + timedelta(days=10)
+
+    rewritten = write_features(spark, settings, DateRange(start, start + timedelta(days=2)))
+
+    assert rewritten == settings.size_spec.machines * 4, "one row per machine and 12-hour window"
+    assert sorted(tuple(row) for row in lake.read(spark, "features").collect()) == features
+    assert sorted(tuple(row) for row in lake.read(spark, "labels").collect()) == labels
+    assert lake.version(spark, "features") > version, "the range was rewritten, not skipped"
     assert set(store.read(spark, table).columns) == set(table.stored_columns)

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.batch_scoring.features import LABELS, NO_FAILURE, build_features, numeric_feature_columns, write_features
+from {{ cookiecutter.__package }}.batch_scoring.features import LABELS, NO_FAILURE, build_features, numeric_feature_columns
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange
 
@@ -55,16 +55,3 @@ def test_label_is_unknown_where_the_horizon_passes_the_data(features, ingested_s
 
 def test_scoring_features_carry_no_label(spark, ingested_settings):
     assert "label" not in build_features(spark, ingested_settings, ingested_settings.ranges()["score"], labels=False).columns
-
-
-def test_writing_a_range_twice_keeps_one_copy(spark, featured_settings, state_dir, tmp_path):
-    from batch_scoring.conftest import copy_lake
-
-    settings = copy_lake(featured_settings, state_dir, tmp_path)
-    lake = Lake(settings.data_root)
-    data = settings.ranges()["data"]
-    rows, version = lake.read(spark, "features").count(), lake.version(spark, "features")
-    again = write_features(spark, settings, DateRange(data.start + timedelta(days=7), data.start + timedelta(days=9)))
-    assert 0 < again < rows
-    assert lake.read(spark, "features").count() == rows
-    assert lake.version(spark, "features") > version, "the range was rewritten, not skipped"
