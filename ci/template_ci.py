@@ -19,6 +19,7 @@ runs that suite for the default and the unusual answers).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import hashlib
 import itertools
 import json
@@ -321,16 +322,26 @@ def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str,
         python = ensure_project_test_venv(projects[reference_name])
         # code/ and tests/ are the same within a sample (checked above), so each sample's whole
         # fast suite runs once, where the pair prunes nothing (compute=both); every other pair
-        # runs the tests of the deployment files, the only files it changes.
+        # runs the tests of the deployment files, the only files it changes. The runs are
+        # separate processes without Spark, so they share the machine's cores.
+        runs: list[tuple[str, str]] = []
         whole_suite_done: set[str] = set()
         for answers in sorted(pair_representatives(matrix), key=lambda answers: answers["compute"] != "both"):
-            name = combination_name(answers)
             sample = answers.get("sample", DEFAULTS["sample"])
-            found = run_fast_project_tests(projects[name], python, deployment_only=sample in whole_suite_done)
-            kind = "deployment-file tests" if sample in whole_suite_done else "fast tests"
+            runs.append((combination_name(answers), "deployment-file tests" if sample in whole_suite_done else "fast tests"))
             whole_suite_done.add(sample)
-            problems += [f"[{name}] {problem}" for problem in found]
-            print(f"{name}: generated repository's {kind} {'passed' if not found else 'FAILED'} ({time.perf_counter() - started:.0f} s)")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            futures = {
+                pool.submit(run_fast_project_tests, projects[name], python, deployment_only=kind != "fast tests"): (name, kind)
+                for name, kind in runs
+            }
+            for future in concurrent.futures.as_completed(futures):
+                name, kind = futures[future]
+                found = future.result()
+                problems += [f"[{name}] {problem}" for problem in found]
+                print(
+                    f"{name}: generated repository's {kind} {'passed' if not found else 'FAILED'} ({time.perf_counter() - started:.0f} s)"
+                )
     return problems
 
 
