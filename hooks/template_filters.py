@@ -158,6 +158,23 @@ class _CheckedPathName:
         return rendered
 
 
+def _every_problem(first: str) -> list[str]:
+    """`first` (an answer holding template syntax) and the problems of every other answer given
+    as plain text, so one run names every mistake instead of one per run.
+
+    The refusal comes while cookiecutter renders its answers, before the later ones are
+    rendered; the answers as given are in its prompt loop's `context`. Answers the template
+    derives ('{{ cookiecutter.project_name|slugify }}') cannot be known yet and are left out.
+    """
+    context = _prompt_loop_value("context")
+    given = context.get("cookiecutter", {}) if isinstance(context, dict) else {}
+    sources, _ = template_sources()
+    plain = {key: value for key, value in given.items() if not key.startswith("_") and isinstance(value, str) and value not in sources}
+    plain.update(normalise_answers(plain))
+    others = [problem for problem in answer_problems(plain) if problem.split(":", 1)[0] in plain and problem != first]
+    return [first, *others]
+
+
 def _rendering_only_template_sources(from_string):
     """Cookiecutter renders every answer that arrives through `--no-input key=value`, a
     config file's `default_context` or a replay as a Jinja template, before any check of
@@ -182,7 +199,7 @@ def _rendering_only_template_sources(from_string):
             path_parts = parts
         else:
             answer = _prompt_loop_value("key")
-            _refuse([template_syntax_problem(answer) if answer else template_syntax_problem(f"answer {text[:60]!r}")])
+            _refuse(_every_problem(template_syntax_problem(answer) if answer else template_syntax_problem(f"answer {text[:60]!r}")))
         try:
             template = from_string(source, *args, **kwargs)
         except TemplateSyntaxError as error:  # only when a replay changed Jinja's delimiters

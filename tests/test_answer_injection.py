@@ -80,6 +80,20 @@ def test_harmless_looking_template_syntax_is_refused_not_computed(tmp_path):
     assert_refused(result, output, "owner: contains template syntax")
 
 
+def test_the_refusal_of_template_syntax_names_every_other_mistake_too(tmp_path):
+    """One run names every bad answer: the template-syntax refusal comes while cookiecutter renders
+    its answers, and the other answers given as plain text are checked there as well."""
+    output = tmp_path / "out"
+    output.mkdir()
+    answers = ("description={{ 7*7 }}", "project=Bad_Name", "owner_email=nobody", "cicd=GitHub", "data_classification=Confidential")
+    result = cli(tmp_path, "--no-input", "--output-dir", str(output), str(REPO_ROOT), *answers)
+    assert_refused(result, output, "description: contains template syntax")
+    said = result.stdout + result.stderr
+    assert "\n  - project: 'Bad_Name' is not of the form" in said and "\n  - owner_email: 'nobody'" in said, said
+    assert "cicd" not in said and "data_classification" not in said, "answers whose meaning is clear are taken, not refused"
+    assert said.count("\n  - ") == 3, said
+
+
 def test_config_file_default_context_is_never_evaluated(tmp_path):
     marker = tmp_path / "MARKER"
     output = tmp_path / "out"
