@@ -324,20 +324,20 @@ def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str,
         # fast suite runs once, where the pair prunes nothing (compute=both); every other pair
         # runs the tests of the deployment files, the only files it changes. The runs are
         # separate processes without Spark, so they share the machine's cores.
-        runs: list[tuple[str, str]] = []
+        deployment_only: dict[str, bool] = {}
         whole_suite_done: set[str] = set()
         for answers in sorted(pair_representatives(matrix), key=lambda answers: answers["compute"] != "both"):
             sample = answers.get("sample", DEFAULTS["sample"])
-            runs.append((combination_name(answers), "deployment-file tests" if sample in whole_suite_done else "fast tests"))
+            deployment_only[combination_name(answers)] = sample in whole_suite_done
             whole_suite_done.add(sample)
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             futures = {
-                pool.submit(run_fast_project_tests, projects[name], python, deployment_only=kind != "fast tests"): (name, kind)
-                for name, kind in runs
+                pool.submit(run_fast_project_tests, projects[name], python, deployment_only=only): name
+                for name, only in deployment_only.items()
             }
             for future in concurrent.futures.as_completed(futures):
-                name, kind = futures[future]
-                found = future.result()
+                name, found = futures[future], future.result()
+                kind = "deployment-file tests" if deployment_only[name] else "fast tests"
                 problems += [f"[{name}] {problem}" for problem in found]
                 print(
                     f"{name}: generated repository's {kind} {'passed' if not found else 'FAILED'} ({time.perf_counter() - started:.0f} s)"

@@ -54,11 +54,16 @@ def checked_package(answers) -> str:
     `answers` is cookiecutter's own dictionary of answers, which it goes on to generate
     from: answers whose meaning is clear ('Confidential') are put in their normal form there.
     """
-    answers.update(normalise_answers(answers))
-    problems = answer_problems(dict(answers))
+    problems = _normalised_answer_problems(answers)
     if problems:
         _refuse(problems, saved=_save_typed_answers(answers) if _prompt_loop_value("no_input") is False else None)
     return package_name(answers["project"])
+
+
+def _normalised_answer_problems(answers: dict) -> list[str]:
+    """Put the answers whose meaning is clear in their normal form, in place; return every problem left."""
+    answers.update(normalise_answers(answers))
+    return answer_problems(dict(answers))
 
 
 ANSWERS_FILE = "cookiecutter-answers.yaml"
@@ -170,8 +175,7 @@ def _every_problem(first: str) -> list[str]:
     given = context.get("cookiecutter", {}) if isinstance(context, dict) else {}
     sources, _ = template_sources()
     plain = {key: value for key, value in given.items() if not key.startswith("_") and isinstance(value, str) and value not in sources}
-    plain.update(normalise_answers(plain))
-    others = [problem for problem in answer_problems(plain) if problem.split(":", 1)[0] in plain and problem != first]
+    others = [problem for problem in _normalised_answer_problems(plain) if problem.split(":", 1)[0] in plain and problem != first]
     return [first, *others]
 
 
