@@ -3,14 +3,18 @@ from datetime import timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.batch_scoring.features import LABELS, NO_FAILURE, build_features, numeric_feature_columns
+from {{ cookiecutter.__package }}.batch_scoring.features import KEY_COLUMNS, LABELS, NO_FAILURE, build_features, numeric_feature_columns
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange
 
 
 @pytest.fixture(scope="module")
-def features(spark, ingested_settings):
-    frame = build_features(spark, ingested_settings, ingested_settings.ranges()["data"]).cache()
+def features(spark, featured_settings):
+    """The shared lake's feature table with its labels: what the features step built from
+    `build_features` over the whole data range, read instead of computed again."""
+    lake = Lake(featured_settings.data_root)
+    labels = lake.read(spark, "labels").select(*KEY_COLUMNS, "label")
+    frame = lake.read(spark, "features").join(labels, list(KEY_COLUMNS), "left").cache()
     yield frame
     frame.unpersist()
 
@@ -55,3 +59,31 @@ def test_label_is_unknown_where_the_horizon_passes_the_data(features, ingested_s
 
 def test_scoring_features_carry_no_label(spark, ingested_settings):
     assert "label" not in build_features(spark, ingested_settings, ingested_settings.ranges()["score"], labels=False).columns
+
+
+def test_a_groups_sum_does_not_depend_on_how_its_rows_are_partitioned(spark):
+    """Adding 1e16, 1 and -1e16 in another order gives another double; the features' sums give one."""
+    from {{ cookiecutter.__package }}.batch_scoring.features import _ordered_sum
+
+    orders = ([1e16, 1.0, -1e16], [1e16, -1e16, 1.0], [1.0, -1e16, 1e16])
+    layouts = [spark.createDataFrame([(1, volt) for volt in order], "machine_id int, volt double").coalesce(1) for order in orders]
+    plain = {frame.groupBy("machine_id").agg(F.sum("volt")).first()[1] for frame in layouts}
+    ordered = {frame.groupBy("machine_id").agg(_ordered_sum(F.col("volt"))).first()[1] for frame in layouts}
+    assert len(plain) > 1, "Spark's own sum follows the row order: the check below can fail"
+    assert len(ordered) == 1
+
+
+def test_the_training_set_is_laid_out_the_same_whatever_the_shuffle_partitions(spark, featured_settings):
+    """The forest samples per partition, so the rows of each partition, in order, are part of the model's input."""
+    from {{ cookiecutter.__package }}.batch_scoring.train import training_frame
+
+    def layout(partitions: int) -> list[list[tuple]]:
+        spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+        frame, _ = training_frame(spark, featured_settings, featured_settings.ranges()["train"])
+        return frame.select(*KEY_COLUMNS).rdd.glom().map(lambda rows: [tuple(row) for row in rows]).collect()
+
+    configured = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        assert layout(2) == layout(7)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", configured)
