@@ -3,7 +3,6 @@ from datetime import datetime
 import numpy as np
 
 from {{ cookiecutter.__package }}.batch_scoring.data_product import DEGRADATION, DEGRADATION_HOURS, SENSOR_BASELINE, Simulation
-from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange
 
 
@@ -51,10 +50,11 @@ def test_corruption_rate_is_close_to_the_setting():
     assert (simulation().telemetry(1)["corruption"] == 0).all()
 
 
-def test_generate_writes_every_entity_with_the_promised_counts(spark, generated):
-    settings, counts = generated
-    lake = Lake(settings.data_root)
+def test_generate_writes_every_entity_with_the_promised_counts(generated, ingested):
+    """What ingest read from the landing files over the whole range is what generation reported writing."""
+    (settings, written), (_, read) = generated, ingested
     spec = settings.size_spec
-    assert counts["telemetry"] == spec.machines * int((spec.end - spec.start).total_seconds() // 3600)
-    for entity, expected in counts.items():
-        assert spark.read.option("header", True).csv(lake.landing(entity)).count() == expected, entity
+    assert written["telemetry"] == spec.machines * int((spec.end - spec.start).total_seconds() // 3600)
+    ingest_range = settings.ranges()["ingest"]
+    assert ingest_range.start <= spec.start and ingest_range.end >= spec.end, "ingest reads every landing day"
+    assert {entity: counts.read for entity, counts in read.items()} == written

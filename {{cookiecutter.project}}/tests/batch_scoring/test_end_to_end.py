@@ -1,7 +1,7 @@
 """The whole pipeline on tiny data: ingest -> features -> train -> validate/promote -> score, twice.
 
-Ingest and features run once per session (batch_scoring/conftest.py); this module trains on a
-copy of that lake, and its tests validate, promote, score and monitor that one model.
+Ingest, features and training run once per session (batch_scoring/conftest.py); these tests
+validate, promote and score that one model. Monitoring it is in test_monitor.
 """
 
 from __future__ import annotations
@@ -17,31 +17,13 @@ from pyspark.sql.types import StringType
 
 from {{ cookiecutter.__package }}.batch_scoring import score, train, validate
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
-from {{ cookiecutter.__package }}.batch_scoring.monitoring import step as monitor
 from {{ cookiecutter.__package }}.core.tracking import CHALLENGER, CHAMPION, version_by_alias
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def trained(spark, featured_settings, state_dir, tmp_path_factory):
-    """One model trained on a copy of the shared lake's features; tests below validate and score it."""
-    from batch_scoring.conftest import copy_lake
-
-    settings = copy_lake(featured_settings, state_dir, tmp_path_factory.mktemp("e2e"))
-    return settings, train.train(spark, settings, settings.ranges()["train"])
-
-
-def ensure_champion(result) -> MlflowClient:
-    """Tests that need a champion pass alone or in any order: the trained version becomes champion unless one is set."""
-    client = MlflowClient()
-    if version_by_alias(client, result.model_name, CHAMPION) is None:
-        client.set_registered_model_alias(result.model_name, CHAMPION, result.model_version)
-    return client
-
-
-def prediction_rows(spark, settings):
-    return sorted(tuple(row) for row in Lake(settings.data_root).read(spark, "predictions").drop("scored_at").collect())
+def prediction_rows(spark, lake: Lake):
+    return sorted(tuple(row) for row in lake.read(spark, "predictions").drop("scored_at").collect())
 
 
 def test_the_registered_version_records_its_lineage(spark, trained):
@@ -76,41 +58,16 @@ def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
     assert version_by_alias(MlflowClient(), result.model_name, CHALLENGER) is None
 
 
-def test_manual_promotion_waits_for_sign_off_then_scores_idempotently(spark, trained):
-    settings, result = trained
-    manual = settings.config.validation.model_copy(update={"promotion": "manual"})
-    manual_settings = settings.with_config(validation=manual)
-    report = validate.validate(spark, manual_settings, settings.ranges()["holdout"])
-    client = MlflowClient()
-    assert report.passed and report.promoted_to == CHALLENGER
-    assert version_by_alias(client, result.model_name, CHAMPION) is None
-    assert str(version_by_alias(client, result.model_name, CHALLENGER).version) == result.model_version
-
-    validate.promote(settings, result.model_version)
-    assert str(version_by_alias(client, result.model_name, CHAMPION).version) == result.model_version
-    assert version_by_alias(client, result.model_name, CHALLENGER) is None
-
-    scoring = settings.ranges()["score"]
-    first = score.score(spark, settings, scoring)
-    windows = int((scoring.end - scoring.start).total_seconds() // (12 * 3600))
-    assert first.rows == settings.size_spec.machines * windows
-    first_rows = prediction_rows(spark, settings)
-    assert {row[6] for row in first_rows} == {result.model_version}
-
-    second = score.score(spark, settings, scoring)
-    assert second.rows == first.rows
-    assert second.table_version == first.table_version + 1
-    assert prediction_rows(spark, settings) == first_rows, "a re-run gives identical predictions, not extra rows"
-
-
 def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, trained):
+    from batch_scoring.conftest import ensure_champion
+
     settings, result = trained
     ensure_champion(result)
     scoring = settings.ranges()["score"]
     lake = Lake(settings.data_root)
     if not lake.exists(spark, "predictions"):
         score.score(spark, settings, scoring)
-    before_version, before_rows = lake.version(spark, "predictions"), prediction_rows(spark, settings)
+    before_version, before_rows = lake.version(spark, "predictions"), prediction_rows(spark, lake)
 
     real = mlflow.spark.load_model(f"models:/{result.model_name}@{CHAMPION}")
 
@@ -127,13 +84,14 @@ def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, tr
     with pytest.raises(Exception, match="worker lost"):
         score.score(spark, settings, scoring, model=DyingModel())
     assert lake.version(spark, "predictions") == before_version
-    assert prediction_rows(spark, settings) == before_rows
+    assert prediction_rows(spark, lake) == before_rows
 
 
-def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(spark, trained, monkeypatch, tmp_path):
-    """What the Databricks jobs and Azure ML components run: validate --promotion manual,
-    promote --version challenger, score with an empty start and a results table; then the
-    online endpoint's scoring over the same champion."""
+def test_manual_promotion_waits_for_sign_off_then_the_job_path_scores_idempotently(spark, trained, monkeypatch, tmp_path):
+    """What the Databricks jobs and Azure ML components run: validate --promotion manual leaves
+    the candidate challenger until promote --version challenger signs it off; score with an
+    empty start and a results table, twice, gives the same rows once; then the online
+    endpoint's scoring over the same champion."""
     from {{ cookiecutter.__package }}.batch_scoring import online_scoring
     from {{ cookiecutter.__package }}.batch_scoring.cli import main
     from {{ cookiecutter.__package }}.core.cli import EXIT_INVALID_INPUT
@@ -154,12 +112,18 @@ def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(
     assert str(version_by_alias(client, name, CHALLENGER).version) == result.model_version
     assert main(["promote", "--size", "tiny", "--version", "challenger"]) == 0
     assert str(version_by_alias(client, name, CHAMPION).version) == result.model_version
+    assert version_by_alias(client, name, CHALLENGER) is None
 
-    results = tmp_path / "results"
+    results = Lake(settings.data_root, {"predictions": str(tmp_path / "results")})
     end = settings.ranges()["score"].end
-    assert main(["score", "--size", "tiny", "--start", "", "--end", f"{end:%Y-%m-%d}", "--results-table", str(results)]) == 0
-    scored = spark.read.format("delta").load(str(results))
-    assert scored.count() == settings.size_spec.machines * 2, "one day of 12-hour windows per machine"
+    scoring = ["score", "--size", "tiny", "--start", "", "--end", f"{end:%Y-%m-%d}", "--results-table", results.table("predictions")]
+    assert main(scoring) == 0
+    first = prediction_rows(spark, results)
+    assert len(first) == settings.size_spec.machines * 2, "one day of 12-hour windows per machine"
+    assert {row[6] for row in first} == {result.model_version}
+    assert main(scoring) == 0
+    assert results.version(spark, "predictions") == 1, "the re-run rewrote the range in a commit of its own"
+    assert prediction_rows(spark, results) == first, "a re-run gives identical predictions, not extra rows"
 
     columns = train.model_input_columns(settings)
     rows = [
@@ -171,18 +135,3 @@ def test_the_job_path_promotes_the_challenger_and_scores_into_the_results_table(
     assert [prediction["machine_id"] for prediction in predictions] == [row["machine_id"] for row in rows]
     assert all(0.0 <= prediction["failure_probability"] <= 1.0 for prediction in predictions)
     assert {prediction["model_version"] for prediction in predictions} == {result.model_version}
-
-
-def test_monitoring_compares_the_scored_range_with_the_champions_own_training_data(spark, trained):
-    settings, result = trained
-    client = ensure_champion(result)
-    scoring = settings.ranges()["score"]
-    if not Lake(settings.data_root).exists(spark, "predictions"):
-        score.score(spark, settings, scoring)
-    outcome = monitor.monitor(spark, settings, scoring)
-    assert outcome.model_version == result.model_version
-    assert outcome.reference == settings.ranges()["train"], "the reference is the range the champion was trained on"
-    assert Path(outcome.report_path).exists() and outcome.report_path in outcome.summary()
-    artifacts = [artifact.path for artifact in client.list_artifacts(outcome.run_id, "monitoring")]
-    assert artifacts == [f"monitoring/{Path(outcome.report_path).name}"]
-    assert {row["metric"] for row in outcome.rows} >= {"psi", "jensen_shannon", "drifted_feature_share", "f1_weighted"}

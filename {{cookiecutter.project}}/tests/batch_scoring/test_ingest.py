@@ -52,21 +52,6 @@ def test_the_simulated_corruption_is_quarantined_not_dropped(spark, generated, i
     assert quarantined > 0
 
 
-def test_reingesting_a_range_replaces_instead_of_duplicating(spark, ingested_settings, state_dir, tmp_path):
-    from batch_scoring.conftest import copy_lake
-
-    settings = copy_lake(ingested_settings, state_dir, tmp_path)
-    lake = Lake(settings.data_root)
-    rows = {name: lake.read(spark, name).count() for name in ("telemetry", "errors", "quarantine")}
-    version = lake.version(spark, "telemetry")
-    again = ingest(spark, settings, DateRange(datetime(2015, 1, 20), datetime(2015, 1, 22)))
-    assert 0 < again["telemetry"].read < rows["telemetry"]
-    assert {name: lake.read(spark, name).count() for name in rows} == rows
-    assert lake.version(spark, "telemetry") == version + 1, "the range was rewritten in one commit, not skipped"
-    duplicates = lake.read(spark, "telemetry").groupBy("machine_id", "datetime").count().where("count > 1").count()
-    assert duplicates == 0
-
-
 def test_ingest_refuses_partial_days(spark, fresh_settings):
     with pytest.raises(SettingsError, match="whole days"):
         ingest(spark, fresh_settings, DateRange(datetime(2015, 1, 1, 6), datetime(2015, 1, 2)))

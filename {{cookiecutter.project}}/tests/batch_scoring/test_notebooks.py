@@ -26,6 +26,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from mlflow.tracking import MlflowClient
 
+from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,13 +68,17 @@ def test_notebooks_are_committed_valid_and_without_outputs(path: Path):
 
 
 @pytest.fixture(scope="module")
-def notebook_env(generated, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Environment of the notebooks: tiny data in a temporary lake that holds the landing files only, no cloud.
+def notebook_env(featured_settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment of the notebooks: a copy of the shared tiny lake (landing files, silver and
+    feature tables) in a temporary folder, no cloud.
 
+    The notebooks meet the lake a data scientist has after `make pipeline`, so 01 re-ingests
+    what is there (and its test checks that re-ingesting replaces instead of duplicating) and
+    03 trains from the feature table instead of building it again.
     The tracking URI the notebooks set is put back afterwards, so later tests keep theirs.
     """
     folder = tmp_path_factory.mktemp("notebooks")
-    shutil.copytree(Path(generated[0].data_root) / "landing", folder / "lake" / "landing")
+    shutil.copytree(featured_settings.data_root, folder / "lake")
     values = {"PIPELINE_SIZE": "tiny", "DATA_ROOT": str(folder / "lake"), "PIPELINE_STATE_DIR": str(folder / "state")}
     tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     with pytest.MonkeyPatch.context() as patch:
@@ -147,12 +152,14 @@ def _ingested(text: str) -> dict[str, tuple[int, int, int]]:
     return {name: tuple(int(value.replace(",", "")) for value in values) for name, *values in rows}
 
 
-def _table_rows(text: str) -> dict[str, int]:
-    return {name: int(count.replace(",", "")) for name, count in re.findall(r"table (\w+)\s+([\d,]+) rows", text)}
+def _tables(text: str) -> dict[str, tuple[int, int]]:
+    """Rows and Delta version of each table the notebook listed."""
+    found = re.findall(r"table (\w+)\s+([\d,]+) rows\s+Delta version (\d+)", text)
+    return {name: (int(count.replace(",", "")), int(version)) for name, count, version in found}
 
 
 @pytest.mark.slow
-def test_01_generates_ingests_and_shows_every_silver_table(run_notebook):
+def test_01_reingests_the_lake_without_duplicating_and_shows_every_silver_table(spark, run_notebook, featured_settings):
     text = run_notebook("01_load_data_product")
     spec = _tiny().size_spec
     hours = int((spec.end - spec.start).total_seconds() // 3600)
@@ -165,11 +172,15 @@ def test_01_generates_ingests_and_shows_every_silver_table(run_notebook):
     assert accepted + quarantined == read and accepted > 0
     assert ingested["machines"][1] == spec.machines
 
-    tables = _table_rows(text)
-    assert tables["telemetry"] == accepted
-    assert tables["machines"] == spec.machines
-    assert tables["quarantine"] == sum(counts[2] for counts in ingested.values())
-    assert all(tables[name] > 0 for name in ("errors", "maintenance", "failures"))
+    tables = _tables(text)
+    rows = {name: count for name, (count, _) in tables.items()}
+    assert rows["telemetry"] == accepted
+    assert rows["machines"] == spec.machines
+    assert rows["quarantine"] == sum(counts[2] for counts in ingested.values())
+    assert all(rows[name] > 0 for name in ("errors", "maintenance", "failures"))
+    # The lake already held the whole range: every table was rewritten in one commit and keeps one copy of each row.
+    before = Lake(featured_settings.data_root)
+    assert tables == {name: (before.read(spark, name).count(), before.version(spark, name) + 1) for name in tables}
     for column in ("machine_id", "volt", "error_id", "component", "reasons"):
         assert column in text, f"the displayed rows show column {column}"
 
@@ -197,7 +208,7 @@ def test_02_logs_a_run_with_metrics_computed_from_the_telemetry(run_notebook, no
 def test_03_trains_locally_and_registers_a_model_version(run_notebook, notebook_env):
     text = run_notebook("03_submit_training_job")
     assert "no Azure ML workspace configured, training locally" in text
-    assert re.search(r"built [\d,]+ feature rows", text), "01 ingested but built no features, so 03 builds them"
+    assert "feature rows" not in text, "the lake has the feature table, so 03 trains from it without building it again"
     name, version = re.search(r"registered (\S+) version (\d+)", text).groups()
 
     settings = _tiny()

@@ -64,7 +64,7 @@ def test_spark_task_progress_reaches_the_log_from_the_progress_thread(spark, mon
     log = io.StringIO()
 
     def slow_tasks() -> None:
-        spark.sparkContext.parallelize(range(4), 4).foreach(lambda _: time.sleep(1.5))
+        spark.sparkContext.parallelize(range(2), 2).foreach(lambda _: time.sleep(1.0))
 
     StepTimer(stream=log).run("score", slow_tasks)
     assert any(line.startswith("[score] running, ") and "tasks" in line for line in log.getvalue().splitlines()), log.getvalue()
