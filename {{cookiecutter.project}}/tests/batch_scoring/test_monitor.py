@@ -14,19 +14,17 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
 from {{ cookiecutter.__package }}.batch_scoring import score
 from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE, Simulation
-from {{ cookiecutter.__package }}.batch_scoring.features import build_features
+from {{ cookiecutter.__package }}.batch_scoring.features import write_features
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.monitoring import histograms, statistics
 from {{ cookiecutter.__package }}.batch_scoring.monitoring import step as monitor
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange, SettingsError, load_settings
-from {{ cookiecutter.__package }}.core.tracking import CHAMPION
 
 
 def test_psi_is_zero_for_equal_shares_and_grows_with_the_shift():
@@ -139,15 +137,9 @@ def drifted(spark, trained, state_dir, tmp_path_factory):
         *[F.col(column) + F.lit(SENSOR_BASELINE[column][1]) if column in SENSOR_BASELINE else F.col(column) for column in telemetry.columns]
     ).toDF(*telemetry.columns)
     lake.replace_range(shifted.localCheckpoint(), "telemetry", "datetime", shifted_range)
-    # The feature table holds the clean values: score what the drifted telemetry gives, as a refresh would.
-    champion = mlflow.spark.load_model(f"models:/{result.model_name}@{CHAMPION}")
-    features = build_features(spark, settings, scoring, labels=False)
-    lake.replace_range(
-        score.predictions(champion, features, result.model_name, result.model_version, datetime(2026, 1, 1)),
-        "predictions",
-        "window_start",
-        scoring,
-    )
+    # What the daily jobs run next: refresh the features of the drifted days, then score the range.
+    write_features(spark, settings, DateRange(shifted_range.start, scoring.end))
+    score.score(spark, settings, scoring)
     return settings, result
 
 
