@@ -279,13 +279,19 @@ def run(output_root: Path, *, project_tests: bool = True, matrix: list[dict[str,
     digests: dict[str, dict[str, str]] = {}
     projects: dict[str, Path] = {}
     started = time.perf_counter()
-    for answers in matrix:
-        name = combination_name(answers)
-        project = generate(output_root / name, **answers)
-        found = check_combination(project, answers)
-        problems += [f"[{name}] {problem}" for problem in found]
-        digests[name], projects[name] = digest(project), project
-        print(f"{name}: {'ok' if not found else f'{len(found)} problem(s)'} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    def render_and_check(answers: Mapping[str, str]) -> tuple[Path, list[str]]:
+        project = generate(output_root / combination_name(answers), **answers)
+        return project, check_combination(project, answers)
+
+    # Rendering and checking are mostly subprocesses (cookiecutter, check-jsonschema, actionlint,
+    # ruff) that use one core each, so two combinations at a time keep both cores busy.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for answers, (project, found) in zip(matrix, pool.map(render_and_check, matrix), strict=True):
+            name = combination_name(answers)
+            problems += [f"[{name}] {problem}" for problem in found]
+            digests[name], projects[name] = digest(project), project
+            print(f"{name}: {'ok' if not found else f'{len(found)} problem(s)'} ({time.perf_counter() - started:.0f} s)", flush=True)
 
     # The pairs differ only in deployment files: within each group of the other answers,
     # code/ and tests/ must be byte-identical, or the slow suite would have to run per pair.
