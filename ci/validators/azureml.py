@@ -7,6 +7,7 @@ one is loaded, offline and without a workspace.
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Callable
@@ -64,6 +65,10 @@ def validate_azureml(path: Path, root: Path) -> list[str]:
         return [f"{relative(path, root)}: `$schema` {match.group(1)} has no known azure-ai-ml loader; add it to ci/validators/azureml.py"]
     # Some loaders (pipeline-component batch deployments) are not re-exported by azure.ai.ml.
     from azure.ai.ml.entities import _load_functions
+
+    # The SDK logs "Class ...Schema: This is an experimental class" once per schema class it
+    # meets (azure/ai/ml/_utils/_experimental.py): a notice for SDK users, not a finding here.
+    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
 
     loader: Callable = getattr(_load_functions, loader_name)
     try:

@@ -114,9 +114,12 @@ def build_features(spark: SparkSession, settings: Settings, date_range: DateRang
     features = _with_days_since_replacement(features, lake.read(spark, "maintenance").where(F.col("datetime") < F.lit(date_range.end)))
     machines = lake.read(spark, "machines").select("machine_id", "model", F.col("age").cast("double").alias("age"))
     features = features.join(F.broadcast(machines), "machine_id", "inner")
-    if labels:
-        features = _with_label(spark, lake, features, config.horizon_hours)
-    return features
+    return with_labels(spark, settings, features) if labels else features
+
+
+def with_labels(spark: SparkSession, settings: Settings, features: DataFrame) -> DataFrame:
+    """`features` with each window's label as known now: null while its horizon has not passed."""
+    return _with_label(spark, Lake(settings.data_root), features, settings.config.features.horizon_hours)
 
 
 def _with_days_since_replacement(features: DataFrame, maintenance: DataFrame) -> DataFrame:

@@ -20,9 +20,17 @@ def quantile_edges(frame: DataFrame, columns: Sequence[str], bins: int) -> dict[
     """
     if not columns:
         return {}
-    probabilities = [index / bins for index in range(1, bins)]
-    quantiles = frame.approxQuantile(list(columns), probabilities, 0.001)
-    return {column: sorted(set(values)) for column, values in zip(columns, quantiles, strict=True)}
+    probabilities = ", ".join(repr(index / bins) for index in range(1, bins))
+    # percentile_approx with accuracy 1000 is approxQuantile's relative error 0.001, NaN left out as
+    # approxQuantile leaves it. One collected row instead of approxQuantile's nested Java lists,
+    # which py4j hands over one element per round trip (a second per frame of 31 columns).
+    row = frame.selectExpr(
+        *[
+            f"percentile_approx(CASE WHEN isnan(`{column}`) THEN NULL ELSE `{column}` END, array({probabilities}), 1000) AS `{index}`"
+            for index, column in enumerate(columns)
+        ]
+    ).collect()[0]
+    return {column: sorted({float(value) for value in row[index] or ()}) for index, column in enumerate(columns)}
 
 
 def _bucket_sql(column: str, edges: Sequence[float]) -> str:

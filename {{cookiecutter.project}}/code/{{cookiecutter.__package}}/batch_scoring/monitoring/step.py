@@ -35,7 +35,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from ...core.tracking import CHAMPION, configure_tracking, version_by_alias
-from ..features import CATEGORICAL_COLUMNS, KEY_COLUMNS, build_features, numeric_feature_columns
+from ..features import CATEGORICAL_COLUMNS, KEY_COLUMNS, build_features, numeric_feature_columns, with_labels
 from ..lake import Lake
 from ..metrics import classification_metrics, confusion
 from ..score import predictions as prediction_rows
@@ -141,13 +141,15 @@ def reference_ranges(settings: Settings, champion) -> tuple[DateRange, DateRange
     return training, holdout
 
 
-def _reference_frame(spark: SparkSession, settings: Settings, reference: DateRange) -> DataFrame:
+def _stored_features(spark: SparkSession, settings: Settings, date_range: DateRange) -> DataFrame:
+    """A range's features as the model met them: the feature table's rows, which training looked up
+    and scoring read. Built from the silver tables only when the table holds none for the range."""
     lake = Lake(settings.data_root)
     if lake.exists(spark, "features"):
-        frame = lake.read(spark, "features").where(reference.sql_predicate("window_start"))
+        frame = lake.read(spark, "features").where(date_range.sql_predicate("window_start"))
         if not frame.isEmpty():
             return frame
-    return build_features(spark, settings, reference, labels=False)
+    return build_features(spark, settings, date_range, labels=False)
 
 
 def monitored_features(settings: Settings) -> tuple[list[str], list[str]]:
@@ -192,8 +194,9 @@ def monitor(
         predictions.unpersist()
         raise SettingsError(f"no predictions in {window}; run the score step for that range first")
     # Each frame is read by several aggregations below: computed once, then served from memory.
-    current = build_features(spark, settings, window, labels=True).cache()
-    reference_features = _reference_frame(spark, settings, reference).cache()
+    # The window's inputs as scored, each labelled as far as its failures are known by now.
+    current = with_labels(spark, settings, _stored_features(spark, settings, window)).cache()
+    reference_features = _stored_features(spark, settings, reference).cache()
     cached = [predictions, current, reference_features]
     numeric, categorical = monitored_features(settings)
 
@@ -227,7 +230,7 @@ def monitor(
         add(DATASET, "*", "drifted_feature_share", share, config.drifted_feature_share, share >= config.drifted_feature_share)
 
         # Predictions: what the champion says about (a seeded sample of) its holdout, against what it said in the window.
-        holdout_features = _reference_frame(spark, settings, prediction_reference)
+        holdout_features = _stored_features(spark, settings, prediction_reference)
         sample = _sample(holdout_features, config.prediction_reference_rows, settings.config.data.seed)
         reference_predictions = prediction_rows(model, sample, name, model_version, datetime.now(UTC).replace(tzinfo=None)).cache()
         cached.append(reference_predictions)
