@@ -82,21 +82,12 @@ demo: $(STAMP) $(PYSPARK_WHEEL)
 	echo "" && echo "Demo project: $$project" && \
 	echo "Next: cd $$project && make mlflow-ui  (the runs and the registry; 'make serve' serves the many-models champion, 'make help' lists the rest)"
 
-# The infra tests use one core (Pulumi's mocks run in one Python process), as do template CI's
-# rendering loop and most template tests, so on 2 cores the infra tests run alongside the
-# template's. Their output goes to a log, shown (the summary, or the end of a failure) when
-# both are done, so the template's progress stays readable.
-INFRA_LOG := build/test-infra.log
+# ci/make_test.py runs template CI, the template tests and the infra tests together (each uses
+# about one core), then the generated projects' own make test alone (their Spark JVMs slow
+# whatever runs beside them). Logged suites print their summary, or their failure, at the end.
 ## Everything: lint, template CI, template tests, infra tests (docs/performance.md: how long).
 test: lint $(PYSPARK_WHEEL) $(ACTIONLINT) $(CHECKOV) $(DETECT_SECRETS)
-	@setsid $(MAKE) --no-print-directory test-infra > $(INFRA_LOG) 2>&1 & infra=$$!; \
-	trap 'kill -- -$$infra 2>/dev/null; exit 130' INT TERM; \
-	echo "Infra tests started alongside the template's; their output: $(INFRA_LOG)"; \
-	$(MAKE) --no-print-directory test-template; template=$$?; \
-	wait $$infra; infra_status=$$?; \
-	echo ""; echo "== Infra tests (ran alongside; full output in $(INFRA_LOG)) =="; \
-	if [ $$infra_status -eq 0 ]; then tail -n 1 $(INFRA_LOG); else tail -n 80 $(INFRA_LOG); fi; \
-	[ $$template -eq 0 ] && [ $$infra_status -eq 0 ]
+	$(BIN)/python -m ci.make_test
 
 # The template CI command: every option combination against the official validators, and the
 # generated repositories' own fast tests per (cicd x compute) pair; then the template tests.

@@ -6,7 +6,6 @@ command, so the tests and the command render and judge combinations the same way
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,22 +24,6 @@ def option_answers(request) -> dict[str, str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The generated projects' tests go last: their projects run in the background from the
-    start (`generated_project_runs`), so these tests only wait for what is left of them."""
+    """The generated projects' tests go last: their Spark JVMs slow everything beside them
+    (`ci/make_test.py` says why), so they start once the other tests are done."""
     items.sort(key=lambda item: item.path.name == GENERATED_PROJECT_TESTS)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def generated_project_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict | None]:
-    """When the generated projects' tests are selected, their projects start with the session
-    (`tests/generated_projects.py` says why); otherwise nothing starts."""
-    if not any(item.path.name == GENERATED_PROJECT_TESTS for item in request.session.items):
-        yield None
-        return
-    from generated_projects import start
-
-    pool, runs = start(tmp_path_factory)
-    try:
-        yield runs
-    finally:
-        pool.shutdown(wait=True)

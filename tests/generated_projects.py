@@ -1,10 +1,7 @@
-"""Generated projects' own commands, run in the background from the start of the session.
+"""Generated projects' own commands, each project's in a thread of its own.
 
 Each project's `make setup`, `make test`, `make lint` and (for the defaults) the `local-cluster`
-proof take most of the template's `make test`, and use both cores only while Spark runs. The
-other template tests mostly use one core (one Python process, cookiecutter in a subprocess). So
-the projects start when the session does, in threads of their own, and the tests that judge them
-run last (`tests/conftest.py` orders them): the rest of the suite runs meanwhile.
+proof run one after another; the projects run side by side, after the first one's setup.
 """
 
 from __future__ import annotations

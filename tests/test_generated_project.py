@@ -1,18 +1,29 @@
 """A generated repository is green out of the box: its own `make test`, from its own fresh virtualenv.
 
 Slow (a virtualenv, Spark and MLflow per project) but the only proof that what we
-generate works; it runs in every `make test`. The projects' commands start with the
-session (`tests/generated_projects.py`); these tests judge what they printed.
+generate works; it runs in every `make test`. The projects' commands start together when
+this module does (`tests/generated_projects.py`); these tests judge what they printed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from generated_projects import ANSWER_SETS, CLUSTER_PROOF, UNUSUAL_ANSWERS
+from generated_projects import ANSWER_SETS, CLUSTER_PROOF, UNUSUAL_ANSWERS, ProjectRun, start
 
 from dsplatform.naming import PROJECT_SLUG_MAX_LENGTH
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def generated_project_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ProjectRun]]:
+    pool, runs = start(tmp_path_factory)
+    try:
+        yield runs
+    finally:
+        pool.shutdown(wait=True)
 
 
 def failure_report(output: str) -> str:
