@@ -51,14 +51,16 @@ class Suite:
 
     def wait(self) -> int:
         assert self.process is not None
-        code = self.process.wait()
+        return self.report(self.process.wait())
+
+    def report(self, code: int) -> int:
+        """What a person needs from a logged suite: its summary line, or the end of its log."""
         seconds = time.monotonic() - self.started
         if self.log is not None:
             lines = self.log.read_text(encoding="utf-8", errors="replace").rstrip().splitlines()
             shown = [line for line in lines if " passed" in line or " failed" in line][-1:] if code == 0 else lines[-FAILURE_TAIL_LINES:]
-            print(
-                f"\n== {self.name}: {'passed' if code == 0 else f'FAILED (exit {code})'} in {seconds:.0f} s; full output: {self.log.relative_to(REPO_ROOT)} =="
-            )
+            verdict = "passed" if code == 0 else f"FAILED (exit {code})"
+            print(f"\n== {self.name}: {verdict} in {seconds:.0f} s; full output: {self.log.relative_to(REPO_ROOT)} ==")
             print("\n".join(shown), flush=True)
         return code
 
@@ -76,6 +78,17 @@ def suites(python: str, make: str) -> tuple[list[Suite], Suite]:
     return phase_one, Suite("Generated projects' own make test", [python, "-m", "pytest", GENERATED_PROJECT_TESTS])
 
 
+def wait_all(running: Sequence[Suite], poll_seconds: float = 0.5) -> list[int]:
+    """Each suite's exit code; each is reported as soon as it ends, so its time is its own."""
+    codes: dict[int, int] = {}
+    while len(codes) < len(running):
+        for index, suite in enumerate(running):
+            if index not in codes and suite.process is not None and (code := suite.process.poll()) is not None:
+                codes[index] = suite.report(code)
+        time.sleep(poll_seconds)
+    return [codes[index] for index in range(len(running))]
+
+
 def main(argv: list[str] | None = None) -> int:
     del argv
     LOGS.mkdir(exist_ok=True)
@@ -88,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             "Template tests and infra tests run alongside template CI; their logs: build/test-template.log, build/test-infra.log",
             flush=True,
         )
-        codes = [suite.wait() for suite in phase_one]
+        codes = wait_all(phase_one)
         print("\n== Generated projects' own make test (about 10 minutes on 2 cores) ==", flush=True)
         phase_two.start()
         codes.append(phase_two.wait())

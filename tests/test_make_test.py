@@ -3,6 +3,7 @@ and the end of its log when it fails, and the arrangement keeps the generated pr
 
 from __future__ import annotations
 
+import re
 import sys
 
 from ci import make_test
@@ -39,3 +40,16 @@ def test_the_generated_projects_run_alone_after_every_other_suite():
     )
     assert phase_two.command[-1] == make_test.GENERATED_PROJECT_TESTS
     assert {suite.name for suite in phase_one} == {"Template CI", "Template tests", "Infra tests"}
+
+
+def test_suites_are_reported_as_each_ends_with_their_own_time(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(make_test, "REPO_ROOT", tmp_path)
+    slow = make_test.Suite("Slow", [sys.executable, "-c", "import time; time.sleep(2); print('1 passed')"], tmp_path / "slow.log")
+    quick = make_test.Suite("Quick", [sys.executable, "-c", "print('2 passed')"], tmp_path / "quick.log")
+    for suite in (slow, quick):
+        suite.start()
+    assert make_test.wait_all([slow, quick], poll_seconds=0.05) == [0, 0]
+    shown = capsys.readouterr().out
+    assert shown.index("== Quick: passed in") < shown.index("== Slow: passed in")
+    quick_seconds, slow_seconds = (int(re.search(rf"== {name}: passed in (\d+) s", shown).group(1)) for name in ("Quick", "Slow"))
+    assert quick_seconds < slow_seconds and slow_seconds >= 2
