@@ -2,9 +2,10 @@
 
 Every Spark job costs about a second on tiny data whatever its size, so the suite runs each
 step once: the data product is generated, ingested and turned into features, and one model
-is trained, once per run; tests that read use those tables and that model. A test that writes works on a copy (a path-based
-Delta table is a folder whose log names its files relatively, so a copied folder is the
-same table) and runs only the step it is about, on the smallest range that shows it.
+is trained, once per run; tests that read use those tables and that model. A test that
+writes works on a copy (a path-based Delta table is a folder whose log names its files
+relatively, so a copied folder is the same table) and runs only the step it is about, on
+the smallest range that shows it.
 """
 
 from __future__ import annotations

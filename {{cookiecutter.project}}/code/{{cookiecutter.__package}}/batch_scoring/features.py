@@ -185,7 +185,7 @@ def write_labels(spark: SparkSession, settings: Settings, windows: DataFrame, da
     """
     lake = Lake(settings.data_root)
     keys = windows.select("machine_id", "window_start", "window_end")
-    lake.replace_range(_with_label(spark, lake, keys, settings.config.features.horizon_hours), "labels", "window_start", date_range)
+    lake.replace_range(with_labels(spark, settings, keys), "labels", "window_start", date_range)
     return lake.count_where(spark, "labels", date_range.sql_predicate("window_start"))
 
 

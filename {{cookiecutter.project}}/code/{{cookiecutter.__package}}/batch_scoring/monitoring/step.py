@@ -35,7 +35,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from ...core.tracking import CHAMPION, configure_tracking, version_by_alias
-from ..features import CATEGORICAL_COLUMNS, KEY_COLUMNS, build_features, numeric_feature_columns, with_labels
+from ..feature_store import DeltaFeatureStore, machine_window_features
+from ..features import CATEGORICAL_COLUMNS, KEY_COLUMNS, numeric_feature_columns, with_labels
 from ..lake import Lake
 from ..metrics import classification_metrics, confusion
 from ..score import predictions as prediction_rows
@@ -143,13 +144,13 @@ def reference_ranges(settings: Settings, champion) -> tuple[DateRange, DateRange
 
 def _stored_features(spark: SparkSession, settings: Settings, date_range: DateRange) -> DataFrame:
     """A range's features as the model met them: the feature table's rows, which training looked up
-    and scoring read. Built from the silver tables only when the table holds none for the range."""
-    lake = Lake(settings.data_root)
-    if lake.exists(spark, "features"):
-        frame = lake.read(spark, "features").where(date_range.sql_predicate("window_start"))
+    and scoring read. Computed from the table's source only when the table holds none for the range."""
+    store, table = DeltaFeatureStore(Lake(settings.data_root)), machine_window_features(settings)
+    if store.lake.exists(spark, table.name):
+        frame = store.read_range(spark, table, date_range)
         if not frame.isEmpty():
             return frame
-    return build_features(spark, settings, date_range, labels=False)
+    return table.compute(spark, settings, date_range)
 
 
 def monitored_features(settings: Settings) -> tuple[list[str], list[str]]:
