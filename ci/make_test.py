@@ -81,12 +81,13 @@ def suites(python: str, make: str) -> tuple[list[Suite], Suite]:
 def wait_all(running: Sequence[Suite], poll_seconds: float = 0.5) -> list[int]:
     """Each suite's exit code; each is reported as soon as it ends, so its time is its own."""
     codes: dict[int, int] = {}
-    while len(codes) < len(running):
+    while True:
         for index, suite in enumerate(running):
             if index not in codes and suite.process is not None and (code := suite.process.poll()) is not None:
                 codes[index] = suite.report(code)
+        if len(codes) == len(running):
+            return [codes[index] for index in range(len(running))]
         time.sleep(poll_seconds)
-    return [codes[index] for index in range(len(running))]
 
 
 def main(argv: list[str] | None = None) -> int:

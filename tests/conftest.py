@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ci.make_test import GENERATED_PROJECT_TESTS
 from ci.template_ci import DEFAULTS, OPTION_MATRIX, generate, run_cookiecutter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-GENERATED_PROJECT_TESTS = "test_generated_project.py"
 
 __all__ = ["DEFAULTS", "OPTION_MATRIX", "REPO_ROOT", "generate", "run_cookiecutter"]
 
@@ -26,4 +26,4 @@ def option_answers(request) -> dict[str, str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The generated projects' tests go last: their Spark JVMs slow everything beside them
     (`ci/make_test.py` says why), so they start once the other tests are done."""
-    items.sort(key=lambda item: item.path.name == GENERATED_PROJECT_TESTS)
+    items.sort(key=lambda item: item.path == REPO_ROOT / GENERATED_PROJECT_TESTS)

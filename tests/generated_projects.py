@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -51,12 +51,12 @@ def run_cluster_proof(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=2400, check=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProjectRun:
-    """One generated project and what its commands printed, step by step, as they finish."""
+    """One generated project and, once its commands finish, what each printed."""
 
     project: Path
-    steps: Future = field(default_factory=Future)
+    steps: Future[dict[str, subprocess.CompletedProcess]]
 
 
 def _run_steps(label: str, project: Path, setup_done: threading.Event, *, first: bool) -> dict[str, subprocess.CompletedProcess]:
@@ -81,9 +81,11 @@ def _run_steps(label: str, project: Path, setup_done: threading.Event, *, first:
 
 def start(tmp_path_factory: pytest.TempPathFactory) -> tuple[ThreadPoolExecutor, dict[str, ProjectRun]]:
     """Generate every answer set's project and start its commands in a thread of its own."""
-    runs = {label: ProjectRun(generate(tmp_path_factory.mktemp(label), **answers)) for label, answers in ANSWER_SETS.items()}
-    pool = ThreadPoolExecutor(len(runs), thread_name_prefix="generated-project")
+    projects = {label: generate(tmp_path_factory.mktemp(label), **answers) for label, answers in ANSWER_SETS.items()}
+    pool = ThreadPoolExecutor(len(projects), thread_name_prefix="generated-project")
     setup_done = threading.Event()
-    for index, (label, run) in enumerate(runs.items()):
-        run.steps = pool.submit(_run_steps, label, run.project, setup_done, first=index == 0)
+    runs = {
+        label: ProjectRun(project, pool.submit(_run_steps, label, project, setup_done, first=index == 0))
+        for index, (label, project) in enumerate(projects.items())
+    }
     return pool, runs
