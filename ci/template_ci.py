@@ -63,7 +63,7 @@ BATCH_SCORING_PACKAGE_FILES = [
 BATCH_SCORING_TEST_FILES = [
     "__init__.py", "conftest.py", "test_cli.py", "test_data_product.py", "test_deployment_files.py",
     "test_end_to_end.py", "test_feature_tables.py", "test_features.py", "test_ingest.py", "test_metrics.py", "test_monitor.py", "test_notebooks.py",
-    "test_on_a_cluster.py", "test_settings.py",
+    "notebook_shell.py", "test_on_a_cluster.py", "test_settings.py",
 ]  # fmt: skip
 # One Azure ML command component per CLI step (plus the scoring pipeline component).
 BATCH_SCORING_COMPONENTS = ("ingest", "features", "refresh-features", "train", "validate", "promote", "score", "monitor", "score_pipeline")

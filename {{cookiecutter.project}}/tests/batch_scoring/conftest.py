@@ -10,15 +10,25 @@ the smallest range that shows it.
 
 from __future__ import annotations
 
+import csv
 import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import tiny_settings
 from mlflow.tracking import MlflowClient
+from pyspark.sql import Row
+from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.batch_scoring import data_product, features, ingest, train
-from {{ cookiecutter.__package }}.batch_scoring.settings import Settings
+from batch_scoring.notebook_shell import EXAMPLE_NAMES, TRAINING_NOTEBOOK, Notebooks
+from {{ cookiecutter.__package }}.batch_scoring import data_product, features, ingest, score, train
+from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE
+from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
+from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange, Settings
 from {{ cookiecutter.__package }}.core.tracking import CHAMPION, version_by_alias
 
 
@@ -42,17 +52,38 @@ def fresh_settings(state_dir: Path, tmp_path: Path) -> Settings:
     return make_settings(state_dir, tmp_path / "lake")
 
 
+# Bad telemetry rows planted in one landing day of the shared lake, as a faulty upstream export
+# would add them, each with the reason ingest must quarantine it for.
+PLANTED_DAY = "2015-01-10"
+PLANTED_ROWS = [
+    # datetime, machineID, volt, rotate, pressure, vibration -> expected reason
+    ("2015-01-10 01:00:00", "1", "", "400.0", "100.0", "40.0", "volt: missing"),
+    ("2015-01-10 02:00:00", "1", "170.0", "fast", "100.0", "40.0", "rotate: 'fast' is not a number"),
+    ("2015-01-10 03:00:00", "1", "170.0", "400.0", "-3.5", "40.0", "pressure: -3.5 is outside [0, 300]"),
+    ("2015-01-10 04:00:00", "424242", "170.0", "400.0", "100.0", "40.0", "machineID: 424242 is not a known machine"),
+    ("10/01/2015 05:00", "1", "170.0", "400.0", "100.0", "40.0", "datetime: '10/01/2015 05:00' is not yyyy-MM-dd HH:mm:ss"),
+    # Filed under the wrong day: a re-run of 2015-01-10 would replace the 10th and never touch it.
+    ("2015-01-11 06:00:00", "1", "170.0", "400.0", "100.0", "40.0", "datetime: '2015-01-11 06:00:00' is not on its landing day 2015-01-10"),
+]
+
+
+def plant_bad_rows(settings: Settings) -> None:
+    """One more CSV file in the planted day's landing folder, holding PLANTED_ROWS."""
+    folder = Path(Lake(settings.data_root).landing("telemetry")) / f"date={PLANTED_DAY}"
+    with (folder / "part-planted.csv").open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["datetime", "machineID", "volt", "rotate", "pressure", "vibration"])
+        writer.writerows(row[:6] for row in PLANTED_ROWS)
+
+
 @pytest.fixture(scope="session")
 def generated(spark, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, int]]:
-    """The tiny data product's landing files, generated once, with the row counts generation reported."""
+    """The tiny data product's landing files, generated once, with the row counts generation
+    reported; PLANTED_ROWS are added to them afterwards, so every ingest of the lake meets them."""
     settings = make_settings(state_dir, tmp_path_factory.mktemp("generated") / "lake")
-    return settings, data_product.generate(spark, settings)
-
-
-@pytest.fixture
-def landed_settings(generated, state_dir: Path, tmp_path: Path) -> Settings:
-    """Settings over a data root of this test's own that holds a copy of the landing files only."""
-    return copy_lake(generated[0], state_dir, tmp_path, landing_only=True)
+    counts = data_product.generate(spark, settings)
+    plant_bad_rows(settings)
+    return settings, counts
 
 
 @pytest.fixture(scope="session")
@@ -79,12 +110,41 @@ def featured_settings(spark, ingested_settings: Settings, state_dir: Path, tmp_p
 
 
 @pytest.fixture(scope="session")
-def trained(
-    spark, featured_settings: Settings, state_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Settings, train.TrainResult]:
-    """One model trained on a copy of the featured lake; the end-to-end and monitoring tests use it."""
-    settings = copy_lake(featured_settings, state_dir, tmp_path_factory.mktemp("trained"))
-    return settings, train.train(spark, settings, settings.ranges()["train"])
+def notebooks(spark, featured_settings: Settings, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebooks]:
+    """The example notebooks on a copy of the shared lake (landing files, silver and feature
+    tables), as a data scientist meets it after `make pipeline`: 01 re-ingests what is there
+    and 03 trains from the feature table instead of building it again. They log to the
+    session's MLflow database, under a model name of their own."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    shutil.copytree(featured_settings.data_root, folder / "lake")
+    runner = Notebooks(
+        {
+            "PIPELINE_SIZE": "tiny",
+            "DATA_ROOT": str(folder / "lake"),
+            "PIPELINE_STATE_DIR": str(state_dir),
+            "MODEL_NAME": f"notebooks-{uuid.uuid4().hex[:8]}",
+        }
+    )
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="session")
+def trained(spark, notebooks: Notebooks, state_dir: Path) -> tuple[Settings, train.TrainResult]:
+    """The session's one trained model and the notebooks' lake it was trained on; the end-to-end
+    and monitoring tests use them (read the lake, or copy it to write: `copy_lake`).
+
+    Where the project has the training notebook (03, with Azure ML), its local training is that
+    model, so the suite trains once: test_notebooks checks what the notebook printed and
+    registered. Without it, the train step runs here.
+    """
+    if TRAINING_NOTEBOOK in EXAMPLE_NAMES:
+        notebooks.run(TRAINING_NOTEBOOK)
+    settings = make_settings(state_dir, Path(notebooks.environment["DATA_ROOT"]))
+    if TRAINING_NOTEBOOK not in EXAMPLE_NAMES:
+        return settings, train.train(spark, settings, settings.ranges()["train"])
+    result = notebooks.variables[TRAINING_NOTEBOOK]["result"]
+    return settings.with_model_name(result.model_name), result
 
 
 def ensure_champion(result: train.TrainResult) -> MlflowClient:
@@ -93,3 +153,69 @@ def ensure_champion(result: train.TrainResult) -> MlflowClient:
     if version_by_alias(client, result.model_name, CHAMPION) is None:
         client.set_registered_model_alias(result.model_name, CHAMPION, result.model_version)
     return client
+
+
+def halves(window: DateRange) -> list[DateRange]:
+    middle = window.start + timedelta(days=(window.end - window.start).days // 2)
+    return [DateRange(window.start, middle), DateRange(middle, window.end)]
+
+
+def lenient(settings: Settings) -> Settings:
+    """Tiny data trains no model worth validating: its performance is recorded, not judged here,
+    so only drift can breach a monitoring window. The retraining rule is "1 of the last 2", so a
+    second, drifted window fires it; the default rule (2 of 5) is the pure function's, tested in
+    test_monitor with every history that matters."""
+    monitoring = settings.config.monitoring
+    rule = monitoring.retraining.model_copy(update={"min_breached_windows": 1, "last_windows": 2})
+    return settings.with_config(
+        validation=settings.config.validation.model_copy(update={"min_f1_weighted": 0.0, "min_failure_recall": 0.0}),
+        monitoring=monitoring.model_copy(update={"retraining": rule}),
+    )
+
+
+@dataclass(frozen=True)
+class Drifted:
+    """A copy of the trained lake whose telemetry shifted after the features were written, as the
+    daily job then meets it: the refreshed feature range, what the refresh wrote, and the feature
+    and label tables as they were before it."""
+
+    settings: Settings
+    result: train.TrainResult
+    refreshed: DateRange
+    refreshed_rows: int
+    features_before: list[Row]
+    labels_before: list[Row]
+    features_version_before: int
+
+
+def table_rows(spark, lake: Lake, name: str) -> list[Row]:
+    """A table's rows in a stable order, with their column names."""
+    return sorted(lake.read(spark, name).collect())
+
+
+@pytest.fixture(scope="session")
+def drifted(spark, trained, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Drifted:
+    """The trained lake with every silver sensor reading shifted by one standard deviation from the
+    middle of the scoring range on (as the data product's drift option plants it at generation),
+    then what the daily jobs run next: refresh the features of the drifted days, score the range.
+
+    The scoring range's first half is clean and its second drifted, for the monitoring test; the
+    refresh is the features step rewriting a range the table already holds, for the refresh test;
+    the scored range is the results table a failing scoring run must leave alone.
+    """
+    source, result = trained
+    ensure_champion(result)
+    settings = lenient(copy_lake(source, state_dir, tmp_path_factory.mktemp("drifted")).with_model_name(result.model_name))
+    scoring = settings.ranges()["score"]
+    lake, shifted_range = Lake(settings.data_root), DateRange(halves(scoring)[1].start, settings.size_spec.end)
+    features_before, labels_before = table_rows(spark, lake, "features"), table_rows(spark, lake, "labels")
+    version_before = lake.version(spark, "features")
+    telemetry = lake.read(spark, "telemetry").where(shifted_range.sql_predicate("datetime"))
+    shifted = telemetry.select(
+        *[F.col(column) + F.lit(SENSOR_BASELINE[column][1]) if column in SENSOR_BASELINE else F.col(column) for column in telemetry.columns]
+    ).toDF(*telemetry.columns)
+    lake.replace_range(shifted.localCheckpoint(), "telemetry", "datetime", shifted_range)
+    refreshed = DateRange(shifted_range.start, scoring.end)
+    refreshed_rows = features.write_features(spark, settings, refreshed)
+    score.score(spark, settings, scoring)
+    return Drifted(settings, result, refreshed, refreshed_rows, features_before, labels_before, version_before)

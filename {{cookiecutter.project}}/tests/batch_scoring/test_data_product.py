@@ -51,10 +51,13 @@ def test_corruption_rate_is_close_to_the_setting():
 
 
 def test_generate_writes_every_entity_with_the_promised_counts(generated, ingested):
-    """What ingest read from the landing files over the whole range is what generation reported writing."""
+    """What ingest read from the landing files over the whole range is what generation reported
+    writing, plus the rows the tests planted (batch_scoring/conftest.py)."""
+    from batch_scoring.conftest import PLANTED_ROWS
+
     (settings, written), (_, read) = generated, ingested
     spec = settings.size_spec
     assert written["telemetry"] == spec.machines * int((spec.end - spec.start).total_seconds() // 3600)
     ingest_range = settings.ranges()["ingest"]
     assert ingest_range.start <= spec.start and ingest_range.end >= spec.end, "ingest reads every landing day"
-    assert {entity: counts.read for entity, counts in read.items()} == written
+    assert {entity: counts.read for entity, counts in read.items()} == {**written, "telemetry": written["telemetry"] + len(PLANTED_ROWS)}

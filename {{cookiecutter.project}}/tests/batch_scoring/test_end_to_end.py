@@ -50,23 +50,23 @@ def test_failing_thresholds_leave_the_champion_unchanged(spark, trained):
     settings, result = trained
     strict = settings.config.validation.model_copy(update={"min_f1_weighted": 1.01})
     strict_settings = settings.with_config(validation=strict)
+    client = MlflowClient()
+    champion = version_by_alias(client, result.model_name, CHAMPION)
     with pytest.raises(validate.ValidationFailed, match="champion unchanged") as failure:
         validate.validate(spark, strict_settings, settings.ranges()["holdout"])
     report = str(failure.value).split("Report: ")[1]
     assert "FAILED" in Path(report).read_text()
-    assert version_by_alias(MlflowClient(), result.model_name, CHAMPION) is None
-    assert version_by_alias(MlflowClient(), result.model_name, CHALLENGER) is None
+    after = version_by_alias(client, result.model_name, CHAMPION)
+    assert (after and after.version) == (champion and champion.version), "the champion, or its absence, is unchanged"
+    assert version_by_alias(client, result.model_name, CHALLENGER) is None
 
 
-def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, trained):
-    from batch_scoring.conftest import ensure_champion
-
-    settings, result = trained
-    ensure_champion(result)
+def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, drifted):
+    """Over the session's scored lake (`drifted`, whose champion scored the range): a run whose
+    last machine's predictions fail mid-write commits nothing."""
+    settings, result = drifted.settings, drifted.result
     scoring = settings.ranges()["score"]
     lake = Lake(settings.data_root)
-    if not lake.exists(spark, "predictions"):
-        score.score(spark, settings, scoring)
     before_version, before_rows = lake.version(spark, "predictions"), prediction_rows(spark, lake)
 
     real = mlflow.spark.load_model(f"models:/{result.model_name}@{CHAMPION}")

@@ -1,7 +1,8 @@
-"""The feature table: a point-in-time lookup that never leaks a later value, and a refresh that is idempotent.
+"""The feature table: a point-in-time lookup that never leaks a later value, and a refresh that replaces its range in place.
 
 The lookup tests use a few hand-written rows, so each expected value is visible in the test;
-the rewrite test runs the real features step over the shared tiny lake.
+the refresh test reads what the real features step did to the session's drifted lake
+(`drifted` in batch_scoring/conftest.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from {{ cookiecutter.__package }}.batch_scoring.feature_store import DeltaFeatureStore, FeatureTable, machine_window_features, point_in_time
-from {{ cookiecutter.__package }}.batch_scoring.features import write_features
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
-from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange
 
 TABLE = FeatureTable(
     name="features",
@@ -70,23 +69,29 @@ def test_the_lookup_refuses_a_spine_that_already_has_feature_columns(spark):
         point_in_time(labels, labels, TABLE, "window_end")
 
 
-def test_rewriting_a_range_replaces_its_rows_with_themselves_and_adds_none(spark, featured_settings, state_dir, tmp_path):
-    """The features step on a range the shared lake already holds: the refresh is a merge on
-    (machine, window end) and the labels replace their range, so both tables keep one copy of
-    every row, and the new table version shows the range was rewritten, not skipped."""
-    from batch_scoring.conftest import copy_lake
+def test_refreshing_a_range_replaces_its_rows_in_place_and_adds_none(spark, drifted):
+    """The features step over a range the table already holds, after that range's telemetry
+    changed (the session's drifted lake): the refresh is a merge on (machine, window end) and
+    the labels replace their range, so the range's rows are replaced, not appended and not
+    skipped, while every row outside the range, and every label, stays as it was."""
+    from batch_scoring.conftest import table_rows
 
-    settings = copy_lake(featured_settings, state_dir, tmp_path)
+    settings, refreshed = drifted.settings, drifted.refreshed
     lake, table = Lake(settings.data_root), machine_window_features(settings)
-    store = DeltaFeatureStore(lake)
-    features, labels = (sorted(tuple(row) for row in lake.read(spark, name).collect()) for name in ("features", "labels"))
-    version = lake.version(spark, "features")
-    start = settings.ranges()["data"].start + timedelta(days=10)
 
-    rewritten = write_features(spark, settings, DateRange(start, start + timedelta(days=2)))
+    def by_key(rows) -> dict[tuple, dict]:
+        return {tuple(row[key] for key in table.merge_keys): row.asDict() for row in rows}
 
-    assert rewritten == settings.size_spec.machines * 4, "one row per machine and 12-hour window"
-    assert sorted(tuple(row) for row in lake.read(spark, "features").collect()) == features
-    assert sorted(tuple(row) for row in lake.read(spark, "labels").collect()) == labels
-    assert lake.version(spark, "features") > version, "the range was rewritten, not skipped"
-    assert set(store.read(spark, table).columns) == set(table.stored_columns)
+    def inside(row: dict) -> bool:
+        return refreshed.start <= row[table.range_column] < refreshed.end
+
+    before, after = by_key(drifted.features_before), by_key(table_rows(spark, lake, "features"))
+    days = (refreshed.end - refreshed.start).days
+    assert drifted.refreshed_rows == settings.size_spec.machines * 2 * days, "one row per machine and 12-hour window"
+    assert after.keys() == before.keys(), "every row was replaced in place: none added, none lost"
+    assert {key: row for key, row in after.items() if not inside(row)} == {key: row for key, row in before.items() if not inside(row)}
+    rewritten = [key for key, row in after.items() if inside(row) and row != before[key]]
+    assert len(rewritten) == drifted.refreshed_rows, "each row of the range holds its new values: the range was rewritten, not skipped"
+    assert table_rows(spark, lake, "labels") == drifted.labels_before, "labels follow failures, which did not change"
+    assert lake.version(spark, "features") > drifted.features_version_before
+    assert set(DeltaFeatureStore(lake).read(spark, table).columns) == set(table.stored_columns)

@@ -2,25 +2,22 @@
 
 The Spark test monitors the session's trained champion over the tiny lake's scoring range
 in two windows, with every silver sensor reading shifted by one standard deviation from the
-second window on, as the data product's drift option plants it at generation (that option
-is tested below on its own): the clean window must raise no alarm, the drifted one must
-fire retraining.
+second window on (`drifted` in batch_scoring/conftest.py), as the data product's drift option
+plants it at generation (that option is tested below on its own): the clean window must raise
+no alarm, the drifted one must fire retraining.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from pyspark.sql import functions as F
 
-from {{ cookiecutter.__package }}.batch_scoring import score
 from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE, Simulation
-from {{ cookiecutter.__package }}.batch_scoring.features import write_features
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.monitoring import histograms, statistics
 from {{ cookiecutter.__package }}.batch_scoring.monitoring import step as monitor
@@ -103,46 +100,6 @@ def test_binned_counts_match_a_count_by_hand(spark):
     assert histograms.binned_counts(frame, {"a": [1.5, 2.5], "b": [6.0]}) == {"a": [1, 1, 1, 1], "b": [1, 2, 1]}
 
 
-def halves(window: DateRange) -> list[DateRange]:
-    middle = window.start + timedelta(days=(window.end - window.start).days // 2)
-    return [DateRange(window.start, middle), DateRange(middle, window.end)]
-
-
-def lenient(settings):
-    """Tiny data trains no model worth validating: its performance is recorded, not judged here,
-    so only drift can breach a window. The retraining rule is "1 of the last 2", so the second
-    window fires it; the default rule (2 of 5) is the pure function's, tested above with every
-    history that matters."""
-    monitoring = settings.config.monitoring
-    rule = monitoring.retraining.model_copy(update={"min_breached_windows": 1, "last_windows": 2})
-    return settings.with_config(
-        validation=settings.config.validation.model_copy(update={"min_f1_weighted": 0.0, "min_failure_recall": 0.0}),
-        monitoring=monitoring.model_copy(update={"retraining": rule}),
-    )
-
-
-@pytest.fixture(scope="module")
-def drifted(spark, trained, state_dir, tmp_path_factory):
-    """A copy of the trained lake whose telemetry shifts by one standard deviation from the middle
-    of the scoring range on, scored by the champion: its first half is clean, its second drifted."""
-    from batch_scoring.conftest import copy_lake, ensure_champion
-
-    source, result = trained
-    ensure_champion(result)
-    settings = lenient(copy_lake(source, state_dir, tmp_path_factory.mktemp("drifted")).with_model_name(result.model_name))
-    scoring = settings.ranges()["score"]
-    lake, shifted_range = Lake(settings.data_root), DateRange(halves(scoring)[1].start, settings.size_spec.end)
-    telemetry = lake.read(spark, "telemetry").where(shifted_range.sql_predicate("datetime"))
-    shifted = telemetry.select(
-        *[F.col(column) + F.lit(SENSOR_BASELINE[column][1]) if column in SENSOR_BASELINE else F.col(column) for column in telemetry.columns]
-    ).toDF(*telemetry.columns)
-    lake.replace_range(shifted.localCheckpoint(), "telemetry", "datetime", shifted_range)
-    # What the daily jobs run next: refresh the features of the drifted days, then score the range.
-    write_features(spark, settings, DateRange(shifted_range.start, scoring.end))
-    score.score(spark, settings, scoring)
-    return settings, result
-
-
 @pytest.mark.slow
 def test_the_champion_raises_no_alarm_on_a_clean_window_and_fires_retraining_on_drift(spark, drifted):
     """One monitoring sequence with the real champion: the clean first half of the scoring range,
@@ -150,7 +107,9 @@ def test_the_champion_raises_no_alarm_on_a_clean_window_and_fires_retraining_on_
     on; predictions with what it predicts for the clean half, because tiny data's holdout has
     another mix of failure windows than six days of scoring, so against the holdout even clean
     predictions differ (Jensen-Shannon 0.22, PSI 0.51)."""
-    settings, result = drifted
+    from batch_scoring.conftest import halves
+
+    settings, result = drifted.settings, drifted.result
     windows = halves(settings.ranges()["score"])
     clean, shifted = (monitor.monitor(spark, settings, window, prediction_reference=windows[0]) for window in windows)
 
