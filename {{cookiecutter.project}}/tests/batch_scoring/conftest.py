@@ -6,6 +6,11 @@ is trained, once per run; tests that read use those tables and that model. A tes
 writes works on a copy (a path-based Delta table is a folder whose log names its files
 relatively, so a copied folder is the same table) and runs only the step it is about, on
 the smallest range that shows it.
+
+No test repeats another's Spark job: the notebooks' training is the session's model
+(`trained`), the session's ingest quarantines the planted bad rows (`PLANTED_ROWS`), and the
+drift fixture's refresh and scoring are what the refresh and failed-scoring tests read
+(`drifted`).
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 
-from batch_scoring.notebook_shell import EXAMPLE_NAMES, TRAINING_NOTEBOOK, Notebooks
 from {{ cookiecutter.__package }}.batch_scoring import data_product, features, ingest, score, train
 from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange, Settings
 from {{ cookiecutter.__package }}.core.tracking import CHAMPION, version_by_alias
+
+from batch_scoring.notebook_shell import EXAMPLE_NAMES, TRAINING_NOTEBOOK, Notebooks
 
 
 def make_settings(state_dir: Path, data_root: Path, **config_updates) -> Settings:
@@ -138,11 +144,10 @@ def trained(spark, notebooks: Notebooks, state_dir: Path) -> tuple[Settings, tra
     model, so the suite trains once: test_notebooks checks what the notebook printed and
     registered. Without it, the train step runs here.
     """
-    if TRAINING_NOTEBOOK in EXAMPLE_NAMES:
-        notebooks.run(TRAINING_NOTEBOOK)
     settings = make_settings(state_dir, Path(notebooks.environment["DATA_ROOT"]))
     if TRAINING_NOTEBOOK not in EXAMPLE_NAMES:
         return settings, train.train(spark, settings, settings.ranges()["train"])
+    notebooks.run(TRAINING_NOTEBOOK)
     result = notebooks.variables[TRAINING_NOTEBOOK]["result"]
     return settings.with_model_name(result.model_name), result
 

@@ -16,9 +16,10 @@ import nbformat
 import pytest
 from mlflow.tracking import MlflowClient
 
-from batch_scoring.notebook_shell import AZUREML, EXAMPLE_NAMES, EXAMPLES, NOTEBOOKS, TRAINING_NOTEBOOK, Notebooks
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import load_settings
+
+from batch_scoring.notebook_shell import AZUREML, EXAMPLE_NAMES, EXAMPLES, NOTEBOOKS, TRAINING_NOTEBOOK, Notebooks
 
 
 def all_notebooks() -> list[Path]:
