@@ -33,7 +33,7 @@ from {{ cookiecutter.__package }}.batch_scoring import data_product, features, i
 from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange, Settings
-from {{ cookiecutter.__package }}.core.tracking import CHAMPION, version_by_alias
+from {{ cookiecutter.__package }}.core.tracking import CHAMPION, configure_tracking, version_by_alias
 
 from batch_scoring.notebook_shell import EXAMPLE_NAMES, TRAINING_NOTEBOOK, Notebooks
 
@@ -148,6 +148,8 @@ def trained(spark, notebooks: Notebooks, state_dir: Path) -> tuple[Settings, tra
     if TRAINING_NOTEBOOK not in EXAMPLE_NAMES:
         return settings, train.train(spark, settings, settings.ranges()["train"])
     notebooks.run(TRAINING_NOTEBOOK)
+    # The notebook run puts back the MLflow URIs it found; the model's users read the session's database.
+    configure_tracking(settings)
     result = notebooks.variables[TRAINING_NOTEBOOK]["result"]
     return settings.with_model_name(result.model_name), result
 

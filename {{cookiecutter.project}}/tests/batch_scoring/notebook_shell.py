@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from typing import Any
 import mlflow
 import nbformat
 import pandas
-import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,6 @@ class Notebooks:
         self.environment = environment
         self.printed: dict[str, str] = {}
         self.variables: dict[str, dict[str, Any]] = {}
-        self._shell: InteractiveShell | None = None
 
     def run(self, name: str) -> str:
         """Execute an example (and, first, the examples numbered before it); return its printed text.
@@ -67,26 +66,27 @@ class Notebooks:
         """Every code cell in order; everything the notebook showed (prints, results, displayed tables) as text."""
         # The shell installs its namespace as __main__ and its own display and exception hooks: put them back after.
         saved = sys.modules["__main__"], sys.displayhook, sys.excepthook
-        tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+        environment, tracking, registry = dict(os.environ), mlflow.get_tracking_uri(), mlflow.get_registry_uri()
         try:
-            with pytest.MonkeyPatch.context() as patch:
-                for variable in FOREIGN_VARIABLES:
-                    patch.delenv(variable, raising=False)
-                for variable, value in self.environment.items():
-                    patch.setenv(variable, value)
-                patch.chdir(EXAMPLES)
-                shell = self._shell = self._shell or InteractiveShell.instance()
+            for variable in FOREIGN_VARIABLES:
+                os.environ.pop(variable, None)
+            os.environ.update(self.environment)
+            with contextlib.chdir(EXAMPLES):
+                shell = InteractiveShell.instance()
                 sys.modules["__main__"] = shell.user_module
                 output = _run_cells(shell, path)
-                self.variables[path.stem] = dict(shell.user_ns)
-                return output
+            self.variables[path.stem] = dict(shell.user_ns)
+            return output
         finally:
             sys.modules["__main__"], sys.displayhook, sys.excepthook = saved
             mlflow.set_tracking_uri(tracking)
             mlflow.set_registry_uri(registry)
+            # Last: MLflow also writes those URIs to MLFLOW_TRACKING_URI and MLFLOW_REGISTRY_URI.
+            os.environ.clear()
+            os.environ.update(environment)
 
     def close(self) -> None:
-        if self._shell is not None:
+        if InteractiveShell.initialized():
             InteractiveShell.clear_instance()
 
 

@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import load_settings
+from {{ cookiecutter.__package }}.core.tracking import local_tracking_uri
 
 from batch_scoring.notebook_shell import AZUREML, EXAMPLE_NAMES, EXAMPLES, NOTEBOOKS, TRAINING_NOTEBOOK, Notebooks
 
@@ -45,7 +46,8 @@ def _tiny():
 
 
 def _client(notebooks: Notebooks) -> MlflowClient:
-    uri = f"sqlite:///{Path(notebooks.environment['PIPELINE_STATE_DIR']).resolve() / 'mlflow.db'}"
+    """A client of the MLflow database the notebooks logged to: their state folder's."""
+    uri = local_tracking_uri(load_settings(size="tiny", data_root="unused", state_dir=notebooks.environment["PIPELINE_STATE_DIR"]))
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
