@@ -2,15 +2,15 @@
 
 Every Spark job costs about a second on tiny data whatever its size, so the suite runs each
 step once: the data product is generated, ingested and turned into features, and one model
-is trained, once per run; tests that read use those tables and that model. A test that
-writes works on a copy (a path-based Delta table is a folder whose log names its files
-relatively, so a copied folder is the same table) and runs only the step it is about, on
-the smallest range that shows it.
+is trained, once per run; tests that read use those tables and that model. The ingest and the
+training are the example notebooks' (01 and 03), run as a data scientist runs them, so proving
+the notebooks costs no Spark job of its own. A test that writes works on a copy (a path-based
+Delta table is a folder whose log names its files relatively, so a copied folder is the same
+table) and runs only the step it is about, on the smallest range that shows it.
 
-No test repeats another's Spark job: the notebooks' training is the session's model
-(`trained`), the session's ingest quarantines the planted bad rows (`PLANTED_ROWS`), and the
-drift fixture's refresh and scoring are what the refresh and failed-scoring tests read
-(`drifted`).
+No test repeats another's Spark job: the session's ingest quarantines the planted bad rows
+(`PLANTED_ROWS`), and the drift fixture's refresh and scoring are what the refresh and
+failed-scoring tests read (`drifted`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pandas
 import pytest
 from conftest import tiny_settings
 from mlflow.tracking import MlflowClient
 from pyspark.sql import Row
-from pyspark.sql import functions as F
 
 from {{ cookiecutter.__package }}.batch_scoring import data_product, features, ingest, score, train
 from {{ cookiecutter.__package }}.batch_scoring.data_product import SENSOR_BASELINE
@@ -35,7 +35,7 @@ from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
 from {{ cookiecutter.__package }}.batch_scoring.settings import DateRange, Settings
 from {{ cookiecutter.__package }}.core.tracking import CHAMPION, configure_tracking, version_by_alias
 
-from batch_scoring.notebook_shell import EXAMPLE_NAMES, TRAINING_NOTEBOOK, Notebooks
+from batch_scoring.notebook_shell import EXAMPLE_NAMES, LOADING_NOTEBOOK, TRAINING_NOTEBOOK, Notebooks
 
 
 def make_settings(state_dir: Path, data_root: Path, **config_updates) -> Settings:
@@ -93,40 +93,15 @@ def generated(spark, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def ingested(
-    spark, generated, state_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Settings, dict[str, ingest.IngestCounts]]:
-    """The tiny data product ingested once, with the counts ingest reported."""
-    settings = copy_lake(generated[0], state_dir, tmp_path_factory.mktemp("ingested"), landing_only=True)
-    return settings, ingest.ingest(spark, settings, settings.ranges()["ingest"])
-
-
-@pytest.fixture(scope="session")
-def ingested_settings(ingested) -> Settings:
-    """The ingested lake; read it, or copy it to write (`copy_lake`)."""
-    return ingested[0]
-
-
-@pytest.fixture(scope="session")
-def featured_settings(spark, ingested_settings: Settings, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The ingested lake plus the feature and label tables of the whole data range, built once."""
-    settings = copy_lake(ingested_settings, state_dir, tmp_path_factory.mktemp("featured"))
-    features.write_features(spark, settings, settings.ranges()["data"])
-    return settings
-
-
-@pytest.fixture(scope="session")
-def notebooks(spark, featured_settings: Settings, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebooks]:
-    """The example notebooks on a copy of the shared lake (landing files, silver and feature
-    tables), as a data scientist meets it after `make pipeline`: 01 re-ingests what is there
-    and 03 trains from the feature table instead of building it again. They log to the
-    session's MLflow database, under a model name of their own."""
-    folder = tmp_path_factory.mktemp("notebooks")
-    shutil.copytree(featured_settings.data_root, folder / "lake")
+def notebooks(spark, generated, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebooks]:
+    """The example notebooks on a lake of their own that starts with the generated landing files,
+    as a data scientist meets it after `make generate`. They log to the session's MLflow
+    database, under a model name of their own."""
+    settings = copy_lake(generated[0], state_dir, tmp_path_factory.mktemp("notebooks"), landing_only=True)
     runner = Notebooks(
         {
             "PIPELINE_SIZE": "tiny",
-            "DATA_ROOT": str(folder / "lake"),
+            "DATA_ROOT": settings.data_root,
             "PIPELINE_STATE_DIR": str(state_dir),
             "MODEL_NAME": f"notebooks-{uuid.uuid4().hex[:8]}",
         }
@@ -136,7 +111,32 @@ def notebooks(spark, featured_settings: Settings, state_dir: Path, tmp_path_fact
 
 
 @pytest.fixture(scope="session")
-def trained(spark, notebooks: Notebooks, state_dir: Path) -> tuple[Settings, train.TrainResult]:
+def ingested(notebooks: Notebooks, state_dir: Path) -> tuple[Settings, dict[str, ingest.IngestCounts]]:
+    """The tiny data product ingested once, by notebook 01 (it calls the ingest step over the
+    whole range, as `make pipeline` does), with the counts ingest reported. test_notebooks checks
+    what the notebook printed; test_ingest re-ingests a day of a copy."""
+    notebooks.run(LOADING_NOTEBOOK)
+    settings = make_settings(state_dir, Path(notebooks.environment["DATA_ROOT"]))
+    return settings, notebooks.variables[LOADING_NOTEBOOK]["ingested"]
+
+
+@pytest.fixture(scope="session")
+def ingested_settings(ingested) -> Settings:
+    """The ingested lake; read it, or copy it to write (`copy_lake`)."""
+    return ingested[0]
+
+
+@pytest.fixture(scope="session")
+def featured_settings(spark, ingested_settings: Settings) -> Settings:
+    """The ingested lake plus the feature and label tables of the whole data range, built once in
+    the notebooks' lake, so it holds what `make pipeline` leaves and notebook 03 trains from the
+    feature table instead of building it again."""
+    features.write_features(spark, ingested_settings, ingested_settings.ranges()["data"])
+    return ingested_settings
+
+
+@pytest.fixture(scope="session")
+def trained(spark, notebooks: Notebooks, featured_settings: Settings) -> tuple[Settings, train.TrainResult]:
     """The session's one trained model and the notebooks' lake it was trained on; the end-to-end
     and monitoring tests use them (read the lake, or copy it to write: `copy_lake`).
 
@@ -144,7 +144,7 @@ def trained(spark, notebooks: Notebooks, state_dir: Path) -> tuple[Settings, tra
     model, so the suite trains once: test_notebooks checks what the notebook printed and
     registered. Without it, the train step runs here.
     """
-    settings = make_settings(state_dir, Path(notebooks.environment["DATA_ROOT"]))
+    settings = featured_settings
     if TRAINING_NOTEBOOK not in EXAMPLE_NAMES:
         return settings, train.train(spark, settings, settings.ranges()["train"])
     notebooks.run(TRAINING_NOTEBOOK)
@@ -180,14 +180,37 @@ def lenient(settings: Settings) -> Settings:
     )
 
 
+SILVER_TABLES = ("machines", "telemetry", "errors", "maintenance", "failures", "quarantine")
+
+
+def shift_landing_telemetry(settings: Settings, days: DateRange) -> None:
+    """Every sensor reading in the landing files of `days` moved up by one standard deviation, as
+    a corrected upstream export would replace them. Values ingest quarantines (missing, not a
+    number, negative) stay so, and the files keep their names."""
+    landing = Path(Lake(settings.data_root).landing("telemetry"))
+    for offset in range((days.end - days.start).days):
+        for path in (landing / f"date={days.start + timedelta(days=offset):%Y-%m-%d}").glob("*.csv"):
+            frame = pandas.read_csv(path, dtype=str, keep_default_na=False)
+            for column, (_, deviation) in SENSOR_BASELINE.items():
+                values = pandas.to_numeric(frame[column], errors="coerce")
+                frame[column] = frame[column].where(values.isna(), (values + deviation).map("{:.6f}".format))
+            frame.to_csv(path, index=False)
+            # Hadoop checks a file against its .crc sibling when it exists; the rewrite made it stale.
+            path.with_name(f".{path.name}.crc").unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class Drifted:
-    """A copy of the trained lake whose telemetry shifted after the features were written, as the
-    daily job then meets it: the refreshed feature range, what the refresh wrote, and the feature
-    and label tables as they were before it."""
+    """A copy of the trained lake whose telemetry landing files changed after everything was
+    built, and what the daily jobs did with them: the re-ingested days and the counts ingest
+    reported, the silver tables' versions before, the refreshed feature range and what the refresh
+    wrote, and the feature and label tables as they were before it."""
 
     settings: Settings
     result: train.TrainResult
+    reingested: DateRange
+    reingested_counts: dict[str, ingest.IngestCounts]
+    silver_versions_before: dict[str, int]
     refreshed: DateRange
     refreshed_rows: int
     features_before: list[Row]
@@ -202,27 +225,37 @@ def table_rows(spark, lake: Lake, name: str) -> list[Row]:
 
 @pytest.fixture(scope="session")
 def drifted(spark, trained, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Drifted:
-    """The trained lake with every silver sensor reading shifted by one standard deviation from the
-    middle of the scoring range on (as the data product's drift option plants it at generation),
-    then what the daily jobs run next: refresh the features of the drifted days, score the range.
+    """The trained lake whose telemetry landing files, from the middle of the scoring range on,
+    were replaced with every sensor reading one standard deviation higher (the shift the data
+    product's drift option plants at generation), then what the daily jobs run next (ingest the
+    changed days, refresh their features, score the range), as pipelines/ schedules them.
 
     The scoring range's first half is clean and its second drifted, for the monitoring test; the
-    refresh is the features step rewriting a range the table already holds, for the refresh test;
-    the scored range is the results table a failing scoring run must leave alone.
+    ingest re-reads days the lake holds, for the re-ingest test; the refresh rewrites a range the
+    feature table holds, for the refresh test; the scored range is the results table a failing
+    scoring run must leave alone.
     """
     source, result = trained
     ensure_champion(result)
     settings = lenient(copy_lake(source, state_dir, tmp_path_factory.mktemp("drifted")).with_model_name(result.model_name))
     scoring = settings.ranges()["score"]
-    lake, shifted_range = Lake(settings.data_root), DateRange(halves(scoring)[1].start, settings.size_spec.end)
+    lake, shifted = Lake(settings.data_root), DateRange(halves(scoring)[1].start, settings.size_spec.end)
     features_before, labels_before = table_rows(spark, lake, "features"), table_rows(spark, lake, "labels")
-    version_before = lake.version(spark, "features")
-    telemetry = lake.read(spark, "telemetry").where(shifted_range.sql_predicate("datetime"))
-    shifted = telemetry.select(
-        *[F.col(column) + F.lit(SENSOR_BASELINE[column][1]) if column in SENSOR_BASELINE else F.col(column) for column in telemetry.columns]
-    ).toDF(*telemetry.columns)
-    lake.replace_range(shifted.localCheckpoint(), "telemetry", "datetime", shifted_range)
-    refreshed = DateRange(shifted_range.start, scoring.end)
+    versions_before = {name: lake.version(spark, name) for name in (*SILVER_TABLES, "features")}
+    shift_landing_telemetry(settings, shifted)
+    counts = ingest.ingest(spark, settings, shifted)
+    refreshed = DateRange(shifted.start, scoring.end)
     refreshed_rows = features.write_features(spark, settings, refreshed)
     score.score(spark, settings, scoring)
-    return Drifted(settings, result, refreshed, refreshed_rows, features_before, labels_before, version_before)
+    return Drifted(
+        settings,
+        result,
+        shifted,
+        counts,
+        {name: versions_before[name] for name in SILVER_TABLES},
+        refreshed,
+        refreshed_rows,
+        features_before,
+        labels_before,
+        versions_before["features"],
+    )

@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 EXAMPLES = NOTEBOOKS / "examples"
 AZUREML = (ROOT / ".cloud" / "azureml").is_dir()
+LOADING_NOTEBOOK = "01_load_data_product"
 # 03 submits to Azure ML, so it exists only in repositories generated with Azure ML.
 TRAINING_NOTEBOOK = "03_submit_training_job"
-EXAMPLE_NAMES = ("01_load_data_product", "02_log_to_mlflow", *((TRAINING_NOTEBOOK,) if AZUREML else ()))
+EXAMPLE_NAMES = (LOADING_NOTEBOOK, "02_log_to_mlflow", *((TRAINING_NOTEBOOK,) if AZUREML else ()))
 # Anything that would send the notebooks somewhere other than their temporary lake.
 FOREIGN_VARIABLES = (
     "AZUREML_SUBSCRIPTION_ID",

@@ -63,34 +63,33 @@ def _tables(text: str) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.slow
-def test_01_reingests_the_lake_without_duplicating_and_shows_every_silver_table(spark, notebooks, ingested, featured_settings):
+def test_01_ingests_the_landing_files_and_shows_every_silver_table(spark, notebooks, ingested):
+    """The session's ingest is notebook 01's (`ingested`); this checks what it printed against
+    the data product's size, the counts ingest returned and the tables it wrote."""
     from batch_scoring.conftest import PLANTED_ROWS
 
-    # The shared lake holds what the session's ingest accepted and quarantined: those counts are its rows before.
-    _, session_counts = ingested
+    settings, counts = ingested
     text = notebooks.run("01_load_data_product")
     spec = _tiny().size_spec
     hours = int((spec.end - spec.start).total_seconds() // 3600)
 
     assert "landing files found" in text and "generated raw rows" not in text, "the lake holds landing files, so the notebook uses them"
-    ingested = _ingested(text)
-    assert set(ingested) == {"machines", "telemetry", "errors", "maintenance", "failures"}
-    read, accepted, quarantined = ingested["telemetry"]
+    printed = _ingested(text)
+    assert printed == {name: (entity.read, entity.accepted, entity.quarantined) for name, entity in counts.items()}
+    assert set(printed) == {"machines", "telemetry", "errors", "maintenance", "failures"}
+    read, accepted, quarantined = printed["telemetry"]
     assert read == spec.machines * hours + len(PLANTED_ROWS), "every simulated telemetry hour is read, and the planted rows"
     assert accepted + quarantined == read and accepted > 0
-    assert ingested["machines"][1] == spec.machines
+    assert printed["machines"][1] == spec.machines
 
     tables = _tables(text)
     rows = {name: count for name, (count, _) in tables.items()}
     assert rows["telemetry"] == accepted
     assert rows["machines"] == spec.machines
-    assert rows["quarantine"] == sum(counts[2] for counts in ingested.values())
+    assert rows["quarantine"] == sum(entity[2] for entity in printed.values())
     assert all(rows[name] > 0 for name in ("errors", "maintenance", "failures"))
-    # The lake already held the whole range: every table was rewritten in one commit and keeps one copy of each row.
-    before_rows = {name: counts.accepted for name, counts in session_counts.items()}
-    before_rows["quarantine"] = sum(counts.quarantined for counts in session_counts.values())
-    before = Lake(featured_settings.data_root)
-    assert tables == {name: (before_rows[name], before.version(spark, name) + 1) for name in tables}
+    lake = Lake(settings.data_root)
+    assert {name: version for name, (_, version) in tables.items()} == {name: lake.version(spark, name) for name in tables}
     for column in ("machine_id", "volt", "error_id", "component", "reasons"):
         assert column in text, f"the displayed rows show column {column}"
 
