@@ -82,7 +82,7 @@ COMMON_FILES = {
     ".cloud/README.md", "pipelines/README.md",
     "docs/index.md", "docs/local.md", "docs/deployment.md",
     "notebooks/README.md", "notebooks/data.science/.gitkeep",
-    "tests/conftest.py", "tests/test_job_definitions.py", "tests/core/__init__.py", "tests/core/test_cli.py", "tests/core/test_progress.py",
+    "tests/conftest.py", "tests/test_job_definitions.py", "tests/core/__init__.py", "tests/core/test_cli.py", "tests/core/test_progress.py", "tests/core/test_tracking.py",
     *(f"code/{PACKAGE}/{name}" for name in PACKAGE_FILES),
 }  # fmt: skip
 # Files that exist when every condition holds. A condition is (answer, option); for

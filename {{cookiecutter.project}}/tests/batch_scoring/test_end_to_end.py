@@ -17,7 +17,7 @@ from pyspark.sql.types import StringType
 
 from {{ cookiecutter.__package }}.batch_scoring import score, train, validate
 from {{ cookiecutter.__package }}.batch_scoring.lake import Lake
-from {{ cookiecutter.__package }}.core.tracking import CHALLENGER, CHAMPION, version_by_alias
+from {{ cookiecutter.__package }}.core.tracking import CHALLENGER, CHAMPION, load_spark_model, version_by_alias
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def test_a_scoring_run_that_dies_mid_write_leaves_the_previous_results(spark, dr
     lake = Lake(settings.data_root)
     before_version, before_rows = lake.version(spark, "predictions"), prediction_rows(spark, lake)
 
-    real = mlflow.spark.load_model(f"models:/{result.model_name}@{CHAMPION}")
+    real = load_spark_model(spark, version_by_alias(MlflowClient(), result.model_name, CHAMPION))
 
     def crash_on_last_machine(component, machine_id):
         if machine_id == settings.size_spec.machines:
@@ -130,7 +130,8 @@ def test_manual_promotion_waits_for_sign_off_then_the_job_path_scores_idempotent
         {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.asDict().items()}
         for row in Lake(settings.data_root).read(spark, "features").select(*columns).limit(2).collect()
     ]
-    model = mlflow.spark.load_model(f"models:/{name}/{result.model_version}")
+    model = load_spark_model(spark, client.get_model_version(name, result.model_version))
+    assert model is load_spark_model(spark, version_by_alias(client, name, CHAMPION)), "the version the steps read, not another copy"
     predictions = online_scoring.score_rows(spark, model, settings, rows, result.model_version)
     assert [prediction["machine_id"] for prediction in predictions] == [row["machine_id"] for row in rows]
     assert all(0.0 <= prediction["failure_probability"] <= 1.0 for prediction in predictions)

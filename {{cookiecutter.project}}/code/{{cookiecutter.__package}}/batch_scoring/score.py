@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import mlflow
 from mlflow.tracking import MlflowClient
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ..core.tracking import CHAMPION, configure_tracking, version_by_alias
+from ..core.tracking import CHAMPION, configure_tracking, load_spark_model, version_by_alias
 from .feature_store import DeltaFeatureStore, machine_window_features
 from .features import LABELS, NO_FAILURE
 from .lake import Lake
@@ -67,7 +66,7 @@ def score(spark: SparkSession, settings: Settings, date_range: DateRange, model=
     champion = version_by_alias(MlflowClient(), name, CHAMPION)
     if champion is None:
         raise SettingsError(f"model '{name}' has no '{CHAMPION}' version; train and validate a model first")
-    model = model or mlflow.spark.load_model(f"models:/{name}@{CHAMPION}")
+    model = model or load_spark_model(spark, champion)
     lake = Lake(settings.data_root, {"predictions": results_table} if results_table else {})
     store, table = DeltaFeatureStore(lake), machine_window_features(settings)
     features = store.read_range(spark, table, date_range)

@@ -14,12 +14,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from pyspark.sql import SparkSession
 
-from ..core.tracking import CHALLENGER, CHAMPION, configure_tracking, latest_version, version_by_alias
+from ..core.tracking import CHALLENGER, CHAMPION, configure_tracking, latest_version, load_spark_model, version_by_alias
 from .metrics import classification_metrics, confusion
 from .settings import DateRange, Settings, SettingsError, model_name
 from .train import training_frame
@@ -75,7 +74,7 @@ def _fmt(value: object) -> str:
 
 def evaluate(spark: SparkSession, settings: Settings, version: str, holdout: DateRange) -> dict[str, float | None]:
     features, _ = training_frame(spark, settings, holdout)
-    model = mlflow.spark.load_model(f"models:/{model_name(settings)}/{version}")
+    model = load_spark_model(spark, MlflowClient().get_model_version(model_name(settings), version))
     return classification_metrics(confusion(model.transform(features)))
 
 

@@ -8,10 +8,12 @@ URI or an http server to use those instead. Each sample's settings name its regi
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 from mlflow.entities.model_registry import ModelVersion
@@ -19,6 +21,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from .settings import RunSettings, find_project_root
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -72,6 +77,24 @@ def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersio
 def latest_version(client: MlflowClient, name: str) -> ModelVersion | None:
     versions = client.search_model_versions(f"name = '{name}'")
     return max(versions, key=lambda version: int(version.version), default=None)
+
+
+def load_spark_model(spark: SparkSession, version: ModelVersion) -> Any:
+    """A registered version as a Spark ML model, read from the registry once per Spark application.
+
+    A version's artifacts never change, so the steps one process runs in turn (`pipeline`:
+    validate, score, monitor) share one copy instead of reading it again, about a second each
+    on 2 cores. The key holds the registry and the version's artifact source too: a model that
+    is deleted and registered again starts over at version 1, with other artifacts.
+    """
+    return _spark_model(spark.sparkContext.applicationId, mlflow.get_registry_uri(), version.name, str(version.version), version.source)
+
+
+@functools.lru_cache(maxsize=8)
+def _spark_model(application_id: str, registry_uri: str, name: str, version: str, source: str) -> Any:
+    import mlflow.spark
+
+    return mlflow.spark.load_model(f"models:/{name}/{version}")
 
 
 def git_commit(root: Path | None = None) -> str:

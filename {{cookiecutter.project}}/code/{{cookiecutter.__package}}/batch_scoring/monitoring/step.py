@@ -34,7 +34,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ...core.tracking import CHAMPION, configure_tracking, version_by_alias
+from ...core.tracking import CHAMPION, configure_tracking, load_spark_model, version_by_alias
 from ..feature_store import DeltaFeatureStore, machine_window_features
 from ..features import CATEGORICAL_COLUMNS, KEY_COLUMNS, numeric_feature_columns, with_labels
 from ..lake import Lake
@@ -182,7 +182,7 @@ def monitor(
         champion = version_by_alias(MlflowClient(), name, CHAMPION)
         if champion is None:
             raise SettingsError(f"model '{name}' has no '{CHAMPION}' version; train and validate a model first")
-        model = mlflow.spark.load_model(f"models:/{name}@{CHAMPION}")
+        model = load_spark_model(spark, champion)
         model_version = str(champion.version)
         champion_training, champion_holdout = reference_ranges(settings, champion)
         reference, prediction_reference = reference or champion_training, prediction_reference or champion_holdout
