@@ -269,7 +269,7 @@ def test_a_short_real_stress_run_measures_latency_throughput_and_memory(tmp_path
 
     settings = load_many_models_settings(size="tiny", state_dir=state_dir, data_root=str(state_dir / "unused"))
     bundle = build_bundle(tmp_path / "bundle", settings, tiny_fits)
-    plan = stress.StressPlan(Slo(p99_ms=5_000, max_error_rate=0.0, target_rps=5), (5,), 3, (Limits(1, 1024), Limits(1, 200)))
+    plan = stress.StressPlan(Slo(p99_ms=5_000, max_error_rate=0.0, target_rps=5), (5,), 1, (Limits(1, 1024), Limits(1, 200)))
     profile = stress.stress_test(bundle, plan, 10_000_000, "test", log=lambda _: None)
     measured, starved = profile.settings
     (step,) = measured.steps
