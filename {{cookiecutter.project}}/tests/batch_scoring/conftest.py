@@ -114,7 +114,7 @@ def notebooks(spark, generated, state_dir: Path, tmp_path_factory: pytest.TempPa
 def ingested(notebooks: Notebooks, state_dir: Path) -> tuple[Settings, dict[str, ingest.IngestCounts]]:
     """The tiny data product ingested once, by notebook 01 (it calls the ingest step over the
     whole range, as `make pipeline` does), with the counts ingest reported. test_notebooks checks
-    what the notebook printed; test_ingest re-ingests a day of a copy."""
+    what the notebook printed; the drift fixture re-ingests days of a copy (test_ingest)."""
     notebooks.run(LOADING_NOTEBOOK)
     settings = make_settings(state_dir, Path(notebooks.environment["DATA_ROOT"]))
     return settings, notebooks.variables[LOADING_NOTEBOOK]["ingested"]

@@ -101,6 +101,8 @@ def model_input_columns(settings: Settings) -> list[str]:
 def train(spark: SparkSession, settings: Settings, date_range: DateRange) -> TrainResult:
     configure_tracking(settings)
     features, features_version = training_frame(spark, settings, date_range)
+    # Read by the label counts, the forest, the input example and the signature: looked up once.
+    features = features.cache()
     labelled = _with_label_index_and_weight(features).cache()
     try:
         rows = labelled.count()
@@ -156,3 +158,4 @@ def train(spark: SparkSession, settings: Settings, date_range: DateRange) -> Tra
         return TrainResult(run.info.run_id, name, version, rows, training_metrics)
     finally:
         labelled.unpersist()
+        features.unpersist()
