@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import mlflow.spark
@@ -12,7 +13,7 @@ from {{ cookiecutter.__package }}.core import tracking
 
 
 @pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The registry reads made, each answered with a new object; the cache starts empty."""
     made: list[str] = []
     monkeypatch.setattr(mlflow.spark, "load_model", lambda uri: made.append(uri) or object())

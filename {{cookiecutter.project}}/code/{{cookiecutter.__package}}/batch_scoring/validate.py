@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from ..core.tracking import CHALLENGER, CHAMPION, configure_tracking, latest_version, load_spark_model, version_by_alias
 from .metrics import classification_metrics, confusion
@@ -72,10 +73,8 @@ def _fmt(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else ("n/a" if value is None else str(value))
 
 
-def evaluate(spark: SparkSession, settings: Settings, version: str, holdout: DateRange) -> dict[str, float | None]:
-    features, _ = training_frame(spark, settings, holdout)
-    model = load_spark_model(spark, MlflowClient().get_model_version(model_name(settings), version))
-    return classification_metrics(confusion(model.transform(features)))
+def evaluate(spark: SparkSession, version: ModelVersion, holdout_features: DataFrame) -> dict[str, float | None]:
+    return classification_metrics(confusion(load_spark_model(spark, version).transform(holdout_features)))
 
 
 def _checks(settings: Settings, candidate: dict, champion: dict | None) -> list[dict[str, object]]:
@@ -126,10 +125,15 @@ def validate(spark: SparkSession, settings: Settings, holdout: DateRange, versio
     if champion is not None and str(champion.version) == candidate_version:
         champion = None  # re-validating the champion itself: compare with thresholds only
 
-    report = ValidationReport(name, candidate_version, str(holdout), evaluate(spark, settings, candidate_version, holdout))
-    if champion is not None:
-        report.champion_version = str(champion.version)
-        report.champion = evaluate(spark, settings, report.champion_version, holdout)
+    # Candidate and champion are judged on the same holdout rows: looked up once.
+    features = training_frame(spark, settings, holdout)[0].cache()
+    try:
+        report = ValidationReport(name, candidate_version, str(holdout), evaluate(spark, candidate, features))
+        if champion is not None:
+            report.champion_version = str(champion.version)
+            report.champion = evaluate(spark, champion, features)
+    finally:
+        features.unpersist()
     report.checks = _checks(settings, report.candidate, report.champion)
     report.passed = all(check["passed"] for check in report.checks)
 
